@@ -1,0 +1,107 @@
+"""The trainer: schedules, exact resume, optimizer reset at the switch, NaN handling."""
+import json, os, signal, subprocess, sys, time
+from pathlib import Path
+import pytest, torch
+from vgs_study.schedules import Scenario, TwoPhase, Constant, LinearRamp, Cosine, Alternating, Piecewise, switch_epoch, PAPER_SCENARIOS
+from vgs_study.train import train, load_checkpoint, TrainingDiverged, list_checkpoints
+
+
+def test_schedule_values_at_chosen_points():
+    assert Scenario.parse("W2V2").schedule(70)(33.3) == 0.0 and Scenario.parse("VGS").schedule(70)(0) == 1.0
+    s = Scenario.parse("(VGS+, W2V2)").schedule(70)
+    assert isinstance(s, TwoPhase) and s(0) == 0.5 and s(19.99) == 0.5 and s(20.0) == 0.0 and s.restarts == (20,)
+    assert Scenario.parse("(W2V2, VGS)").schedule(7)(1.9) == 0.0 and Scenario.parse("(W2V2, VGS)").schedule(7)(2) == 1.0
+    assert [switch_epoch(e) for e in (70, 7, 2)] == [20, 2, 1]
+    r = LinearRamp(0.0, 1.0, 10, 20)
+    assert [r(e) for e in (0, 10, 12.5, 20, 30)] == [0.0, 0.0, 0.25, 1.0, 1.0]
+    c = Cosine(1.0, 0.0, 10)
+    assert abs(c(0) - 1) < 1e-12 and abs(c(5) - 0.5) < 1e-12 and abs(c(10)) < 1e-12
+    a = Alternating(0.0, 1.0, 2)
+    assert [a(e) for e in (0, 1.9, 2, 3.5, 4)] == [0.0, 0.0, 1.0, 1.0, 0.0]
+    p = Piecewise([(0, 0.0), (3, 0.5), (6, 1.0)], restart_each=True)
+    assert [p(e) for e in (0, 3, 5.9, 6)] == [0.0, 0.5, 0.5, 1.0] and p.restarts == (3, 6)
+    assert [s.name for s in PAPER_SCENARIOS][3] == "(W2V2, VGS+)"
+    with pytest.raises(ValueError, match="unknown model"): Scenario.parse("(W2V2, VGG)")
+
+
+def _cfg(tiny_cfg, **train):
+    tiny_cfg.train.epochs, tiny_cfg.train.switch_epoch = 2, 1
+    tiny_cfg.eval.val_recall_every = 0
+    for k, v in train.items(): setattr(tiny_cfg.train, k, v)
+    return tiny_cfg
+
+
+def _same_weights(a, b):
+    sa, sb = load_checkpoint(a)["model"], load_checkpoint(b)["model"]
+    return all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_resume_mid_epoch_gives_identical_weights(tiny_cfg, tmp_path):
+    cfg = _cfg(tiny_cfg, checkpoint_every_steps=4)
+    train(cfg, "VGS+", tmp_path / "full", progress=False)
+    r = train(cfg, "VGS+", tmp_path / "cut", progress=False, stop_after_steps=7)     # stops mid-epoch 1
+    assert r == {"stopped_at_step": 7} and load_checkpoint(tmp_path / "cut/checkpoints/last.pt")["step"] == 4
+    train(cfg, "VGS+", tmp_path / "cut", progress=False)                              # resumes at update 4
+    assert _same_weights(tmp_path / "full/checkpoints/epoch_002.pt", tmp_path / "cut/checkpoints/epoch_002.pt")
+    m1 = (tmp_path / "full/metrics.jsonl").read_text().splitlines()
+    m2 = (tmp_path / "cut/metrics.jsonl").read_text().splitlines()
+    strip = lambda ls: [{k: v for k, v in json.loads(l).items() if k != "audio_seconds_per_second"} for l in ls]
+    assert strip(m1) == strip(m2)
+
+
+def test_sigkill_during_training_then_rerun_gives_identical_weights(tiny_cfg, tmp_path):
+    cfg = _cfg(tiny_cfg, checkpoint_every_steps=3)
+    cfg.to_json(tmp_path / "cfg.json")
+    cmd = [sys.executable, "-m", "vgs_study", "train", "--config", str(tmp_path / "cfg.json"), "--scenario", "W2V2",
+           "--out", str(tmp_path / "killed"), "--no-progress"]
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    last = tmp_path / "killed/checkpoints/last.pt"
+    t0 = time.time()
+    while not last.exists() and time.time() - t0 < 120: time.sleep(0.05)
+    time.sleep(0.3)
+    p.send_signal(signal.SIGKILL); p.wait()
+    assert not (tmp_path / "killed/done.json").exists()
+    assert subprocess.run(cmd, capture_output=True).returncode == 0
+    train(cfg, "W2V2", tmp_path / "ref", progress=False)
+    assert _same_weights(tmp_path / "ref/checkpoints/epoch_002.pt", tmp_path / "killed/checkpoints/epoch_002.pt")
+
+
+def test_optimizer_and_lr_schedule_restart_at_the_switch(tiny_cfg, tmp_path):
+    cfg = _cfg(tiny_cfg)
+    train(cfg, "(W2V2, VGS)", tmp_path / "two", progress=False)
+    ck = load_checkpoint(tmp_path / "two/checkpoints/epoch_002.pt")
+    per_epoch = ck["step"] // 2
+    steps = {int(s["step"]) for s in ck["optimizer"]["state"].values()}
+    assert steps == {per_epoch}                              # only phase-B updates in the optimizer state
+    assert ck["scheduler"]["last_epoch"] == per_epoch and ck["phase"] == 1 and ck["phase_start"] == 1
+    rows = [json.loads(l) for l in (tmp_path / "two/epochs.jsonl").read_text().splitlines()]
+    assert [r["alpha"] for r in rows] == [0.0, 1.0]
+    # the study's way: phase B from the base run's switch checkpoint gives the same weights
+    train(cfg, "W2V2", tmp_path / "base", progress=False)
+    train(cfg, "(W2V2, VGS)", tmp_path / "fromb", init_from=tmp_path / "base/checkpoints/epoch_001.pt", progress=False)
+    assert _same_weights(tmp_path / "two/checkpoints/epoch_002.pt", tmp_path / "fromb/checkpoints/epoch_002.pt")
+    assert sorted(list_checkpoints(tmp_path / "fromb")) == [2]
+
+
+def test_nan_loss_stops_cleanly_and_keeps_the_last_good_checkpoint(tiny_cfg, tmp_path, monkeypatch):
+    import vgs_study.train as T
+    cfg = _cfg(tiny_cfg)
+    train(cfg, "VGS", tmp_path / "run", progress=False)
+    before = (tmp_path / "run/checkpoints/last.pt").read_bytes()
+    (tmp_path / "run/done.json").unlink()
+    cfg.train.epochs = 3
+    orig = T.FaSTVGS.forward
+    def poisoned(self, *a, **k):
+        out = orig(self, *a, **k); out["loss"] = out["loss"] * float("nan"); return out
+    monkeypatch.setattr(T.FaSTVGS, "forward", poisoned)
+    with pytest.raises(TrainingDiverged, match=r"loss is nan at epoch 3, update 31.*last good checkpoint"):
+        train(cfg, "VGS", tmp_path / "run", progress=False)
+    assert (tmp_path / "run/checkpoints/last.pt").read_bytes() == before
+
+
+def test_checkpoint_from_another_configuration_is_refused(tiny_cfg, tmp_path):
+    cfg = _cfg(tiny_cfg, epochs=1)
+    train(cfg, "VGS", tmp_path / "a", progress=False)
+    cfg.model.embed_dim = 32
+    with pytest.raises(ValueError, match="another model configuration: embed_dim=64"):
+        train(cfg, "(VGS, W2V2)", tmp_path / "b", init_from=tmp_path / "a/checkpoints/epoch_001.pt", progress=False)
