@@ -3,7 +3,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/14_main.ipynb #bfc6622f
+# %% ../nbs/14_main.ipynb #2b1b1d3e
 import sys
 from .cli import main
 if __name__ == "__main__" and "ipykernel" not in sys.modules: sys.exit(main())
