@@ -252,10 +252,10 @@ def preset(name: str) -> Config:
     if name == "default":
         cfg = Config(preset="default", model=_cpu_model(128, 4, 512, 3, 2, 128, [64, 96, 128, 128], 1))
         cfg.data = DataConfig(root="data/synthetic-default", max_seconds_train=4.0, max_seconds_eval=10.0,
-                              n_train_images=320, n_val_images=40, n_test_images=100, captions_per_image=5,
-                              n_train_voices=24, n_heldout_voices=8, n_abx_utterances=300)
-        cfg.train = TrainConfig(epochs=7, switch_epoch=2, batch_size=8, lr=1e-3, optimizer="adamw",
-                                eps=1e-8, weight_decay=0.01, bf16=True, keep_every=1, threads=2)
+                              n_train_images=200, n_val_images=40, n_test_images=80, captions_per_image=5,
+                              n_train_voices=24, n_heldout_voices=8, n_abx_utterances=200)
+        cfg.train = TrainConfig(epochs=6, switch_epoch=2, batch_size=8, lr=5e-4, optimizer="adamw",
+                                eps=1e-8, weight_decay=0.01, bf16=True, keep_every=2, threads=2)
         cfg.eval.batch_size = 16
         return cfg
     if name == "tiny":

@@ -24,7 +24,7 @@ SHAPES = ("circle", "square", "triangle", "star", "heart", "diamond", "cross", "
 COLOURS = {"red": (220, 30, 30), "green": (40, 170, 60), "blue": (40, 70, 220), "yellow": (240, 220, 40),
            "purple": (140, 50, 170), "orange": (250, 140, 20), "pink": (250, 130, 190), "brown": (130, 80, 40),
            "grey": (130, 130, 130), "beige": (225, 200, 160), "black": (15, 15, 15), "white": (250, 250, 250)}
-SIZES = {"small": 0.22, "big": 0.4}
+SIZES = {"small": 0.28, "big": 0.45}   # radius as a fraction of the image size
 PATTERNS = ("plain", "checkered", "zigzag", "shiny")
 BACKGROUNDS = ((40, 60, 90), (200, 210, 220), (70, 110, 70), (120, 100, 140))
 
@@ -52,7 +52,7 @@ def draw_scene(objs: list[Obj], size: int, rng: np.random.Generator) -> np.ndarr
     img = Image.new("RGB", (size, size), bg)
     d = ImageDraw.Draw(img)
     for o in objs:
-        r = SIZES[o.size] * size / 2 * (0.7 if o.shape in ("ring", "cross") else 0.6)
+        r = SIZES[o.size] * size * (0.55 if o.shape in ("ring", "cross") else 0.5)
         cx, cy = o.x * size, o.y * size
         col = COLOURS[o.colour]
         box = [cx - r, cy - r, cx + r, cy + r]
@@ -72,7 +72,7 @@ def draw_scene(objs: list[Obj], size: int, rng: np.random.Generator) -> np.ndarr
             d.ellipse([cx - r, cy - r, cx, cy], fill=col); d.ellipse([cx, cy - r, cx + r, cy], fill=col)
             d.polygon([(cx - r, cy - r / 2), (cx + r, cy - r / 2), (cx, cy + r)], fill=col)
         if o.pattern == "checkered":
-            step = max(2, int(r / 2))
+            step = max(2, int(r / 3))
             for yy in range(int(cy - r), int(cy + r), step):
                 for xx in range(int(cx - r), int(cx + r), step):
                     if ((xx - int(cx - r)) // step + (yy - int(cy - r)) // step) % 2 == 0:
