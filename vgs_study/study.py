@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 __all__ = ['log', 'NBS', 'notebook', 'run_dir_of', 'Job', 'plan_jobs', 'run_jobs', 'run_study']
 
 # %% ../nbs/11_study.ipynb #076ff187
-NBS = Path(__file__).resolve().parent.parent / "nbs"
+import vgs_study
+NBS = Path(vgs_study.__file__).resolve().parent.parent / "nbs"
 
 def notebook(name: str) -> Path | None:
     "Path of a study notebook shipped in the repository's nbs/, or None if the package was installed without it."
