@@ -82,17 +82,3 @@ def test_image_features_come_from_pixels_only(tiny_corpus):
     f, b = feats.get("train_00003")
     f2, b2 = patch_features(np.asarray(Image.open(tiny_corpus / "images/train/train_00003.png")), 16)
     np.testing.assert_array_equal(f, f2); np.testing.assert_array_equal(b, b2)
-
-
-def test_interrupted_generation_resumes_to_the_same_bytes(tmp_path):
-    import multiprocessing as mp, os, signal, time
-    from vgs_study.corpus import generate_corpus
-    from vgs_study.config import preset
-    cfg = preset("tiny")
-    cfg.data.n_train_images, cfg.data.n_val_images, cfg.data.n_test_images, cfg.data.n_abx_utterances = 60, 2, 4, 10
-    ref = generate_corpus(tmp_path / "ref", cfg, seed=1, workers=2, progress=False)
-    p = mp.get_context("fork").Process(target=generate_corpus, args=(tmp_path / "cut", cfg, 1, 2, False))
-    p.start(); time.sleep(1.8); os.kill(p.pid, signal.SIGKILL); p.join()
-    assert not (tmp_path / "cut" / "manifest.json").exists()
-    again = generate_corpus(tmp_path / "cut", cfg, seed=1, workers=2, progress=False)
-    assert again["sha256"] == ref["sha256"]

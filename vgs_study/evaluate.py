@@ -134,11 +134,14 @@ class ABXSet:
 
 # %% ../nbs/09_evaluate.ipynb #0497daa4
 def _append_csv(path: Path, rows: list, header: list):
-    new = not path.exists()
-    with open(path, "a", newline="") as f:
-        w = csv.writer(f)
-        if new: w.writerow(header)
-        w.writerows(rows); f.flush()
+    "Append rows by rewriting the file atomically, so an interrupted evaluation never leaves half a row."
+    import io, os
+    old = path.read_text() if path.exists() else ""
+    buf = io.StringIO(); w = csv.writer(buf)
+    if not old: w.writerow(header)
+    w.writerows(rows)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    tmp.write_text(old + buf.getvalue()); os.replace(tmp, path)
 
 def _done_epochs(path: Path):
     if not path.exists(): return set()
@@ -176,7 +179,8 @@ def evaluate_run(run_dir, corpus_root=None, recall_epochs="all", abx_epochs="all
     res = final_results(run_dir)
     done = run_dir / "done.json"
     if done.exists() and json.loads(done.read_text()).get("epochs") == last:
-        (run_dir / "evaluated.json").write_text(json.dumps(res, indent=1) + "\n")
+        tmp = run_dir / "evaluated.json.partial"
+        tmp.write_text(json.dumps(res, indent=1) + "\n"); tmp.replace(run_dir / "evaluated.json")
     return res
 
 def final_results(run_dir) -> dict:

@@ -69,6 +69,13 @@ def plan_jobs(cfg: Config, out: Path, corpus: Path, seeds, scenarios, use_paperm
     return jobs
 
 # %% ../nbs/11_study.ipynb #7ff69b69
+def _die_with_parent():
+    "In a job's process: ask Linux to end it if the study process dies (so a killed study leaves no orphans)."
+    try:
+        import ctypes, signal
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)          # PR_SET_PDEATHSIG
+    except Exception: pass
+
 def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_path: Path | None = None):
     "Run jobs in dependency order, `workers` at a time; a failed job fails its dependents and nothing else."
     from tqdm.auto import tqdm
@@ -88,7 +95,8 @@ def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_
         log.info("starting %s", job.name)
         with open(job.log, "a") as f:
             f.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(job.cmd)}\n"); f.flush()
-            r = subprocess.run(job.cmd, stdout=f, stderr=subprocess.STDOUT, env=env)
+            r = subprocess.run(job.cmd, stdout=f, stderr=subprocess.STDOUT, env=env,
+                               preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         job.seconds = round(time.time() - t0, 1)
         if r.returncode == 0 and job.done.exists(): job.status = "done"; log.info("finished %s in %.0f s", job.name, job.seconds)
         else:
@@ -116,6 +124,15 @@ def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_
     return jobs
 
 # %% ../nbs/11_study.ipynb #c0f8b17b
+def _lock(out: Path):
+    "One study process per directory: a second one stops with a clear message; a stale lock (dead process) is taken over."
+    lock = out / ".lock"
+    if lock.exists():
+        try: pid = int(lock.read_text().strip()); os.kill(pid, 0)
+        except (ValueError, ProcessLookupError, PermissionError): pid = None
+        if pid and pid != os.getpid(): raise RuntimeError(f"another study is running in {out} (process {pid})")
+    lock.write_text(f"{os.getpid()}\n")
+
 def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, overrides=(), corpus=None,
               jobs=None, use_papermill=True, progress=True, report=True, workers_corpus=2) -> dict:
     """Corpus (if missing) -> every scenario for every seed -> evaluation -> report. Returns the status of every job.
@@ -123,6 +140,7 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
     from vgs_study.corpus import generate_corpus
     t0 = time.time()
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    _lock(out)
     cfg_path = out / "config.json"
     cfg = load_config(preset, overrides)
     if seeds: cfg.study.seeds = [int(s) for s in seeds]

@@ -305,6 +305,7 @@ def train(cfg: Config, scenario: Scenario | str, out_dir, corpus_root=None, init
 @torch.no_grad()
 def validation(model, cfg: Config, val_set, device, epoch: int) -> dict:
     model.eval()
+    gather, model.gather = model.gather, None     # validation runs on the first process only: no collective calls
     g = torch.get_rng_state()
     torch.manual_seed(12345)
     dl = torch.utils.data.DataLoader(val_set, batch_size=cfg.train.batch_size, shuffle=False, collate_fn=collate, drop_last=True)
@@ -315,6 +316,7 @@ def validation(model, cfg: Config, val_set, device, epoch: int) -> dict:
         for key in ("loss_av", "loss_aud", "contrastive", "accuracy"): sums[key] = sums.get(key, 0.0) + float(o[key])
         n += 1
     torch.set_rng_state(g)
+    model.gather = gather
     out = {f"val_{k}": v / max(1, n) for k, v in sums.items()}
     out["val_accuracy_chance"] = 1 / (1 + cfg.model.num_negatives)
     if cfg.eval.val_recall_every and epoch % cfg.eval.val_recall_every == 0:
