@@ -24,9 +24,13 @@ def test_two_process_torchrun_matches_one_process(tiny_cfg, tmp_path):
     one = [json.loads(l) for l in (tmp_path / "one/metrics.jsonl").read_text().splitlines()]
     two = [json.loads(l) for l in (tmp_path / "two/metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in one] == [r["step"] for r in two] and len(one) == 15
-    # the matching loss sees the whole global batch in both: same loss up to the per-process BatchNorm statistics
-    # of the ResDAVEnet head (as the paper's DataParallel), which we allow for with a 10% relative tolerance
-    for a, b in zip(one, two):
-        assert abs(a["loss_av"] - b["loss_av"]) <= 0.10 * abs(a["loss_av"]), (a["step"], a["loss_av"], b["loss_av"])
+    # The matching loss sees the whole global batch in both runs. They differ only through BatchNorm statistics, which
+    # each process computes on its own half of the batch (as the paper's DataParallel did per GPU). Tolerances:
+    # the first update (same weights) within 10%, and the mean loss over the epoch within 5%.
+    a, b = [r["loss_av"] for r in one], [r["loss_av"] for r in two]
+    assert abs(a[0] - b[0]) <= 0.10 * a[0], (a[0], b[0])
+    assert abs(sum(a) / len(a) - sum(b) / len(b)) <= 0.05 * sum(a) / len(a), (a, b)
+    e1 = json.loads((tmp_path / "one/epochs.jsonl").read_text()); e2 = json.loads((tmp_path / "two/epochs.jsonl").read_text())
+    assert abs(e1["train_loss_av"] - e2["train_loss_av"]) <= 0.05 * e1["train_loss_av"]
     ck = torch.load(tmp_path / "two/checkpoints/epoch_001.pt", weights_only=True)
     assert ck["step"] == 15 and ck["sampler"]["epoch"] == 1

@@ -206,6 +206,7 @@ def train(cfg: Config, scenario: Scenario | str, out_dir, corpus_root=None, init
     net = model
     if world > 1:
         model.gather = gather_all
+        if device.type == "cuda": model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)   # one BN over the global batch
         net = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
     nb = len(sampler.batches())
     if nb == 0: raise ValueError(f"batch size {tc.batch_size} is larger than the training split ({len(train_set)})")
