@@ -140,7 +140,8 @@ def _corpus_page(docs: Path) -> str:
         img = Path(r["image"]).name; wav = Path(r["caption"]["wav"]).name
         shutil.copy(tmp / "c" / r["image"], docs / "figures" / img); shutil.copy(tmp / "c" / r["caption"]["wav"], docs / "figures" / wav)
         lines.append(f"| ![{img}](figures/{img}) | {r['caption']['text']} | <audio controls src=\"figures/{wav}\"></audio> |")
-    lines += ["", f"Phone coverage of the captions: {sum(1 for v in m['phone_coverage']['captions'].values() if v)} of 39 ARPAbet phones."]
+    lines += ["", f"This miniature sample covers {sum(1 for v in m['phone_coverage']['captions'].values() if v)} of the 39 ARPAbet phones; "
+              "the `tiny` and `default` corpora cover all 39."]
     shutil.rmtree(tmp, ignore_errors=True)
     return "\n".join(lines) + "\n"
 
