@@ -62,9 +62,13 @@ class TrainingDiverged(RuntimeError): "The loss became NaN or Inf."
 def atomic_save(obj, path: Path):
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
-    with open(tmp, "wb") as f:
-        torch.save(obj, f); f.flush(); os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(obj, f); f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)                        # never leave half a checkpoint behind
+        raise
 
 def load_checkpoint(path) -> dict:
     path = Path(path)
