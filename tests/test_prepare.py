@@ -64,7 +64,7 @@ def _tsv_fixture(path, ids, k=36, d=2048, bad_line=None):
     rows = []
     for n, i in enumerate(ids):
         conf = rng.random(k).astype(np.float32)
-        boxes = (rng.random((k, 4)) * [320, 240, 320, 240]).astype(np.float32); boxes[:, 2:] += boxes[:, :2] * 0
+        boxes = (rng.random((k, 4)) * [320, 240, 320, 240]).astype(np.float32)
         feats = rng.random((k, d)).astype(np.float32)
         if n == bad_line: feats = feats[:-1]
         rows.append("\t".join([i, "480", "640", b64(np.zeros(k, np.int64)), b64(conf), b64(np.zeros(k, np.int64)),

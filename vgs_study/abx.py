@@ -160,7 +160,7 @@ def _pair_distances(task: ABXTask, feats: dict, chunk=8192) -> np.ndarray:
 def _triplet_index(task: ABXTask):
     """Layer-independent flat arrays of every (X, A, B) comparison: indices of d(X, A) and d(X, B) into the pair
     distances, and the triplet group each belongs to. Built once per task, reused for every layer."""
-    if getattr(task, "_index", None) is not None: return task._index
+    if task._index is not None: return task._index
     n = max(len(task.items), 1)
     keys = task.pairs[:, 0] * n + task.pairs[:, 1]
     def pid(x, y):
@@ -193,10 +193,10 @@ def _score(task: ABXTask, d: np.ndarray) -> dict:
         da, db = d[k1], d[k2]
         hits = (da < db) + 0.5 * (da == db)
         score = np.bincount(gid, hits, minlength=len(names)) / np.bincount(gid, minlength=len(names))
-        res[cond] = _aggregate(dict(zip(names, 1 - score)), n_inner=1 if cond == "within" else 2)
+        res[cond] = _aggregate(dict(zip(names, 1 - score)))
     return res
 
-def _aggregate(scores: dict, n_inner: int) -> float:
+def _aggregate(scores: dict) -> float:
     "Mean over contexts (and X speakers), then over speakers, then over (A, B) phone pairs; in percent."
     if not scores: return float("nan")
     per_spk = defaultdict(list)

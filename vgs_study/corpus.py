@@ -4,12 +4,13 @@
 
 # %% ../nbs/02_corpus.ipynb #91ab22ba
 from __future__ import annotations
-import hashlib, json, logging, math, multiprocessing as mp, os, shutil, time
+import hashlib, io, json, logging, math, multiprocessing as mp, os, shutil, time
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 from .config import Config, DataConfig, preset
+from .data import atomic_write
 from .speech import ARPABET, Voice, make_voices
 log = logging.getLogger(__name__)
 
@@ -176,10 +177,6 @@ def augment_params(seed: int, voice: Voice):
     return (int(voice.rate * rng.uniform(0.9, 1.1)), int(np.clip(voice.pitch + rng.integers(-8, 9), 0, 100)),
             float(rng.uniform(15, 35)), float(rng.uniform(0.5, 0.95)))
 
-def _atomic_write_bytes(path: Path, data: bytes):
-    "Write to a private temporary name, then rename: a reader sees the old file or the whole new one."
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.partial"); tmp.write_bytes(data); os.replace(tmp, path)
-
 def make_utterance(spec: UttSpec, root: Path, sample_rate: int):
     "Synthesise, augment and write one wav plus its alignment; returns a summary row."
     import io, soundfile as sf
@@ -193,12 +190,12 @@ def make_utterance(spec: UttSpec, root: Path, sample_rate: int):
     wav_path = root / spec.wav
     wav_path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO(); sf.write(buf, audio, sample_rate, subtype="PCM_16", format="WAV")
-    _atomic_write_bytes(wav_path, buf.getvalue())
+    atomic_write(wav_path, buf.getvalue())
     align = {"uttid": spec.uttid, "text": spec.text, "speaker": spec.voice.name, "sample_rate": sample_rate,
              "n_samples": len(audio),
              "phones": [[p, round(s, 6), round(e, 6)] for p, s, e in phones],
              "words": [[w, round(s, 6), round(e, 6)] for w, s, e in words]}
-    _atomic_write_bytes(wav_path.with_suffix(".align.json"), (json.dumps(align) + "\n").encode())
+    atomic_write(wav_path.with_suffix(".align.json"), (json.dumps(align) + "\n").encode())
     return {"uttid": spec.uttid, "seconds": len(audio) / sample_rate, "phones": [p for p, _, _ in phones]}
 
 def _run_chunk(args):
@@ -277,6 +274,7 @@ def generate_corpus(out, cfg: Config | str = "tiny", seed: int = 0, workers: int
         raise FileExistsError(f"{out} holds a corpus made with other settings; choose another --out or delete it")
     t0 = time.time()
     out.mkdir(parents=True, exist_ok=True)
+    for stale in out.rglob("*.partial*"): stale.unlink()     # temporary files of an interrupted generation
     splits, specs, abx, train_v, held_v = _plan(dc, seed)
     # images and their features
     for split in ("train", "val", "test"):
@@ -288,7 +286,7 @@ def generate_corpus(out, cfg: Config | str = "tiny", seed: int = 0, workers: int
                                            disable=not progress, leave=False):
             arr = draw_scene(objs, dc.image_size, np.random.default_rng(img_seed))
             p = out / "images" / split / f"{img_id}.png"
-            tmp = p.with_name(f"{p.name}.{os.getpid()}.partial.png"); Image.fromarray(arr).save(tmp, optimize=False); os.replace(tmp, p)
+            buf = io.BytesIO(); Image.fromarray(arr).save(buf, format="PNG"); atomic_write(p, buf.getvalue())
         feats_done.parent.mkdir(exist_ok=True); feats_done.write_text("ok\n")
     # speech, in fixed chunks, each in a fresh process
     chunk_dir = out / ".chunks"; chunk_dir.mkdir(exist_ok=True)
@@ -300,7 +298,7 @@ def generate_corpus(out, cfg: Config | str = "tiny", seed: int = 0, workers: int
     bar.update(sum(len(chunks[i]) for i in range(len(chunks)) if i not in set(todo)))
     with ctx.Pool(max(1, workers), maxtasksperchild=1) as pool:
         for i, rows in zip(todo, pool.imap(_run_chunk, [(chunks[i], str(out), dc.sample_rate) for i in todo])):
-            _atomic_write_bytes(chunk_dir / f"speech_{i:05d}.json", json.dumps(rows).encode())
+            atomic_write(chunk_dir / f"speech_{i:05d}.json", json.dumps(rows).encode())
             bar.update(len(rows))
     bar.close()
     info = {}
@@ -320,13 +318,13 @@ def generate_corpus(out, cfg: Config | str = "tiny", seed: int = 0, workers: int
                          [dc.image_size] * len(ids), [dc.image_size] * len(ids))
     # split files
     for split in ("train", "val", "test"):
-        _atomic_write_bytes(out / getattr(dc, f"{split}_json"), (json.dumps({"data": splits[split]}, indent=1) + "\n").encode())
+        atomic_write(out / getattr(dc, f"{split}_json"), (json.dumps({"data": splits[split]}, indent=1) + "\n").encode())
     # ABX item file
     lines = ["#file onset offset #phone prev-phone next-phone speaker"]
     for spec in abx:
         lines += item_lines(json.loads((out / spec.wav).with_suffix(".align.json").read_text()))
     (out / dc.abx_item).parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write_bytes(out / dc.abx_item, ("\n".join(lines) + "\n").encode())
+    atomic_write(out / dc.abx_item, ("\n".join(lines) + "\n").encode())
     # manifest
     def phone_counts(uttids):
         c = {p: 0 for p in ARPABET}
@@ -347,7 +345,7 @@ def generate_corpus(out, cfg: Config | str = "tiny", seed: int = 0, workers: int
                                   "missing_in_captions": [p for p, n in cap.items() if n == 0]}
     manifest["sha256"] = corpus_hash(out)
     manifest["generation_seconds"] = round(time.time() - t0, 1)
-    _atomic_write_bytes(manifest_path, (json.dumps(manifest, indent=1) + "\n").encode())
+    atomic_write(manifest_path, (json.dumps(manifest, indent=1) + "\n").encode())
     shutil.rmtree(chunk_dir, ignore_errors=True)
     log.info("corpus ready in %s: %d utterances, %.2f h, %.0f s", out, len(specs), sum(manifest["hours"].values()),
              manifest["generation_seconds"])

@@ -11,28 +11,49 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['DataError', 'load_audio', 'normalize_wav', 'ImageFeatures', 'Caption', 'img_id_of', 'read_split',
-           'SpokenCaptionDataset', 'collate', 'ResumableSampler', 'Item', 'read_item_file', 'check_dataset']
+__all__ = ['DataError', 'atomic_write', 'find_audio', 'audio_header', 'load_audio', 'normalize_wav', 'ImageFeatures', 'Caption',
+           'img_id_of', 'read_split', 'SpokenCaptionDataset', 'collate', 'ResumableSampler', 'Item', 'read_item_file',
+           'check_dataset']
 
 # %% ../nbs/03_data.ipynb #d61e3c99
 class DataError(ValueError):
     "A dataset file is missing, unreadable or malformed; the message names the file (and line or id)."
 
+def atomic_write(path, data: str | bytes):
+    "Write to a private temporary name, then rename: readers (and a re-run after a crash) see the old file or the new one."
+    import os
+    path = Path(path)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    try:
+        tmp.write_bytes(data.encode() if isinstance(data, str) else data); os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True); raise
+
 # %% ../nbs/03_data.ipynb #f16d007e
-def load_audio(path, sample_rate: int = 16000, max_seconds: float | None = None) -> np.ndarray:
-    "Read a mono wav/flac as float32, checking the sample rate, channels and values; truncated to `max_seconds`."
+def find_audio(directory, file_id: str) -> Path:
+    "`directory/file_id.wav`, or the `.flac` of that name if only it exists."
+    p = Path(directory) / f"{file_id}.wav"
+    return p if p.exists() or not p.with_suffix(".flac").exists() else p.with_suffix(".flac")
+
+def audio_header(path, sample_rate: int = 16000):
+    "The soundfile header of `path`, checked: present, readable, at `sample_rate`, mono, not empty."
     import soundfile as sf
     path = Path(path)
     if not path.exists(): raise DataError(f"{path}: audio file is missing")
-    try:
-        info = sf.info(str(path))
-        frames = None if max_seconds is None else int(max_seconds * info.samplerate)
-        wav, sr = sf.read(str(path), dtype="float32", frames=frames if frames else -1, always_2d=True)
-    except Exception as e:
-        raise DataError(f"{path}: unreadable audio ({type(e).__name__}: {e})") from None
-    if sr != sample_rate: raise DataError(f"{path}: sample rate is {sr} Hz, expected {sample_rate} Hz")
-    if wav.shape[1] != 1: raise DataError(f"{path}: audio has {wav.shape[1]} channels, expected mono")
-    wav = wav[:, 0]
+    try: info = sf.info(str(path))
+    except Exception as e: raise DataError(f"{path}: unreadable audio ({type(e).__name__}: {e})") from None
+    if info.samplerate != sample_rate: raise DataError(f"{path}: sample rate is {info.samplerate} Hz, expected {sample_rate} Hz")
+    if info.channels != 1: raise DataError(f"{path}: audio has {info.channels} channels, expected mono")
+    if info.frames == 0: raise DataError(f"{path}: audio is empty")
+    return info
+
+def load_audio(path, sample_rate: int = 16000, max_seconds: float | None = None) -> np.ndarray:
+    "Read a mono wav/flac as float32, checking the sample rate, channels and values; truncated to `max_seconds`."
+    import soundfile as sf
+    info = audio_header(path, sample_rate)
+    frames = -1 if max_seconds is None else int(max_seconds * info.samplerate)
+    try: wav = sf.read(str(path), dtype="float32", frames=frames)[0]
+    except Exception as e: raise DataError(f"{path}: unreadable audio ({type(e).__name__}: {e})") from None
     if len(wav) == 0: raise DataError(f"{path}: audio is empty")
     if not np.isfinite(wav).all(): raise DataError(f"{path}: audio contains NaN or Inf samples")
     return wav
@@ -178,11 +199,10 @@ def read_item_file(path) -> list[Item]:
     return out
 
 # %% ../nbs/03_data.ipynb #0c35e290
-def check_dataset(root, cfg, max_report=20, progress=False) -> dict:
+def check_dataset(root, cfg, progress=False) -> dict:
     "Every problem of the dataset at `root` (as configured in `cfg.data`): {'problems': {kind: [messages]}, 'counts': ...}."
     from collections import defaultdict
     from tqdm.auto import tqdm
-    import soundfile as sf
     d, root = cfg.data, Path(root)
     problems, counts = defaultdict(list), {}
     feats = None
@@ -193,15 +213,13 @@ def check_dataset(root, cfg, max_report=20, progress=False) -> dict:
         except DataError as e: problems["split files"].append(str(e)); continue
         counts[split] = len(caps)
         for c in tqdm(caps, desc=f"checking {split}", disable=not progress, leave=False):
-            p = root / c.wav
-            if not p.exists(): problems["missing audio"].append(f"{p} (uttid {c.uttid})"); continue
-            try:
-                info = sf.info(str(p))
-                if info.samplerate != d.sample_rate:
-                    problems["wrong sample rate"].append(f"{p}: {info.samplerate} Hz, expected {d.sample_rate}")
-                if info.channels != 1: problems["not mono"].append(f"{p}: {info.channels} channels")
-                if info.frames == 0: problems["empty audio"].append(f"{p}")
-            except Exception as e: problems["unreadable audio"].append(f"{p}: {e}")
+            try: audio_header(root / c.wav, d.sample_rate)
+            except DataError as e:
+                what = str(e)[len(str(root / c.wav)) + 2:]
+                kind = next((k for prefix, k in (("audio file is missing", "missing audio"), ("sample rate", "wrong sample rate"),
+                             ("audio has", "not mono"), ("audio is empty", "empty audio")) if what.startswith(prefix)),
+                            "unreadable audio")
+                problems[kind].append(f"{e} (uttid {c.uttid})")
             if feats is not None and c.img_id not in feats:
                 problems["img_id without features"].append(f"{c.img_id} ({root / getattr(d, f'{split}_json')}, uttid {c.uttid})")
     try:
@@ -209,8 +227,8 @@ def check_dataset(root, cfg, max_report=20, progress=False) -> dict:
         counts["abx_items"] = len(items)
         wav_dir = root / d.abx_wavs
         for f in sorted({it.file for it in items}):
-            if not (wav_dir / f"{f}.wav").exists() and not (wav_dir / f"{f}.flac").exists():
+            if not find_audio(wav_dir, f).exists():
                 problems["item file names a missing wav"].append(f"{f} (expected in {wav_dir})")
     except DataError as e: problems["item file"].append(str(e))
-    return {"root": str(root), "counts": counts, "problems": {k: v for k, v in problems.items()},
+    return {"root": str(root), "counts": counts, "problems": dict(problems),
             "n_problems": sum(len(v) for v in problems.values())}

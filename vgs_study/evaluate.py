@@ -10,14 +10,15 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 from .config import Config
-from .data import ImageFeatures, SpokenCaptionDataset, collate, load_audio, normalize_wav, read_item_file, DataError
+from .data import (ImageFeatures, SpokenCaptionDataset, collate, load_audio, normalize_wav, read_item_file,
+                            DataError, atomic_write, find_audio)
 from .losses import similarity_matrix
 from .abx import build_task, abx_scores, task_summary
 log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['log', 'retrieval_recall', 'pick_device', 'embed_split', 'split_dataset', 'evaluate_recall', 'ABXSet', 'evaluate_run',
-           'final_results']
+           'summarise_run', 'final_results']
 
 # %% ../nbs/09_evaluate.ipynb #36b90467
 def retrieval_recall(audio: torch.Tensor, image: torch.Tensor, caption_image: torch.Tensor, ks=(1, 5, 10),
@@ -90,8 +91,7 @@ class ABXSet:
         self.files = sorted({it.file for it in self.items})
         self.wavs = {}
         for f in self.files:
-            p = self.wav_dir / f"{f}.wav"
-            if not p.exists() and (self.wav_dir / f"{f}.flac").exists(): p = self.wav_dir / f"{f}.flac"
+            p = find_audio(self.wav_dir, f)
             if not p.exists():
                 line = next(it.line for it in self.items if it.file == f)
                 raise DataError(f"{self.item_path}: line {line} names {f!r}, but {p} does not exist")
@@ -135,13 +135,12 @@ class ABXSet:
 # %% ../nbs/09_evaluate.ipynb #0497daa4
 def _append_csv(path: Path, rows: list, header: list):
     "Append rows by rewriting the file atomically, so an interrupted evaluation never leaves half a row."
-    import io, os
+    import io
     old = path.read_text() if path.exists() else ""
     buf = io.StringIO(); w = csv.writer(buf)
     if not old: w.writerow(header)
     w.writerows(rows)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    tmp.write_text(old + buf.getvalue()); os.replace(tmp, path)
+    atomic_write(path, old + buf.getvalue())
 
 def _done_epochs(path: Path):
     if not path.exists(): return set()
@@ -175,25 +174,30 @@ def evaluate_run(run_dir, corpus_root=None, recall_epochs="all", abx_epochs="all
             scores, summary = abx_set.score(abx_set.layer_features(model, dev), cfg.eval.frame_rate)
             _append_csv(abx_path, [[name, epoch, l, c, v] for l, s in scores.items() for c, v in s.items()],
                         ["run", "epoch", "layer", "condition", "error"])
-            (run_dir / "abx_items.json").write_text(json.dumps(summary) + "\n")
+            atomic_write(run_dir / "abx_items.json", json.dumps(summary) + "\n")
     res = final_results(run_dir)
     done = run_dir / "done.json"
     if done.exists() and json.loads(done.read_text()).get("epochs") == last:
-        tmp = run_dir / "evaluated.json.partial"
-        tmp.write_text(json.dumps(res, indent=1) + "\n"); tmp.replace(run_dir / "evaluated.json")
+        atomic_write(run_dir / "evaluated.json", json.dumps(res, indent=1) + "\n")
     return res
+
+def summarise_run(rec, abx) -> dict:
+    """From a run's recall and ABX tables (DataFrames as in recall.csv / abx.csv): the last epoch's recall, its best
+    layer's ABX error per condition, and the error of every layer."""
+    out = {"epochs": None, "recall": {}, "abx": {}, "abx_by_layer": {}}
+    if len(rec):
+        r = rec[rec.epoch == rec.epoch.max()]; out["epochs"] = int(r.epoch.max())
+        out["recall"] = {d: {str(k): float(v) for k, v in zip(g.k, g.recall)} for d, g in r.groupby("direction")}
+    if len(abx):
+        for cond, g in abx[abx.epoch == abx.epoch.max()].groupby("condition"):
+            best = g.loc[g.error.idxmin()]
+            out["abx"][cond] = {"error": float(best.error), "layer": int(best.layer)}
+            out["abx_by_layer"][cond] = {str(int(l)): float(e) for l, e in zip(g.layer, g.error)}
+    return out
 
 def final_results(run_dir) -> dict:
     "Recall and best-layer ABX of the last evaluated epoch of a run, from its CSV tables."
     import pandas as pd
     run_dir = Path(run_dir)
-    rec, abx = pd.read_csv(run_dir / "recall.csv"), pd.read_csv(run_dir / "abx.csv")
-    e = int(rec.epoch.max())
-    r = rec[rec.epoch == e]
-    out = {"epochs": e, "recall": {d: {str(k): float(v) for k, v in zip(g.k, g.recall)} for d, g in r.groupby("direction")}}
-    a = abx[abx.epoch == abx.epoch.max()]
-    out["abx"] = {}
-    for cond, g in a.groupby("condition"):
-        best = g.loc[g.error.idxmin()]
-        out["abx"][cond] = {"error": float(best.error), "layer": int(best.layer)}
-    return out
+    r = summarise_run(pd.read_csv(run_dir / "recall.csv"), pd.read_csv(run_dir / "abx.csv"))
+    return {k: r[k] for k in ("epochs", "recall", "abx")}

@@ -75,22 +75,12 @@ def _fmt(m, digits=1):
 # %% ../nbs/12_report.ipynb #12da8554
 def end_results(data: dict) -> dict:
     "{scenario: {seed: {'recall': ..., 'abx': ..., 'epochs': n, 'abx_by_layer': ...}}} at each run's last epoch."
+    from vgs_study.evaluate import summarise_run
     out = {}
     rec, abx = data["recall"], data["abx"]
-    for (seed, name), info in data["runs"].items():
-        r = {"epochs": None, "recall": {}, "abx": {}, "abx_by_layer": {}}
-        if not rec.empty and ((rec.seed == seed) & (rec.scenario == name)).any():
-            d = rec[(rec.seed == seed) & (rec.scenario == name)]
-            d = d[d.epoch == d.epoch.max()]; r["epochs"] = int(d.epoch.max())
-            r["recall"] = {dr: {str(k): float(v) for k, v in zip(g.k, g.recall)} for dr, g in d.groupby("direction")}
-        if not abx.empty and ((abx.seed == seed) & (abx.scenario == name)).any():
-            d = abx[(abx.seed == seed) & (abx.scenario == name)]
-            d = d[d.epoch == d.epoch.max()]
-            for cond, g in d.groupby("condition"):
-                b = g.loc[g.error.idxmin()]
-                r["abx"][cond] = {"error": float(b.error), "layer": int(b.layer)}
-                r["abx_by_layer"][cond] = {str(int(l)): float(e) for l, e in zip(g.layer, g.error)}
-        out.setdefault(name, {})[seed] = r
+    of = lambda df, seed, name: df[(df.seed == seed) & (df.scenario == name)] if len(df) else df
+    for (seed, name) in data["runs"]:
+        out.setdefault(name, {})[seed] = summarise_run(of(rec, seed, name), of(abx, seed, name))
     return out
 
 def aggregate(per_seed: dict) -> dict:

@@ -4,11 +4,12 @@
 
 # %% ../nbs/11_study.ipynb #575d96d5
 from __future__ import annotations
-import json, logging, os, subprocess, sys, threading, time
-from concurrent.futures import ThreadPoolExecutor
+import json, logging, os, subprocess, sys, time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from .config import Config, load_config
+from .data import atomic_write
 from .schedules import Scenario
 log = logging.getLogger(__name__)
 
@@ -80,14 +81,11 @@ def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_
     "Run jobs in dependency order, `workers` at a time; a failed job fails its dependents and nothing else."
     from tqdm.auto import tqdm
     by_name = {j.name: j for j in jobs}
-    lock = threading.Lock()
     bar = tqdm(total=len(jobs), desc="study jobs", unit="job", disable=not progress)
     def save_status():
         if status_path:
-            tmp = status_path.with_name(status_path.name + ".partial")
-            tmp.write_text(json.dumps({j.name: {"status": j.status, "error": j.error, "seconds": j.seconds,
-                                                "log": str(j.log)} for j in jobs}, indent=1) + "\n")
-            os.replace(tmp, status_path)
+            atomic_write(status_path, json.dumps({j.name: {"status": j.status, "error": j.error, "seconds": j.seconds,
+                                                           "log": str(j.log)} for j in jobs}, indent=1) + "\n")
     def execute(job: Job):
         t0 = time.time()
         if job.done.exists(): job.status = "done (already)"; return
@@ -104,22 +102,19 @@ def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_
             tail = job.log.read_text().strip().splitlines()[-8:]
             job.error = f"exit code {r.returncode}; see {job.log}: " + " | ".join(tail)
             log.error("%s failed (exit %d); its log: %s", job.name, r.returncode, job.log)
-    pending = list(jobs)
+    pending, running = list(jobs), {}
     with ThreadPoolExecutor(max(1, workers)) as pool:
-        running = {}
         while pending or running:
-            with lock:
-                for j in list(pending):
-                    deps = [by_name[n] for n in j.needs if n in by_name]
-                    if any(d.status == "failed" or d.status.startswith("skipped") for d in deps):
-                        j.status, j.error = "skipped", f"needs {', '.join(d.name for d in deps if d.status != 'done')} which failed"
-                        pending.remove(j); bar.update(1); save_status(); continue
-                    if all(d.status.startswith("done") for d in deps) and len(running) < max(1, workers):
-                        pending.remove(j); j.status = "running"; running[j.name] = pool.submit(execute, j); save_status()
-            for name, fut in list(running.items()):
-                if fut.done():
-                    fut.result(); del running[name]; bar.update(1); save_status()
-            time.sleep(0.2)
+            for j in list(pending):                       # start what can start, skip what can never run
+                deps = [by_name[n] for n in j.needs if n in by_name]
+                if any(d.status in ("failed", "skipped") for d in deps):
+                    j.status, j.error = "skipped", f"needs {', '.join(d.name for d in deps if d.status != 'done')} which failed"
+                    pending.remove(j); bar.update(1); save_status()
+                elif all(d.status.startswith("done") for d in deps) and len(running) < max(1, workers):
+                    pending.remove(j); j.status = "running"; running[pool.submit(execute, j)] = j; save_status()
+            if running:                                   # wait for a job to end: it may unblock others
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in finished: fut.result(); del running[fut]; bar.update(1); save_status()
     bar.close()
     return jobs
 
@@ -131,7 +126,7 @@ def _lock(out: Path):
         try: pid = int(lock.read_text().strip()); os.kill(pid, 0)
         except (ValueError, ProcessLookupError, PermissionError): pid = None
         if pid and pid != os.getpid(): raise RuntimeError(f"another study is running in {out} (process {pid})")
-    lock.write_text(f"{os.getpid()}\n")
+    atomic_write(lock, f"{os.getpid()}\n")
 
 def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, overrides=(), corpus=None,
               jobs=None, use_papermill=True, progress=True, report=True, workers_corpus=2) -> dict:
@@ -167,7 +162,7 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
     train_wall = time.time() - t0
     wall = json.loads((out / "wall.json").read_text()) if (out / "wall.json").exists() else {"seconds": 0.0}
     wall["seconds"] = round(wall["seconds"] + train_wall, 1)
-    (out / "wall.json").write_text(json.dumps(wall) + "\n")
+    atomic_write(out / "wall.json", json.dumps(wall) + "\n")
     if report:
         from vgs_study.report import build_report
         nb = notebook("study_analysis.ipynb")
@@ -179,6 +174,7 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
             if r.returncode != 0: raise RuntimeError(f"the analysis notebook failed; see {out / 'report' / 'analysis.log'}")
         else: build_report(out)
         log.info("report: %s", out / "report" / "index.html")
+    (out / ".lock").unlink(missing_ok=True)
     failed = [j for j in jl if j.status in ("failed", "skipped")]
     if failed: log.error("%d job(s) failed or were skipped: %s", len(failed), "; ".join(f"{j.name}: {j.error}" for j in failed))
     return {j.name: j.status for j in jl}

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 from .config import Config
-from .data import ResumableSampler, collate
+from .data import ResumableSampler, atomic_write, collate
 from .model import FaSTVGS
 from .schedules import AlphaSchedule, Scenario
 from .evaluate import split_dataset, evaluate_recall, pick_device
@@ -148,8 +148,8 @@ def _phase_bounds(schedule: AlphaSchedule, epochs: int, epoch: int):
     k = max(i for i, s in enumerate(starts) if s <= epoch)
     return k, starts[k], (starts[k + 1] if k + 1 < len(starts) else epochs)
 
-def _keep(epoch, tc: Config, final, switch):
-    return epoch % tc.train.keep_every == 0 or epoch in (0, final, switch)
+def _keep(epoch, cfg: Config, final, switch):
+    return epoch % cfg.train.keep_every == 0 or epoch in (0, final, switch)
 
 def _jsonl(path: Path, row: dict):
     with open(path, "a") as f: f.write(json.dumps(row) + "\n"); f.flush()
@@ -158,7 +158,9 @@ def _truncate_jsonl(path: Path, max_step: int, key="step"):
     "Drop lines logged after the checkpoint we resume from, so a resumed log equals an uninterrupted one."
     if not path.exists(): return
     keep = [l for l in path.read_text().splitlines() if l.strip() and json.loads(l)[key] <= max_step]
-    tmp = path.with_name(path.name + ".partial"); tmp.write_text("".join(l + "\n" for l in keep)); os.replace(tmp, path)
+    atomic_write(path, "".join(l + "\n" for l in keep))
+
+def _new_sums(): return {"loss_av": 0.0, "loss_aud": 0.0, "accuracy": 0.0, "n": 0}
 
 # %% ../nbs/10_train.ipynb #46a5cfb1
 def train(cfg: Config, scenario: Scenario | str, out_dir, corpus_root=None, init_from=None, progress=True,
@@ -205,7 +207,7 @@ def train(cfg: Config, scenario: Scenario | str, out_dir, corpus_root=None, init
                     "switch_epoch": switch, "init_from": str(init_from) if init_from else None,
                     **provenance(cfg, corpus_root)}
         if (out / "run.json").exists(): run_info["started"] = json.loads((out / "run.json").read_text())["started"]
-        (out / "run.json").write_text(json.dumps(run_info, indent=1) + "\n")
+        atomic_write(out / "run.json", json.dumps(run_info, indent=1) + "\n")
         _truncate_jsonl(out / "metrics.jsonl", step); _truncate_jsonl(out / "epochs.jsonl", start_epoch, "epoch")
     net = model
     if world > 1:
@@ -224,7 +226,7 @@ def train(cfg: Config, scenario: Scenario | str, out_dir, corpus_root=None, init
         phase, p0, p1 = resume["phase"], resume["phase_start"], resume["phase_end"]
     elif init_from is not None:
         _seed_all(tc.seed + 1000 * start_epoch)
-    sums = {"loss_av": 0.0, "loss_aud": 0.0, "accuracy": 0.0, "n": 0}
+    sums = _new_sums()
     def snapshot(epoch, position):
         return {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                 "sampler": {"epoch": sampler.epoch, "position": position, "seed": tc.seed}, "rng": _rng_state(),
@@ -235,7 +237,7 @@ def train(cfg: Config, scenario: Scenario | str, out_dir, corpus_root=None, init
     ac = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=tc.bf16)
     t_start = time.time()
     for epoch in range(start_epoch, epochs):
-        if epoch >= p1 or (epoch in schedule.phase_starts(epochs) and epoch != p0):   # a new phase: fresh optimizer
+        if epoch >= p1:                                   # a new phase: fresh optimizer and LR schedule
             phase, p0, p1 = _phase_bounds(schedule, epochs, epoch)
             opt = make_optimizer(model, tc)
             sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_linear(lr_span(p0, p1), tc.warmup_fraction))
@@ -248,8 +250,8 @@ def train(cfg: Config, scenario: Scenario | str, out_dir, corpus_root=None, init
         bar = tqdm(total=nb, initial=sampler.position, desc=f"{scenario.name} epoch {epoch + 1}/{epochs}",
                    disable=not (progress and main), leave=False)
         t0, audio_s = time.time(), 0.0
-        if resume is None or resume["epoch"] != epoch or not resume["sampler"]["position"]: sums = {"loss_av": 0.0, "loss_aud": 0.0, "accuracy": 0.0, "n": 0}
-        else: sums = dict(resume["epoch_sums"])
+        mid_epoch = resume is not None and resume["epoch"] == epoch and resume["sampler"]["position"]
+        sums = dict(resume["epoch_sums"]) if mid_epoch else _new_sums()
         for idx in sampler:
             b = collate([train_set[i] for i in idx])
             b = {k: v.to(device) for k, v in b.items()}
@@ -262,11 +264,11 @@ def train(cfg: Config, scenario: Scenario | str, out_dir, corpus_root=None, init
                                        f"(loss_av {o['loss_av'].item():.4g}, loss_aud {o['loss_aud'].item():.4g}); "
                                        f"the last good checkpoint is kept in {out / 'checkpoints'}")
             loss.backward()
-            if tc.decay_unused:
+            if tc.decay_unused:                           # zero gradients (allocated once) let weight decay reach unused branches
                 for p in model.parameters():
                     if p.grad is None: p.grad = torch.zeros_like(p)
             gn = torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip) if tc.grad_clip else torch.tensor(0.0)
-            opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
+            opt.step(); sched.step(); opt.zero_grad(set_to_none=not tc.decay_unused)
             model.w2v2.quantizer.num_updates += 1
             step += 1
             for k in ("loss_av", "loss_aud", "accuracy"): sums[k] += float(o[k])
@@ -301,9 +303,9 @@ def train(cfg: Config, scenario: Scenario | str, out_dir, corpus_root=None, init
     result = {"scenario": scenario.name, "epochs": epochs, "steps": step, "seconds": round(time.time() - t_start, 1),
               "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if main:
-        (out / "done.json").write_text(json.dumps(result, indent=1) + "\n")
         ri = json.loads((out / "run.json").read_text()); ri["finished"] = result["finished"]
-        (out / "run.json").write_text(json.dumps(ri, indent=1) + "\n")
+        atomic_write(out / "run.json", json.dumps(ri, indent=1) + "\n")
+        atomic_write(out / "done.json", json.dumps(result, indent=1) + "\n")
     return result
 
 # %% ../nbs/10_train.ipynb #319a8d0f
