@@ -18,6 +18,8 @@ __all__ = ['DataError', 'atomic_write', 'find_audio', 'audio_header', 'load_audi
 # %% ../nbs/03_data.ipynb #d61e3c99
 class DataError(ValueError):
     "A dataset file is missing, unreadable or malformed; the message names the file (and line or id)."
+    def __init__(self, message: str, kind: str = "malformed"):
+        super().__init__(message); self.kind = kind          # what is wrong, in a few words (for `check_dataset`)
 
 def atomic_write(path, data: str | bytes):
     "Write to a private temporary name, then rename: readers (and a re-run after a crash) see the old file or the new one."
@@ -39,12 +41,13 @@ def audio_header(path, sample_rate: int = 16000):
     "The soundfile header of `path`, checked: present, readable, at `sample_rate`, mono, not empty."
     import soundfile as sf
     path = Path(path)
-    if not path.exists(): raise DataError(f"{path}: audio file is missing")
+    if not path.exists(): raise DataError(f"{path}: audio file is missing", "missing audio")
     try: info = sf.info(str(path))
-    except Exception as e: raise DataError(f"{path}: unreadable audio ({type(e).__name__}: {e})") from None
-    if info.samplerate != sample_rate: raise DataError(f"{path}: sample rate is {info.samplerate} Hz, expected {sample_rate} Hz")
-    if info.channels != 1: raise DataError(f"{path}: audio has {info.channels} channels, expected mono")
-    if info.frames == 0: raise DataError(f"{path}: audio is empty")
+    except Exception as e: raise DataError(f"{path}: unreadable audio ({type(e).__name__}: {e})", "unreadable audio") from None
+    if info.samplerate != sample_rate:
+        raise DataError(f"{path}: sample rate is {info.samplerate} Hz, expected {sample_rate} Hz", "wrong sample rate")
+    if info.channels != 1: raise DataError(f"{path}: audio has {info.channels} channels, expected mono", "not mono")
+    if info.frames == 0: raise DataError(f"{path}: audio is empty", "empty audio")
     return info
 
 def load_audio(path, sample_rate: int = 16000, max_seconds: float | None = None) -> np.ndarray:
@@ -214,12 +217,7 @@ def check_dataset(root, cfg, progress=False) -> dict:
         counts[split] = len(caps)
         for c in tqdm(caps, desc=f"checking {split}", disable=not progress, leave=False):
             try: audio_header(root / c.wav, d.sample_rate)
-            except DataError as e:
-                what = str(e)[len(str(root / c.wav)) + 2:]
-                kind = next((k for prefix, k in (("audio file is missing", "missing audio"), ("sample rate", "wrong sample rate"),
-                             ("audio has", "not mono"), ("audio is empty", "empty audio")) if what.startswith(prefix)),
-                            "unreadable audio")
-                problems[kind].append(f"{e} (uttid {c.uttid})")
+            except DataError as e: problems[e.kind].append(f"{e} (uttid {c.uttid})")
             if feats is not None and c.img_id not in feats:
                 problems["img_id without features"].append(f"{c.img_id} ({root / getattr(d, f'{split}_json')}, uttid {c.uttid})")
     try:

@@ -8,7 +8,7 @@ import base64, csv, hashlib, json, logging, os, sys, time, urllib.request
 from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
-from .data import DataError
+from .data import DataError, atomic_write
 log = logging.getLogger(__name__)
 
 # %% auto #0
@@ -53,7 +53,7 @@ def download(url: str, dest, sha256: str | None = None, md5: str | None = None, 
             for b in iter(lambda: r.read(1 << 20), b""): f.write(b); bar.update(len(b))
     _verify(part, sha256, md5, shown=dest)
     os.replace(part, dest)
-    if not sha256 and not md5: record.write_text(f"{file_digest(dest)}  {dest.name}\n")
+    if not sha256 and not md5: atomic_write(record, f"{file_digest(dest)}  {dest.name}\n")
     return dest
 
 def _verify(path, sha256=None, md5=None, shown=None):
@@ -94,7 +94,7 @@ def build_karpathy_split(spokencoco_jsons: list, karpathy_json, out_dir, wav_pre
                                 "are both SpokenCOCO_train.json and SpokenCOCO_val.json given?")
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     for s, rows in out.items():
-        (out_dir / f"SpokenCOCO_{s}_unrolled_karpathy.json").write_text(json.dumps({"data": rows}) + "\n")
+        atomic_write(out_dir / f"SpokenCOCO_{s}_unrolled_karpathy.json", json.dumps({"data": rows}) + "\n")
     counts["images_not_in_karpathy"] = missing
     return counts
 
@@ -161,8 +161,9 @@ def grid_features(image_paths: list, backbone_path, out_path, size=448, progress
 
 # %% ../nbs/15_prepare.ipynb #8befd245
 def librispeech_to_wavs(librispeech_dir, item_file, out_dir, progress=True) -> int:
-    "Write `<utt>.wav` for every file named in `item_file`, read from a LibriSpeech tree; returns the count."
-    import soundfile as sf
+    """Write `<utt>.wav` for every file named in `item_file`, read from a LibriSpeech tree; returns the count.
+    Each wav is written atomically, so a re-run after an interruption skips the ones already there."""
+    import io, soundfile as sf
     from vgs_study.data import read_item_file, load_audio
     flacs = {p.stem: p for p in Path(librispeech_dir).rglob("*.flac")}
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
@@ -170,5 +171,7 @@ def librispeech_to_wavs(librispeech_dir, item_file, out_dir, progress=True) -> i
     missing = [f for f in files if f not in flacs]
     if missing: raise DataError(f"{item_file}: {len(missing)} file(s) not found under {librispeech_dir}, e.g. {missing[:3]}")
     for f in tqdm(files, desc="LibriSpeech -> wav", disable=not progress):
-        sf.write(out_dir / f"{f}.wav", load_audio(flacs[f], 16000), 16000, subtype="PCM_16")
+        if (out_dir / f"{f}.wav").exists(): continue
+        buf = io.BytesIO(); sf.write(buf, load_audio(flacs[f], 16000), 16000, subtype="PCM_16", format="WAV")
+        atomic_write(out_dir / f"{f}.wav", buf.getvalue())
     return len(files)

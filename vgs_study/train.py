@@ -4,12 +4,13 @@
 
 # %% ../nbs/10_train.ipynb #f233cf95
 from __future__ import annotations
-import importlib, json, logging, math, os, platform, random, subprocess, sys, time
+import json, logging, math, os, platform, random, subprocess, sys, time
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
+import vgs_study
 from .config import Config
 from .data import ResumableSampler, atomic_write, collate
 from .model import FaSTVGS
@@ -107,7 +108,7 @@ def provenance(cfg: Config, corpus_root=None) -> dict:
     def v(p):
         try: return md.version(p)
         except Exception: return None
-    try: commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=Path(importlib.import_module("vgs_study").__file__).parent,
+    try: commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=Path(vgs_study.__file__).parent,
                                  timeout=5).stdout.strip() or None
     except Exception: commit = None
     manifest = Path(corpus_root or cfg.data.root) / "manifest.json"
