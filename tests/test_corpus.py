@@ -6,18 +6,46 @@ from vgs_study.data import read_split, read_item_file, ImageFeatures, SpokenCapt
 
 
 def test_manifest_counts_voices_and_coverage(tiny_corpus):
+    from vgs_study.config import preset
+    d = preset("tiny").data
     m = json.loads((tiny_corpus / "manifest.json").read_text())
-    assert m["counts"]["train"] == {"images": 24, "utterances": 120}
-    assert m["counts"]["test"] == {"images": 20, "utterances": 100}
+    for split, n in (("train", d.n_train_images), ("test", d.n_test_images), ("seen_voices", d.n_seen_voices_images)):
+        assert m["counts"][split] == {"images": n, "utterances": n * d.captions_per_image}
     assert not set(m["voices"]["train"]) & set(m["voices"]["test"])      # held-out voices
     assert not set(m["voices"]["train"]) & set(m["voices"]["abx"])
-    assert m["phone_coverage"]["missing_in_captions"] == []                # all 39 phones
+    assert set(m["voices"]["seen_voices"]) <= set(m["voices"]["train"])   # new images, training voices
+    assert len(set(m["voices"]["train"])) == d.n_train_voices
+    assert m["phone_coverage"]["missing_in_captions"] == []                # every phone of the ABX set is heard in training
+    assert {p for p, n in m["phone_coverage"]["abx"].items() if n} <= {p for p, n in m["phone_coverage"]["captions"].items() if n}
     assert len(m["sha256"]) == 64
+
+
+def test_captions_describe_the_world_they_are_drawn_from(tiny_corpus):
+    "Only the world's shapes and colours, one noun phrase per object, carrier phrases at about the configured rate."
+    from vgs_study.config import preset
+    from vgs_study.corpus import SHAPES, COLOURS, CARRIERS, sample_scene, caption
+    d = preset("tiny").data
+    rng = np.random.default_rng(0)
+    scenes = [sample_scene(rng, d) for _ in range(400)]
+    caps = [caption(s, rng, d) for s in scenes]
+    assert all(len(s) == 1 for s in scenes)                                # world_objects = [1.0]
+    for s, c in zip(scenes, caps):
+        assert s[0].shape in SHAPES[:d.world_shapes] and s[0].colour in list(COLOURS)[:d.world_colours]
+        assert c.endswith(f"the {s[0].colour} {s[0].shape}")
+    carried = sum(any(c.startswith(k.split("{}")[0]) for k in CARRIERS) for c in caps) / len(caps)
+    assert abs(carried - d.world_carrier_rate) < 0.04
+    d.world_objects, d.world_relations = [0.0, 1.0], 0.0
+    two = [sample_scene(rng, d) for _ in range(50)]
+    assert all(len(s) == 2 and (s[0].shape, s[0].colour) != (s[1].shape, s[1].colour) for s in two)
+    assert all(" and the " in caption(s, rng, d) for s in two)
 
 
 def test_alignments_are_monotonic_and_cover_each_wav_exactly(tiny_corpus):
     aligns = sorted(tiny_corpus.rglob("*.align.json"))
-    assert len(aligns) == 290
+    from vgs_study.config import preset
+    d = preset("tiny").data
+    n_images = d.n_train_images + d.n_val_images + d.n_test_images + d.n_seen_voices_images
+    assert len(aligns) == n_images * d.captions_per_image + d.n_abx_utterances
     for p in aligns:
         a = json.loads(p.read_text())
         wav, sr = sf.read(p.with_name(p.name.replace(".align.json", ".wav")))
@@ -64,9 +92,12 @@ def test_generation_is_byte_identical_with_1_and_2_workers(tmp_path):
 def test_corpus_loads_through_the_spokencoco_loaders(tiny_corpus):
     caps = read_split(tiny_corpus / "train.json")
     feats = ImageFeatures(tiny_corpus / "image_features.h5")
-    assert feats.n_regions == 16 and feats.dim == 768 and len(feats) == 24 + 6 + 20
+    from vgs_study.config import preset
+    d = preset("tiny").data
+    assert feats.n_regions == 16 and feats.dim == 768
+    assert len(feats) == d.n_train_images + d.n_val_images + d.n_test_images + d.n_seen_voices_images
     ds = SpokenCaptionDataset(tiny_corpus / "test.json", tiny_corpus, feats, max_seconds=10)
-    assert len(ds) == 100 and len(ds.image_ids) == 20
+    assert len(ds) == d.n_test_images * d.captions_per_image and len(ds.image_ids) == d.n_test_images
     b = collate([ds[i] for i in range(5)])
     assert b["wav"].shape[0] == 5 and b["feats"].shape == (5, 16, 768) and b["boxes"].shape == (5, 16, 4)
     assert abs(float(b["wav"][0, : b["wav_lengths"][0]].mean())) < 1e-3        # per-utterance normalisation

@@ -83,15 +83,18 @@ def test_trim_mask_gives_equal_counts_and_respects_padding():
     for b, n in enumerate([200, 170, 120, 90, 60]): assert not m[b, n:].any()
 
 
-def _grads(alpha):
+def _grads(alpha, all_losses=True, dropout=True):
     from vgs_study.config import preset
     from vgs_study.model import FaSTVGS
     torch.manual_seed(0)
     cfg = preset("tiny").model
+    if not dropout:
+        for k in ("dropout", "attention_dropout", "activation_dropout", "dropout_input", "dropout_features", "vgs_dropout"):
+            setattr(cfg, k, 0.0)
     model = FaSTVGS(cfg)
     batch = {"wav": torch.randn(4, 24000), "wav_lengths": torch.tensor([24000, 22000, 20000, 16000]),
              "feats": torch.randn(4, 16, cfg.image_feat_dim), "boxes": torch.rand(4, 16, 4), "image": torch.tensor([0, 0, 1, 2])}
-    out = model(batch, alpha, rng=np.random.default_rng(0))
+    out = model(batch, alpha, rng=np.random.default_rng(0), all_losses=all_losses)
     out["loss"].backward()
     return model, out
 
@@ -103,8 +106,20 @@ def test_alpha_1_sends_no_gradient_to_ssl_only_parts():
     model, out = _grads(1.0)
     assert not _has_grad(model.ssl_modules())
     assert _has_grad(model.vgs_modules()) and _has_grad([model.w2v2.encoder.layers[0]])
-    assert torch.isfinite(out["loss_aud"])                     # still computed and logged
+    assert torch.isfinite(out["loss_aud"])                     # still computed for the logs when asked
     assert out["loss_aud"].grad_fn is None
+
+
+@pytest.mark.parametrize("alpha, skipped", [(1.0, "loss_aud"), (0.0, "loss_av")])
+def test_a_zero_weight_loss_is_skipped_unless_asked(alpha, skipped):
+    "Training steps skip the branch whose weight is 0 (same gradients), logging steps compute it without gradient."
+    m1, o1 = _grads(alpha, all_losses=False, dropout=False)       # (dropout draws would differ in order)
+    m2, o2 = _grads(alpha, all_losses=True, dropout=False)
+    assert skipped not in o1 and skipped in o2
+    g1 = {n: p.grad for n, p in m1.named_parameters() if p.grad is not None}
+    g2 = {n: p.grad for n, p in m2.named_parameters() if p.grad is not None}
+    assert set(g1) == set(g2) and len(g1) > 10
+    for n in g1: torch.testing.assert_close(g1[n], g2[n], atol=1e-6, rtol=1e-5)
 
 
 def test_alpha_0_sends_no_gradient_to_the_vgs_branch():

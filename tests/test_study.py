@@ -7,10 +7,14 @@ SCENARIOS = ["W2V2", "VGS", "VGS+", "(W2V2, VGS+)", "(VGS, VGS+)", "(W2V2, VGS)"
 
 
 @pytest.fixture(scope="module")
-def tiny_study(tmp_path_factory, tiny_corpus):
-    from vgs_study.study import run_study
-    out = tmp_path_factory.mktemp("study") / "tiny"
-    status = run_study("tiny", out, corpus=tiny_corpus, progress=False)
+def tiny_study(repo_copy):
+    "The README's study command, as written but with the tiny preset, in a copy of the repository."
+    from conftest import run_documented
+    from test_readme import STUDY
+    r = run_documented(STUDY, repo_copy, timeout=1800)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    out = repo_copy / "runs/default"
+    status = {k: v["status"] for k, v in json.loads((out / "status.json").read_text()).items()}
     return out, status
 
 
@@ -43,24 +47,37 @@ def test_report_contents(tiny_study):
     for name, s in r["scenarios"].items():
         assert set(s["recall"]) == {"speech_to_image", "image_to_speech"}
         assert set(s["recall"]["speech_to_image"]) == {"1", "5", "10"}
+        assert set(s["recall_by_split"]) == {"test", "seen_voices"}             # held-out and training voices
         assert set(s["abx"]) == {"within", "across"} and s["abx"]["across"]["layer"] >= 1
         assert s["epochs"] == 2 and finite(s)
-    assert len(r["findings"]) == 5 and all(f["holds"] in (True, False) for f in r["findings"])
-    assert {c["check"].split()[0] for c in r["learning_checks"]} >= {"W2V2", "VGS"}
+    assert {"recall", "abx"} <= set(r["per_seed"]["VGS"]["1"]["init"])       # the random-initialisation control
+    checks = {c["id"]: c for c in r["learning_checks"]}
+    assert set(checks) == {"w2v2_ssl", "vgsplus_ssl", "vgs_recall", "vgsplus_recall", "w2v2_abx", "vgs_abx"}
+    assert r["chance"]["recall_at_10"] < 100 / 3                                 # the tiny preset can pass its checks
+    # a finding is only tested when the checks it rests on passed; otherwise it says why not
+    assert len(r["findings"]) == 5
+    for f in r["findings"]:
+        failed = [k for k in f["needs"] if checks[k]["status"] != "passed"]
+        assert (f["verdict"] == "not testable here") == bool(failed) and (f["holds"] is None) == bool(failed)
+        if failed: assert all(k in f["reason"] for k in failed)
+        else: assert f["verdict"] in ("holds", "does not hold", "no effect") and math.isfinite(f["effect"]["mean"])
     assert r["wall_seconds"] > 0 and finite(r["mfcc_abx"])
     for f in ("fig2_left_abx_vs_layer", "fig2_right_abx_vs_epoch", "fig3_losses", "recall_vs_epoch"):
         assert (rep / f"{f}.png").stat().st_size > 10_000 and (rep / f"{f}.svg").exists()
     html = (rep / "index.html").read_text()
     assert "Table I" in html and "Table II" in html and "Finding 5" in html and "fig3_losses.png" in html
+    assert "random initialisation (epoch 0)" in html and "chance" in html and "MFCC" in html and "switch after 1" in html
+    assert "training voices (seen_voices)" in html and "Provenance" in html and "corpus SHA-256" in html
+    assert html.count("not testable here") == sum(f["verdict"] == "not testable here" for f in r["findings"])
     md = (rep / "tables.md").read_text()
     assert all(s in md for s in SCENARIOS) and (rep / "study_analysis.ipynb").exists()
 
 
-def test_rerun_skips_finished_work(tiny_study, tiny_corpus):
+def test_rerun_skips_finished_work(tiny_study):
     from vgs_study.study import run_study
     out, _ = tiny_study
     before = {p: p.stat().st_mtime for p in (out / "runs").rglob("checkpoints/*.pt")}
-    status = run_study("tiny", out, corpus=tiny_corpus, progress=False, report=False)
+    status = run_study("tiny", out, progress=False, report=False)
     assert all(v == "done (already)" for v in status.values())
     assert {p: p.stat().st_mtime for p in (out / "runs").rglob("checkpoints/*.pt")} == before
 
@@ -71,10 +88,31 @@ def test_a_failing_scenario_does_not_lose_the_others(tmp_path, tiny_corpus):
     (out / "runs/seed1/VGS/checkpoints").mkdir(parents=True)
     (out / "runs/seed1/VGS/checkpoints/last.pt").write_bytes(b"not a checkpoint")     # a corrupt file
     status = run_study("tiny", out, corpus=tiny_corpus, scenarios=["W2V2", "VGS", "(VGS, W2V2)"],
-                       overrides=["train.epochs=1", "train.switch_epoch=1"], use_papermill=False, progress=False)
+                       overrides=["train.epochs=2", "train.switch_epoch=1", "eval.val_recall_every=0"], use_papermill=False,
+                       progress=False)
     assert status["train W2V2 seed 1"] == "done" and status["evaluate W2V2 seed 1"] == "done"
     assert status["train VGS seed 1"] == "failed" and status["train (VGS, W2V2) seed 1"] == "skipped"
     st = json.loads((out / "status.json").read_text())
     assert "not a readable checkpoint" in st["train VGS seed 1"]["error"]
     r = json.loads((out / "report/results.json").read_text())
     assert "W2V2" in r["scenarios"] and "train VGS seed 1" in r["failed_jobs"]
+
+
+def test_a_schedule_from_a_file_runs_in_an_a_b_pair_and_reaches_the_report(tmp_path, tiny_corpus):
+    "study.schedules names a file of schedules; its names work alone and in (A, B) pairs, in new job processes too."
+    f = tmp_path / "my_schedules.py"
+    f.write_text("from vgs_study.schedules import LinearRamp, register_schedule\n"
+                 "register_schedule('halframp', lambda epochs, switch: LinearRamp(0.0, 0.5, 0, epochs))\n")
+    out = tmp_path / "s"
+    r = subprocess.run([sys.executable, "-m", "vgs_study", "study", "--preset", "tiny", "--out", str(out), "--corpus", str(tiny_corpus),
+                        "--scenarios", "halframp", "(halframp, VGS)", "--no-papermill", "--no-progress",
+                        "--set", f"study.schedules={f}", "--set", "train.epochs=2", "--set", "eval.val_recall_every=0"],
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((out / "report/results.json").read_text())
+    assert set(res["scenarios"]) == {"halframp", "(halframp, VGS)"}
+    alphas = [json.loads(l)["alpha"] for l in (out / "runs/seed1/halframp-VGS/epochs.jsonl").read_text().splitlines()]
+    assert alphas == [1.0]                                   # phase B only: VGS after the switch epoch
+    base = [json.loads(l)["alpha"] for l in (out / "runs/seed1/halframp/metrics.jsonl").read_text().splitlines()]
+    assert 0 <= base[0] < base[-1] <= 0.5                    # the ramp
+    assert "(halframp, VGS)" in (out / "report/tables.md").read_text()

@@ -218,14 +218,14 @@ def abx_scores(task: ABXTask, features: dict, progress=False) -> dict:
     return out
 
 def task_summary(task: ABXTask) -> dict:
+    "Counts of the task: items, files, speakers, and the within/across-speaker comparisons it makes."
     return {"items": len(task.items), "items_dropped": len(task.dropped), "files": task.n_files,
             "within_triplet_groups": len(task.within), "across_triplet_groups": len(task.across)}
 
 # %% ../nbs/08_abx.ipynb #0d3c3fd4
-def abx_from_directory(features_dir, item_file, frame_rate=50.0, mode="libri-light", distance="cosine",
-                       max_size_group=10, max_x_across=5, seed=0) -> dict:
+def abx_from_directory(features_dir, item_file, frame_rate=50.0, mode="libri-light", max_size_group=10, max_x_across=5,
+                       seed=0) -> dict:
     "ABX of a directory of `<file-id>.npy` arrays [frames, dim] against a ZeroSpeech `.item` file."
-    if distance != "cosine": raise ValueError(f"distance {distance!r} is not supported (only 'cosine', as ZeroSpeech 2021)")
     items = read_item_file(item_file)
     features_dir = Path(features_dir)
     feats = {}
@@ -240,4 +240,4 @@ def abx_from_directory(features_dir, item_file, frame_rate=50.0, mode="libri-lig
     task = build_task(items, {k: len(v) for k, v in feats.items()}, frame_rate, mode, max_size_group, max_x_across,
                       seed, str(item_file))
     res = abx_scores(task, {"features": feats})["features"]
-    return {**res, **task_summary(task), "mode": mode, "frame_rate": frame_rate, "distance": distance}
+    return {**res, **task_summary(task), "mode": mode, "frame_rate": frame_rate, "distance": "cosine"}

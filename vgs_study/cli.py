@@ -4,13 +4,14 @@
 
 # %% ../nbs/13_cli.ipynb #51e73d52
 from __future__ import annotations
-import argparse, json, logging, sys
+import argparse, errno, json, logging, sys
 from pathlib import Path
-from .config import PRESETS, load_config
+from . import __version__
+from .config import PRESETS, load_config, describe
 log = logging.getLogger("vgs_study")
 
 # %% auto #0
-__all__ = ['log', 'EXAMPLES', 'build_parser', 'main']
+__all__ = ['log', 'EXAMPLES', 'build_parser', 'main', 'plain_message']
 
 # %% ../nbs/13_cli.ipynb #ffe110a7
 EXAMPLES = {
@@ -22,6 +23,7 @@ EXAMPLES = {
     "report": "vgs-study report --study runs/default",
     "docs": "vgs-study docs --out site",
     "check-data": "vgs-study check-data data/spokencoco --preset paper",
+    "config": "vgs-study config --preset default --set train.epochs=6",
 }
 
 def _common(p, corpus=True):
@@ -34,6 +36,7 @@ def build_parser():
     ap = argparse.ArgumentParser(prog="vgs-study", description="Simultaneous or sequential training of wav2vec 2.0 SSL and "
                                  "visually grounded speech: corpus, training, evaluation, the whole study and its report.")
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    ap.add_argument("--version", action="version", version=f"vgs_study {__version__}")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     def add(name, help):
         return sub.add_parser(name, help=help, description=help, epilog=f"example:\n  {EXAMPLES[name]}",
@@ -52,22 +55,26 @@ def build_parser():
     p = add("abx", "ABX of a directory of <file-id>.npy feature arrays [frames, dim] against a ZeroSpeech .item file.")
     p.add_argument("--features", required=True); p.add_argument("--item", required=True)
     p.add_argument("--frame-rate", type=float, default=50.0); p.add_argument("--mode", choices=["libri-light", "exact"], default="libri-light")
-    p.add_argument("--distance", default="cosine", choices=["cosine"]); p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0)
     p = add("study", "Run the whole study: corpus, the nine scenarios, evaluation and the report (idempotent, resumable).")
     p.add_argument("--preset", choices=PRESETS, default="default"); p.add_argument("--set", action="append", default=[])
     p.add_argument("--out", required=True); p.add_argument("--seeds", type=int, nargs="+")
     p.add_argument("--scenarios", nargs="+", help='subset, e.g. W2V2 VGS "(W2V2, VGS)"'); p.add_argument("--corpus")
     p.add_argument("--jobs", type=int, help="scenarios trained side by side (default: 2 for default, else 1)")
-    p.add_argument("--no-papermill", action="store_true", help="run jobs through the command line instead of notebooks")
+    p.add_argument("--no-papermill", action="store_true", help="run jobs through the command line instead of notebooks "
+                   "(the same as --set study.use_papermill=false)")
     p.add_argument("--no-progress", action="store_true")
     p = add("report", "Write (or rewrite) the report of a study directory.")
     p.add_argument("--study", required=True)
     p = add("docs", "Build the documentation site from the notebooks (offline).")
     p.add_argument("--out", default="site")
+    p = add("config", "Print every setting of a preset (after --set overrides) with its value and meaning, and check it.")
+    _common(p, corpus=False)
     p = add("check-data", "Check a prepared dataset and list every problem at once, with counts.")
     p.add_argument("root"); p.add_argument("--preset", choices=PRESETS, default="tiny"); p.add_argument("--config")
     p.add_argument("--set", action="append", default=[])
     return ap
+
 
 # %% ../nbs/13_cli.ipynb #d4b9ba1d
 def _cfg(a):
@@ -79,14 +86,20 @@ def main(argv=None):
     a = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if a.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")
-    from vgs_study.data import DataError
     try: return _run(a) or 0
-    except (DataError, ValueError, FileNotFoundError, FileExistsError, PermissionError, RuntimeError) as e:
-        log.error("%s", e); return 2
     except KeyboardInterrupt:
         log.error("interrupted: finished work is kept; run the same command again to resume"); return 130
-    except OSError as e:
-        log.error("%s: %s", getattr(e, "filename", "") or "I/O error", e.strerror or e); return 2
+    except (ValueError, OSError, RuntimeError) as e:
+        log.error("%s", plain_message(e)); return 2
+
+def plain_message(e: BaseException) -> str:
+    "An error in words: `path: what is wrong` for file-system errors, without Python's [Errno N]."
+    if isinstance(e, OSError) and e.errno and e.strerror:
+        what = {errno.EEXIST: "exists already and is in the way", errno.ENOENT: "does not exist",
+                errno.ENOTDIR: "is a file, not a folder", errno.EISDIR: "is a folder, not a file",
+                errno.EACCES: "cannot be written or read (permission denied)", errno.ENOSPC: "the disk is full"}
+        return f"{e.filename or 'file'}: {what.get(e.errno, e.strerror.lower())}"
+    return str(e)
 
 def _run(a):
     if a.command == "corpus":
@@ -97,19 +110,26 @@ def _run(a):
         from vgs_study.train import train
         cfg = _cfg(a)
         if a.seed is not None: cfg.train.seed = a.seed
+        if not (Path(cfg.data.root) / cfg.data.train_json).exists():
+            raise FileNotFoundError(f"{cfg.data.root}: no corpus there (no {cfg.data.train_json}); make one with "
+                                    f"`vgs-study corpus --preset {cfg.preset} --out {cfg.data.root}` or pass --corpus")
         print(json.dumps(train(cfg, a.scenario, a.out, cfg.data.root, a.init_from, progress=not a.no_progress)))
     elif a.command == "evaluate":
         from vgs_study.evaluate import evaluate_run
         print(json.dumps(evaluate_run(a.run, a.corpus, device=a.device, progress=not a.no_progress), indent=1))
     elif a.command == "abx":
         from vgs_study.abx import abx_from_directory
-        print(json.dumps(abx_from_directory(a.features, a.item, a.frame_rate, a.mode, a.distance, seed=a.seed), indent=1))
+        print(json.dumps(abx_from_directory(a.features, a.item, a.frame_rate, a.mode, seed=a.seed), indent=1))
     elif a.command == "study":
         from vgs_study.study import run_study
-        st = run_study(a.preset, a.out, a.seeds, a.scenarios, a.set, a.corpus, a.jobs, not a.no_papermill, not a.no_progress)
+        st = run_study(a.preset, a.out, a.seeds, a.scenarios, a.set + (["study.use_papermill=false"] if a.no_papermill else []),
+                       a.corpus, a.jobs, progress=not a.no_progress)
         bad = [k for k, v in st.items() if v in ("failed", "skipped")]
         print(f"report: {Path(a.out) / 'report' / 'index.html'}")
         if bad: log.error("%d job(s) did not finish: %s (see %s)", len(bad), ", ".join(bad), Path(a.out) / "status.json"); return 1
+    elif a.command == "config":
+        from vgs_study.schedules import validate
+        cfg = _cfg(a); print(describe(cfg)); validate(cfg, cfg.study.scenarios)
     elif a.command == "report":
         from vgs_study.report import build_report
         r = build_report(a.study)
@@ -126,3 +146,4 @@ def _run(a):
             if len(msgs) > 20: print(f"  ... and {len(msgs) - 20} more")
         print(json.dumps({"counts": r["counts"], "n_problems": r["n_problems"]}))
         return 1 if r["n_problems"] else 0
+

@@ -4,13 +4,14 @@
 
 # %% ../nbs/00_config.ipynb #dc1872af
 from __future__ import annotations
-import dataclasses, json, typing
+import dataclasses, json
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PAPER_CONV', 'PRESETS', 'ModelConfig', 'DataConfig', 'TrainConfig', 'EvalConfig', 'StudyConfig', 'Config', 'preset',
-           'load_config']
+__all__ = ['PAPER_CONV', 'CHOICES', 'RANGES', 'PAPER_SCENARIO_NAMES', 'PRESETS', 'REPO', 'ModelConfig', 'DataConfig',
+           'TrainConfig', 'EvalConfig', 'StudyConfig', 'ConfigError', 'Config', 'describe', 'preset', 'load_config',
+           'repo_path']
 
 # %% ../nbs/00_config.ipynb #1a642814
 PAPER_CONV = ((512, 10, 5),) + ((512, 3, 2),) * 4 + ((512, 2, 2),) * 2
@@ -19,56 +20,57 @@ PAPER_CONV = ((512, 10, 5),) + ((512, 3, 2),) * 4 + ((512, 2, 2),) * 2
 class ModelConfig:
     "Sizes and switches of the FaST-VGS+ coarse model (defaults: the paper's)."
     # wav2vec 2.0 front-end
-    conv_layers: list = field(default_factory=lambda: [list(c) for c in PAPER_CONV])  # (channels, kernel, stride)
-    conv_bias: bool = False
+    conv_layers: list = field(default_factory=lambda: [list(c) for c in PAPER_CONV])  # (channels, kernel, stride) per conv layer
+    conv_bias: bool = False                # bias in the waveform convolutions
     extractor_mode: str = "group_norm"     # "group_norm" (GroupNorm on layer 1) or "layer_norm" (LayerNorm on every layer)
-    embed_dim: int = 768
-    n_heads: int = 12
-    ffn_dim: int = 3072
+    embed_dim: int = 768                   # transformer width D
+    n_heads: int = 12                      # attention heads of the wav2vec 2.0 layers
+    ffn_dim: int = 3072                    # feed-forward width of the wav2vec 2.0 layers
     n_shared_layers: int = 8               # layers 1..8: the speech encoder shared by both losses
     n_ssl_layers: int = 4                  # layers 9..12: used by the SSL loss only
-    layer_norm_first: bool = False
-    dropout: float = 0.1
-    attention_dropout: float = 0.1
-    activation_dropout: float = 0.0
+    layer_norm_first: bool = False         # pre-LN transformer layers (False: post-LN, as wav2vec 2.0 base)
+    dropout: float = 0.1                   # dropout in the transformer layers
+    attention_dropout: float = 0.1         # dropout on attention weights
+    activation_dropout: float = 0.0        # dropout after the feed-forward activation
     dropout_input: float = 0.1             # after the feature projection
     dropout_features: float = 0.1          # on the quantizer input
-    pos_conv_kernel: int = 128
-    pos_conv_groups: int = 16
-    cls_token: bool = True
+    pos_conv_kernel: int = 128             # kernel of the convolutional relative positions
+    pos_conv_groups: int = 16              # groups of that convolution
+    cls_token: bool = True                 # a learnable CLS frame, read by the VGS branch at the tapped layer
+    padding_exact: bool = True             # norm statistics over valid frames only (False: over padding too, as fairseq/HF)
     # masking and the contrastive task
-    mask_prob: float = 0.65
-    mask_length: int = 10
-    min_masks: int = 2
+    mask_prob: float = 0.65                # probability of a frame starting a masked span
+    mask_length: int = 10                  # frames per masked span
+    min_masks: int = 2                     # at least this many spans per utterance
     trim_mask: bool = True                 # every utterance in a batch gets the same number of masked frames
-    num_negatives: int = 100
-    codebook_groups: int = 2
-    codebook_size: int = 320
+    num_negatives: int = 100               # distractors per masked frame, from the same utterance
+    codebook_groups: int = 2               # product quantizer groups G
+    codebook_size: int = 320               # codes per group V
     codevector_dim: int = 256              # size of a quantized code vector (all groups together)
     final_dim: int = 256                   # space where predictions and targets are compared
     gumbel_temp: list = field(default_factory=lambda: [2.0, 0.5, 0.999995])  # start, end, decay per update
-    anneal_gumbel: bool = True
-    logit_temp: float = 0.1
-    diversity_weight: float = 0.1
-    feature_penalty_weight: float = 1.0
+    anneal_gumbel: bool = True             # advance the Gumbel temperature schedule (the reference code never does)
+    logit_temp: float = 0.1                # cosine similarities are divided by this in the contrastive loss
+    diversity_weight: float = 0.1          # weight of the codebook diversity loss in loss_aud
+    feature_penalty_weight: float = 1.0    # weight of the mean squared conv features in loss_aud
     # visually grounded speech branch
-    resdavenet_widths: list = field(default_factory=lambda: [128, 256, 512, 768])
-    resdavenet_blocks: int = 2
-    resdavenet_kernel: int = 9
-    audio_head_heads: int = 12
-    audio_head_ffn: int = 3072
-    vgs_dropout: float = 0.1
+    resdavenet_widths: list = field(default_factory=lambda: [128, 256, 512, 768])  # channels of the 4 ResDAVEnet stages
+    resdavenet_blocks: int = 2             # residual blocks per stage
+    resdavenet_kernel: int = 9             # kernel of the ResDAVEnet convolutions
+    audio_head_heads: int = 12             # heads of the audio head's transformer layer
+    audio_head_ffn: int = 3072             # its feed-forward width
+    vgs_dropout: float = 0.1               # dropout in the audio head and the image encoder
     vgs_input: str = "masked"              # "masked": one forward serves both losses; "unmasked": extra clean pass
-    audio_pooling: str = "cls"             # "cls" (paper) or "mean"
-    image_pooling: str = "cls"
+    audio_pooling: str = "cls"             # "cls" (paper), "mean" or "max" over frames
+    image_pooling: str = "cls"             # "cls" (paper) or "mean" over regions
     center_embeddings: bool = False        # non-affine BatchNorm on both embeddings before matching
-    image_feat_dim: int = 2048
-    image_layers: int = 6
-    image_heads: int = 12
-    image_ffn: int = 3072
+    image_feat_dim: int = 2048             # size of a region feature (Faster R-CNN: 2048)
+    image_layers: int = 6                  # transformer layers of the image encoder
+    image_heads: int = 12                  # their heads
+    image_ffn: int = 3072                  # their feed-forward width
     match_similarity: str = "dot"          # "dot" (reference code) or "cosine" (paper text)
     match_temperature: float = 1.0         # divides the similarity; 1.0 = none
-    match_margin: float = 1.0
+    match_margin: float = 1.0              # subtracted from the matching pairs' similarity
 
     @property
     def n_layers(self): return self.n_shared_layers + self.n_ssl_layers
@@ -84,76 +86,88 @@ class ModelConfig:
 # %% ../nbs/00_config.ipynb #830162a0
 @dataclass
 class DataConfig:
-    "Where the corpus lives and how utterances are cut."
+    "Where the corpus lives, how utterances are cut, and (embedded corpus) its size and world."
     corpus: str = "synthetic"              # "synthetic" (generated here) or "spokencoco"
     root: str = "data/synthetic"           # corpus directory (splits JSON, wavs, image features, ABX set)
-    train_json: str = "train.json"
-    val_json: str = "val.json"
-    test_json: str = "test.json"
-    image_features: str = "image_features.h5"
-    abx_item: str = "abx/abx.item"
-    abx_wavs: str = "abx/wavs"
-    sample_rate: int = 16000
-    max_seconds_train: float = 8.0
-    max_seconds_eval: float = 10.0
-    # synthetic corpus size (ignored for real corpora)
-    n_train_images: int = 2000
-    n_val_images: int = 100
-    n_test_images: int = 500
-    captions_per_image: int = 5
-    n_train_voices: int = 24
-    n_heldout_voices: int = 8
-    n_abx_utterances: int = 600
-    image_size: int = 64
-    patch_size: int = 16
+    train_json: str = "train.json"         # training split (SpokenCOCO unrolled format)
+    val_json: str = "val.json"             # validation split
+    test_json: str = "test.json"           # test split
+    seen_voices_json: str = "seen_voices.json"  # new images spoken by training voices ("" if the corpus has none)
+    image_features: str = "image_features.h5"   # region features in the MSCOCO HDF5 layout
+    abx_item: str = "abx/abx.item"         # ZeroSpeech .item file of the ABX set
+    abx_wavs: str = "abx/wavs"             # its wav (or flac) files
+    sample_rate: int = 16000               # Hz; files at another rate are refused
+    max_seconds_train: float = 8.0         # training utterances are cut to this
+    max_seconds_eval: float = 10.0         # evaluation utterances are cut to this
+    # embedded corpus: sizes
+    n_train_images: int = 2000             # training scenes
+    n_val_images: int = 100                # validation scenes (held-out voices)
+    n_test_images: int = 500               # test scenes (held-out voices)
+    n_seen_voices_images: int = 100        # scenes spoken by training voices (memorising vs learning); 0: none
+    captions_per_image: int = 5            # spoken captions per scene
+    n_train_voices: int = 24               # voices heard in training
+    n_heldout_voices: int = 8              # voices of val, test and the ABX set
+    n_abx_utterances: int = 600            # sentences of the ABX set
+    image_size: int = 64                   # scene images are size x size pixels
+    patch_size: int = 16                   # region features are the raw pixels of a grid of patches
+    # embedded corpus: the world (02_corpus shows it; the README says why it is this one)
+    world_shapes: int = 8                  # the first n of corpus.SHAPES
+    world_colours: int = 12                # the first n of corpus.COLOURS
+    world_objects: list = field(default_factory=lambda: [1.0])   # probability of 1, 2, ... objects in a scene
+    world_sizes: bool = False              # objects are small or big, and captions say which
+    world_patterns: bool = False           # objects may be checkered / zigzag / shiny, and captions say so
+    world_carrier_rate: float = 0.05       # share of captions inside a carrier phrase ("this picture shows ...")
+    world_relations: float = 0.0           # chance that two objects are joined by a spatial relation instead of "and"
 
 @dataclass
 class TrainConfig:
     "The optimisation recipe (defaults: the paper's)."
-    epochs: int = 70
+    epochs: int = 70                       # training epochs of every scenario
     switch_epoch: int = 20                 # phase A length of a scheduled (A, B) scenario
-    batch_size: int = 64
-    lr: float = 1e-4
+    batch_size: int = 64                   # global batch (split over processes under torchrun)
+    lr: float = 1e-4                       # peak learning rate
     optimizer: str = "bertadam"            # "bertadam" (no bias correction, as the reference) or "adamw"
-    betas: list = field(default_factory=lambda: [0.9, 0.999])
-    eps: float = 1e-6
-    weight_decay: float = 0.01
+    betas: list = field(default_factory=lambda: [0.9, 0.999])   # Adam betas
+    eps: float = 1e-6                      # Adam epsilon
+    weight_decay: float = 0.01             # decoupled weight decay (not on biases and norms)
     decay_unused: bool = True              # weight decay also shrinks a branch whose loss weight is 0 (as the reference)
-    warmup_fraction: float = 0.1
-    grad_clip: float = 1.0
-    bf16: bool = False
-    seed: int = 1
-    deterministic: bool = True
-    num_workers: int = 0
+    warmup_fraction: float = 0.1           # linear warm-up over this share of a phase's updates, then linear decay
+    grad_clip: float = 1.0                 # global gradient-norm clipping (0: none)
+    bf16: bool = True                      # bfloat16 autocast (False: fp32, as the reference code)
+    seed: int = 1                          # seeds the weights, the data order, masks and dropout
+    deterministic: str = "auto"            # deterministic algorithms: "auto" (on a CPU, off on a GPU), "on" or "off"
+    num_workers: int = -1                  # DataLoader workers (-1: 0 on a CPU, 6 with a GPU)
+    length_buckets: int = 0                # sort each window of k batches by length (0/1: plain random batches)
     keep_every: int = 5                    # keep every k-th epoch checkpoint for the ABX curves
     checkpoint_every_steps: int = 0        # also write a mid-epoch checkpoint every N updates (0: only at epoch ends)
-    log_every: int = 10
+    log_every: int = 10                    # a metrics.jsonl row (and the zero-weight loss) every N updates
     threads: int = 0                       # torch threads (0: leave the default)
-    device: str = "auto"
+    device: str = "auto"                   # "auto" (a GPU if there is one), "cpu", "cuda", "cuda:1", ...
 
 @dataclass
 class EvalConfig:
     "Retrieval and ABX settings."
-    recall_ks: list = field(default_factory=lambda: [1, 5, 10])
+    recall_ks: list = field(default_factory=lambda: [1, 5, 10])   # recall@k for these k
     abx_mode: str = "libri-light"          # "libri-light" (the ZeroSpeech 2021 evaluator's conventions) or "exact"
-    abx_distance: str = "cosine"
-    abx_max_size_group: int = 10
-    abx_max_x_across: int = 5
-    abx_seed: int = 0
-    frame_rate: float = 50.0
-    batch_size: int = 32
-    val_recall_every: int = 1              # validation recall every k epochs
+    abx_max_size_group: int = 10           # items per (context, speaker, phone) group, at most
+    abx_max_x_across: int = 5              # X speakers per across-speaker comparison, at most
+    abx_seed: int = 0                      # seeds those draws
+    frame_rate: float = 50.0               # model frames per second (20 ms frames)
+    batch_size: int = 32                   # utterances per batch when embedding a split
+    val_recall_every: int = 1              # validation recall every k epochs (0: never)
 
 @dataclass
 class StudyConfig:
-    "Which scenarios and seeds make up the study."
-    scenarios: list = field(default_factory=lambda: [
-        "W2V2", "VGS", "VGS+", "(W2V2, VGS+)", "(VGS, VGS+)", "(W2V2, VGS)",
-        "(VGS, W2V2)", "(VGS+, W2V2)", "(VGS+, VGS)"])
-    seeds: list = field(default_factory=lambda: [1])
-    use_papermill: bool = True
+    "Which scenarios and seeds make up the study, and how its jobs run."
+    scenarios: list = field(default_factory=lambda: list(PAPER_SCENARIO_NAMES))   # base and (A, B) scenarios to run
+    seeds: list = field(default_factory=lambda: [1])   # every scenario is trained once per seed
+    schedules: str = ""                    # a Python file or module (package.module) defining more schedules
+    use_papermill: bool = True             # run jobs through the parameterised notebooks (False: the command line)
 
 # %% ../nbs/00_config.ipynb #08e2a0ec
+class ConfigError(ValueError):
+    "A setting is unknown or out of range; the message names the setting, its allowed values and a close match."
+
 @dataclass
 class Config:
     "The whole configuration of a run or a study."
@@ -178,35 +192,49 @@ class Config:
             sub = _SECTIONS.get(f.name)
             if sub is None: kw[f.name] = d[f.name]
             else:
-                known = {g.name for g in dataclasses.fields(sub)}
-                unknown = set(d[f.name]) - known
-                if unknown: raise ValueError(f"unknown {f.name} settings: {sorted(unknown)}")
+                known = [g.name for g in dataclasses.fields(sub)]
+                for k in d[f.name]:
+                    if k not in known: raise ConfigError(f"unknown setting {f.name}.{k}{_suggest(k, known, f.name + '.')}")
                 kw[f.name] = sub(**d[f.name])
         return cls(**kw)
 
     @classmethod
     def from_json(cls, path):
         try: d = json.loads(Path(path).read_text())
-        except json.JSONDecodeError as e: raise ValueError(f"{path}: not valid JSON ({e})") from None
+        except json.JSONDecodeError as e: raise ConfigError(f"{path}: not valid JSON ({e})") from None
+        except OSError as e: raise ConfigError(f"{path}: cannot read the configuration ({e.strerror})") from None
         return cls.from_dict(d)
 
     def override(self, *assignments):
         "Apply `section.key=value` strings (value parsed as JSON when it can be); returns self."
         for a in assignments:
-            if "=" not in a: raise ValueError(f"override {a!r} is not of the form section.key=value")
+            if "=" not in a: raise ConfigError(f"setting {a!r} is not of the form section.key=value")
             key, value = a.split("=", 1)
             parts = key.strip().split(".")
             if len(parts) != 2 or parts[0] not in _SECTIONS:
-                raise ValueError(f"override {a!r}: key must be one of {sorted(_SECTIONS)} followed by .name")
+                raise ConfigError(f"setting {key!r}: write section.name with a section among {', '.join(_SECTIONS)}"
+                                  + _suggest(parts[0], list(_SECTIONS)))
             section = getattr(self, parts[0])
-            names = {f.name: f for f in dataclasses.fields(section)}
+            names = [f.name for f in dataclasses.fields(section)]
             if parts[1] not in names:
-                raise ValueError(f"override {a!r}: {parts[0]} has no setting {parts[1]!r}")
+                raise ConfigError(f"unknown setting {key.strip()}{_suggest(parts[1], names, parts[0] + '.')} "
+                                  f"(`vgs-study config` lists every setting)")
             setattr(section, parts[1], _coerce(value.strip(), getattr(section, parts[1]), a))
+        return self
+
+    def validate(self, extra_problems=()) -> "Config":
+        "Refuse, before any work starts, settings that can only fail later; all problems in one message."
+        problems = _problems(self) + list(extra_problems)
+        if problems: raise ConfigError("invalid settings:\n  - " + "\n  - ".join(problems))
         return self
 
 # %% ../nbs/00_config.ipynb #b40bfbf3
 _SECTIONS = {"model": ModelConfig, "data": DataConfig, "train": TrainConfig, "eval": EvalConfig, "study": StudyConfig}
+
+def _suggest(name, choices, prefix=""):
+    import difflib
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    return f" (did you mean {prefix}{close[0]}?)" if close else ""
 
 def _coerce(text, current, where):
     "Parse `text` to the type of `current`."
@@ -220,9 +248,69 @@ def _coerce(text, current, where):
     elif isinstance(current, float) and isinstance(value, (int, float)): return float(value)
     elif isinstance(current, str): return str(value)
     elif isinstance(current, list) and isinstance(value, list): return value
-    raise ValueError(f"override {where!r}: cannot use {text!r} for a {type(current).__name__} setting")
+    raise ConfigError(f"setting {where!r}: cannot use {text!r} for a {type(current).__name__} setting")
+
+CHOICES = {"model.extractor_mode": ("group_norm", "layer_norm"), "model.vgs_input": ("masked", "unmasked"),
+           "model.audio_pooling": ("cls", "mean", "max"), "model.image_pooling": ("cls", "mean"),
+           "model.match_similarity": ("dot", "cosine"), "data.corpus": ("synthetic", "spokencoco"),
+           "train.optimizer": ("bertadam", "adamw"), "train.deterministic": ("auto", "on", "off"),
+           "eval.abx_mode": ("libri-light", "exact")}
+# (setting, test, what it must be)
+RANGES = [("model.mask_prob", lambda v: 0 <= v <= 1, "between 0 and 1"), ("model.mask_length", lambda v: v >= 1, ">= 1"),
+          ("model.num_negatives", lambda v: v >= 1, ">= 1"), ("model.n_shared_layers", lambda v: v >= 1, ">= 1"),
+          ("model.n_ssl_layers", lambda v: v >= 0, ">= 0"), ("model.min_masks", lambda v: v >= 1, ">= 1"),
+          *[(f"model.{k}", lambda v: 0 <= v < 1, "in [0, 1)") for k in ("dropout", "attention_dropout", "activation_dropout",
+                                                                        "dropout_input", "dropout_features", "vgs_dropout")],
+          ("data.max_seconds_train", lambda v: v > 0, "> 0"), ("data.max_seconds_eval", lambda v: v > 0, "> 0"),
+          ("data.world_shapes", lambda v: 1 <= v <= 8, "between 1 and 8"), ("data.world_colours", lambda v: 1 <= v <= 12, "between 1 and 12"),
+          ("data.world_objects", lambda v: len(v) >= 1 and all(p >= 0 for p in v) and sum(v) > 0,
+           "a list of non-negative probabilities of 1, 2, ... objects"),
+          ("data.world_carrier_rate", lambda v: 0 <= v <= 1, "between 0 and 1"), ("data.world_relations", lambda v: 0 <= v <= 1, "between 0 and 1"),
+          ("data.captions_per_image", lambda v: v >= 1, ">= 1"), ("data.n_train_images", lambda v: v >= 1, ">= 1"),
+          ("train.epochs", lambda v: v >= 1, ">= 1"), ("train.batch_size", lambda v: v >= 2, ">= 2 (the matching loss needs pairs)"),
+          ("train.lr", lambda v: v > 0, "> 0"), ("train.warmup_fraction", lambda v: 0 <= v < 1, "in [0, 1)"),
+          ("train.grad_clip", lambda v: v >= 0, ">= 0"), ("train.keep_every", lambda v: v >= 1, ">= 1"),
+          ("train.log_every", lambda v: v >= 1, ">= 1"), ("train.switch_epoch", lambda v: v >= 0, ">= 0"),
+          ("eval.recall_ks", lambda v: len(v) >= 1 and all(isinstance(k, int) and k >= 1 for k in v), "a list of integers >= 1"),
+          ("eval.frame_rate", lambda v: v > 0, "> 0"), ("eval.batch_size", lambda v: v >= 1, ">= 1")]
+
+def _problems(cfg: Config) -> list[str]:
+    "Every setting out of range or not among its allowed values."
+    out = []
+    val = lambda key: getattr(getattr(cfg, key.split(".")[0]), key.split(".")[1])
+    for key, allowed in CHOICES.items():
+        if val(key) not in allowed:
+            out.append(f"{key}={val(key)!r} is not one of {', '.join(allowed)}{_suggest(str(val(key)), list(allowed))}")
+    for key, ok, what in RANGES:
+        try: good = ok(val(key))
+        except Exception: good = False
+        if not good: out.append(f"{key}={val(key)!r} must be {what}")
+    m = cfg.model
+    for w, h, name in ((m.embed_dim, m.n_heads, "n_heads"), (m.embed_dim, m.audio_head_heads, "audio_head_heads"),
+                       (m.embed_dim, m.image_heads, "image_heads")):
+        if h < 1 or w % h: out.append(f"model.embed_dim={w} is not divisible by model.{name}={h}")
+    if m.codevector_dim % max(1, m.codebook_groups): out.append("model.codevector_dim must be divisible by model.codebook_groups")
+    if cfg.data.n_train_voices + cfg.data.n_heldout_voices > 46:
+        out.append("data.n_train_voices + data.n_heldout_voices must be at most 46 (the eSpeak voices that align exactly)")
+    if not (cfg.train.device in ("auto", "cpu") or cfg.train.device.startswith("cuda")):
+        out.append(f"train.device={cfg.train.device!r} is not one of auto, cpu, cuda, cuda:N")
+    return out
+
+def describe(cfg: Config) -> str:
+    "Every setting with its value and meaning (the comments of the dataclasses above), section by section."
+    import inspect, re
+    lines = [f"preset: {cfg.preset}"]
+    for name, cls in _SECTIONS.items():
+        doc = dict(re.findall(r"^\s+(\w+):[^#\n]*#\s*(.*)$", inspect.getsource(cls), re.M))
+        lines.append(f"\n[{name}] {cls.__doc__}")
+        for f in dataclasses.fields(cls):
+            lines.append(f"  {name}.{f.name} = {json.dumps(getattr(getattr(cfg, name), f.name))}" + (f"    # {doc[f.name]}" if f.name in doc else ""))
+    return "\n".join(lines)
 
 # %% ../nbs/00_config.ipynb #212bed68
+PAPER_SCENARIO_NAMES = ("W2V2", "VGS", "VGS+", "(W2V2, VGS+)", "(VGS, VGS+)", "(W2V2, VGS)", "(VGS, W2V2)", "(VGS+, W2V2)",
+                        "(VGS+, VGS)")
+
 def _cpu_model(d, heads, ffn, shared, ssl, conv, widths, image_layers):
     return ModelConfig(
         conv_layers=[[conv, 10, 5]] + [[conv, 3, 2]] * 4 + [[conv, 2, 2]] * 2,
@@ -243,31 +331,32 @@ def preset(name: str) -> Config:
         cfg.data = DataConfig(corpus="spokencoco", root="data/spokencoco",
                               train_json="SpokenCOCO/SpokenCOCO_train_unrolled_karpathy.json",
                               val_json="SpokenCOCO/SpokenCOCO_val_unrolled_karpathy.json",
-                              test_json="SpokenCOCO/SpokenCOCO_test_unrolled_karpathy.json",
+                              test_json="SpokenCOCO/SpokenCOCO_test_unrolled_karpathy.json", seen_voices_json="",
                               image_features="mscoco_imgfeat/coco_obj36.h5",
                               abx_item="zerospeech2021/phonetic/dev-clean.item",
                               abx_wavs="zerospeech2021/phonetic/dev-clean")
-        cfg.train.bf16 = False
         return cfg
     if name == "default":
         cfg = Config(preset="default", model=_cpu_model(128, 4, 512, 3, 2, 128, [64, 96, 128, 128], 1))
         cfg.data = DataConfig(root="data/synthetic-default", max_seconds_train=4.0, max_seconds_eval=10.0,
-                              n_train_images=200, n_val_images=40, n_test_images=80, captions_per_image=5,
-                              n_train_voices=24, n_heldout_voices=8, n_abx_utterances=200)
-        cfg.train = TrainConfig(epochs=6, switch_epoch=2, batch_size=8, lr=5e-4, optimizer="adamw",
-                                eps=1e-8, weight_decay=0.01, bf16=True, keep_every=2, threads=2)
+                              n_train_images=1000, n_val_images=60, n_test_images=100, n_seen_voices_images=100,
+                              captions_per_image=2, n_train_voices=24, n_heldout_voices=8, n_abx_utterances=200,
+                              world_shapes=6, world_colours=6, world_objects=[1.0], world_carrier_rate=0.05)
+        cfg.train = TrainConfig(epochs=4, switch_epoch=1, batch_size=8, lr=5e-4, optimizer="adamw",
+                                eps=1e-8, weight_decay=0.01, bf16=True, keep_every=1, threads=2)
         cfg.eval.batch_size = 16
         return cfg
     if name == "tiny":
         cfg = Config(preset="tiny", model=_cpu_model(64, 2, 256, 2, 1, 64, [32, 48, 64, 64], 1))
         cfg.data = DataConfig(root="data/synthetic-tiny", max_seconds_train=3.0, max_seconds_eval=10.0,
-                              n_train_images=24, n_val_images=6, n_test_images=20, captions_per_image=5,
-                              n_train_voices=8, n_heldout_voices=4, n_abx_utterances=40)
+                              n_train_images=100, n_val_images=10, n_test_images=40, n_seen_voices_images=20,
+                              captions_per_image=2, n_train_voices=8, n_heldout_voices=4, n_abx_utterances=40,
+                              world_shapes=6, world_colours=6, world_objects=[1.0], world_carrier_rate=0.05)
         cfg.train = TrainConfig(epochs=2, switch_epoch=1, batch_size=8, lr=1e-3, optimizer="adamw",
                                 eps=1e-8, bf16=False, keep_every=1, log_every=5)
         cfg.eval.batch_size = 16
         return cfg
-    raise ValueError(f"unknown preset {name!r}: choose 'tiny', 'default' or 'paper'")
+    raise ConfigError(f"unknown preset {name!r}: choose tiny, default or paper{_suggest(name, list(PRESETS))}")
 
 PRESETS = ("tiny", "default", "paper")
 
@@ -275,3 +364,11 @@ def load_config(preset_name="tiny", overrides=(), path=None) -> Config:
     "A preset (or a saved `config.json` at `path`) with `section.key=value` overrides applied."
     cfg = Config.from_json(path) if path else preset(preset_name)
     return cfg.override(*overrides)
+
+REPO = Path(__file__).resolve().parent.parent
+
+def repo_path(path) -> Path:
+    """An absolute path as it is; a relative one inside the repository (the folder of `nbs/` and `vgs_study/`), so that
+    a notebook means the same files whether JupyterLab (in `nbs/`), papermill or a script runs it."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else REPO / p

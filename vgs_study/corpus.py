@@ -10,41 +10,48 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 from .config import Config, DataConfig, preset
-from .data import atomic_write
+from .data import atomic_write, split_file
 from .speech import ARPABET, Voice, make_voices
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'SHAPES', 'COLOURS', 'SIZES', 'PATTERNS', 'BACKGROUNDS', 'FRAMES', 'SIZE_WORDS', 'COUNT_WORDS', 'PLURAL',
-           'CHUNK', 'Obj', 'sample_scene', 'draw_scene', 'caption', 'abx_sentence', 'patch_features',
-           'write_image_features', 'UttSpec', 'augment_params', 'make_utterance', 'item_lines', 'corpus_hash',
+__all__ = ['log', 'SHAPES', 'COLOURS', 'SIZES', 'PATTERNS', 'BACKGROUNDS', 'CARRIERS', 'CHUNK', 'WORLD_SETTINGS', 'SIZE_SETTINGS',
+           'Obj', 'sample_scene', 'draw_scene', 'caption', 'abx_sentence', 'patch_features', 'write_image_features',
+           'UttSpec', 'augment_params', 'make_utterance', 'corpus_splits', 'item_lines', 'corpus_hash',
            'generate_corpus']
 
 # %% ../nbs/02_corpus.ipynb #e806ad01
 SHAPES = ("circle", "square", "triangle", "star", "heart", "diamond", "cross", "ring")
 COLOURS = {"red": (220, 30, 30), "green": (40, 170, 60), "blue": (40, 70, 220), "yellow": (240, 220, 40),
-           "purple": (140, 50, 170), "orange": (250, 140, 20), "pink": (250, 130, 190), "brown": (130, 80, 40),
-           "grey": (130, 130, 130), "beige": (225, 200, 160), "black": (15, 15, 15), "white": (250, 250, 250)}
+           "purple": (140, 50, 170), "white": (250, 250, 250), "orange": (250, 140, 20), "pink": (250, 130, 190),
+           "brown": (130, 80, 40), "grey": (130, 130, 130), "black": (15, 15, 15), "beige": (225, 200, 160)}
 SIZES = {"small": 0.28, "big": 0.45}   # radius as a fraction of the image size
 PATTERNS = ("plain", "checkered", "zigzag", "shiny")
 BACKGROUNDS = ((40, 60, 90), (200, 210, 220), (70, 110, 70), (120, 100, 140))
 
 @dataclass
 class Obj:
+    "One drawn object: shape, colour, size, pattern and its centre (fractions of the image size)."
     shape: str; colour: str; size: str; pattern: str; x: float; y: float
 
-def sample_scene(rng: np.random.Generator) -> list[Obj]:
-    "1-3 objects; a multi-object scene repeats one kind of object (for counts) or mixes kinds (for relations)."
-    n = int(rng.choice([1, 2, 3], p=[0.3, 0.45, 0.25]))
-    same = n > 1 and rng.random() < 0.35
+def sample_scene(rng: np.random.Generator, dc: DataConfig = DataConfig()) -> list[Obj]:
+    """Objects of different kinds (shape and colour) on a jittered 3x3 grid, drawn from the world of `dc`: the first
+    `world_shapes` shapes and `world_colours` colours, 1, 2, ... objects with probabilities `world_objects`, sizes
+    and patterns if the world has them."""
+    shapes, colours = SHAPES[:dc.world_shapes], list(COLOURS)[:dc.world_colours]
+    n = 1 + int(rng.choice(len(dc.world_objects), p=np.asarray(dc.world_objects) / sum(dc.world_objects)))
     kinds = []
-    for i in range(n):
-        if same and i > 0: kinds.append(kinds[0]); continue
-        kinds.append((str(rng.choice(SHAPES)), str(rng.choice(list(COLOURS))), str(rng.choice(list(SIZES))),
-                      str(rng.choice(PATTERNS, p=[0.55, 0.15, 0.15, 0.15]))))
-    cells = rng.permutation(9)[:n]  # positions on a 3x3 grid, jittered
-    return [Obj(*k, x=(c % 3 + 0.5) / 3 + rng.uniform(-0.06, 0.06), y=(c // 3 + 0.5) / 3 + rng.uniform(-0.06, 0.06))
-            for k, c in zip(kinds, cells)]
+    while len(kinds) < n:
+        k = (str(rng.choice(shapes)), str(rng.choice(colours)))
+        if k not in kinds: kinds.append(k)
+    cells = rng.permutation(9)[:n]
+    objs = []
+    for (shape, colour), c in zip(kinds, cells):
+        size = str(rng.choice(list(SIZES))) if dc.world_sizes else "big"
+        pattern = str(rng.choice(PATTERNS, p=[0.55, 0.15, 0.15, 0.15])) if dc.world_patterns else "plain"
+        objs.append(Obj(shape, colour, size, pattern, x=(c % 3 + 0.5) / 3 + rng.uniform(-0.06, 0.06),
+                        y=(c // 3 + 0.5) / 3 + rng.uniform(-0.06, 0.06)))
+    return objs
 
 def draw_scene(objs: list[Obj], size: int, rng: np.random.Generator) -> np.ndarray:
     "Render the scene as an RGB uint8 array [size, size, 3]."
@@ -90,41 +97,30 @@ def draw_scene(objs: list[Obj], size: int, rng: np.random.Generator) -> np.ndarr
     arr += rng.normal(0, 6, arr.shape)  # sensor noise
     return np.clip(arr, 0, 255).astype(np.uint8)
 
-# %% ../nbs/02_corpus.ipynb #1537b830
-FRAMES = ("{}", "there is {}", "I see {}", "a picture of {}", "this image shows {}", "look at {}",
-          "a drawing with {}", "a toy scene with {}", "here we have {}", "the picture shows {}")
-SIZE_WORDS = {"small": ("small", "little", "tiny"), "big": ("big", "large", "huge")}
-COUNT_WORDS = {2: "two", 3: "three"}
-PLURAL = {"cross": "crosses"}
 
-def _np(o: Obj, rng, count=1, article=True):
-    words = []
-    if count > 1: words.append(COUNT_WORDS[count])
-    if rng.random() < 0.6: words.append(str(rng.choice(SIZE_WORDS[o.size])))
-    if o.pattern != "plain" and rng.random() < 0.8: words.append(o.pattern)
-    words.append(o.colour)
-    words.append(PLURAL.get(o.shape, o.shape + "s") if count > 1 else o.shape)
-    if count == 1 and article: words.insert(0, "an" if words[0][0] in "aeiou" else "a")
-    return " ".join(words)
+# %% ../nbs/02_corpus.ipynb #1537b830
+CARRIERS = ("look, this image shows {}", "I think you can find a toy drawing of {}", "a child's picture of {}",
+            "now, in a beige frame, {}")
+
+def _np(o: Obj, dc: DataConfig):
+    "The noun phrase of one object: 'the [size] [pattern] colour shape'."
+    words = ([o.size] if dc.world_sizes else []) + ([o.pattern] if o.pattern != "plain" else []) + [o.colour, o.shape]
+    return "the " + " ".join(words)
 
 def _relation(a: Obj, b: Obj):
     dx, dy = a.x - b.x, a.y - b.y
     if abs(dx) > abs(dy): return "left of" if dx < 0 else "right of"
     return "above" if dy < 0 else "below"
 
-def caption(objs: list[Obj], rng: np.random.Generator) -> str:
-    "One caption of a scene."
-    kinds = {(o.shape, o.colour, o.size, o.pattern) for o in objs}
-    if len(objs) > 1 and len(kinds) == 1: body = _np(objs[0], rng, count=len(objs))
-    elif len(objs) == 1: body = _np(objs[0], rng)
-    else:
-        i, j = (int(k) for k in rng.permutation(len(objs))[:2])
-        rel = _relation(objs[i], objs[j]) if rng.random() < 0.75 else "next to"
-        body = f"{_np(objs[i], rng)} {rel} {_np(objs[j], rng).replace('a ', 'the ', 1) if rng.random() < 0.5 else _np(objs[j], rng)}"
-        if len(objs) == 3 and rng.random() < 0.5:
-            k = [x for x in range(3) if x not in (i, j)][0]
-            body += f" and {_np(objs[k], rng)}"
-    return str(rng.choice(FRAMES)).format(body)
+def caption(objs: list[Obj], rng: np.random.Generator, dc: DataConfig = DataConfig()) -> str:
+    """One caption of a scene: the objects' noun phrases in a random order, joined by "and" (or, for two objects, by a
+    spatial relation with probability `world_relations`), inside a carrier phrase with probability `world_carrier_rate`."""
+    order = [objs[int(i)] for i in rng.permutation(len(objs))]
+    if len(order) == 2 and rng.random() < dc.world_relations:
+        body = f"{_np(order[0], dc)} {_relation(order[0], order[1])} {_np(order[1], dc)}"
+    else: body = " and ".join(_np(o, dc) for o in order)
+    return str(rng.choice(CARRIERS)).format(body) if rng.random() < dc.world_carrier_rate else body
+
 
 # %% ../nbs/02_corpus.ipynb #efa0e942
 _SUBJ = ("my brother", "the teacher", "our neighbour", "a young girl", "the old fisherman", "her father", "the doctor",
@@ -138,6 +134,7 @@ _WHEN = ("yesterday", "this morning", "on sunday", "after the storm", "before di
          "during the week", "with great care", "without a word", "in the autumn", "at the harbour")
 
 def abx_sentence(rng: np.random.Generator) -> str:
+    "One sentence of the ABX set: everyday statements, another text domain than the captions."
     return f"{rng.choice(_SUBJ)} {rng.choice(_VERB)} {rng.choice(_OBJ)} {rng.choice(_WHEN)}"
 
 # %% ../nbs/02_corpus.ipynb #694f2315
@@ -206,21 +203,28 @@ def _run_chunk(args):
 # %% ../nbs/02_corpus.ipynb #921b6339
 CHUNK = 100
 
+def corpus_splits(dc: DataConfig) -> tuple:
+    "Caption splits of the embedded corpus: train, val, test, and (if configured) seen_voices."
+    return ("train", "val", "test") + (("seen_voices",) if dc.n_seen_voices_images else ())
+
 def _plan(dc: DataConfig, seed: int):
-    "Images, captions and utterance specs of every split, all decided up front from the seed."
+    """Images, captions and utterance specs of every split, all decided up front from the seed. Voices are split at
+    random (seeded) into training and held-out ones: val, test and the ABX set use held-out voices; `seen_voices` has
+    new images spoken by training voices, which tells learning words from memorising utterances."""
     voices = make_voices(dc.n_train_voices + dc.n_heldout_voices, seed)
-    train_v, held_v = voices[:dc.n_train_voices], voices[dc.n_train_voices:]
     rng = np.random.default_rng(seed)
-    splits, specs, k = {}, [], 0
-    for split, n_img, vs in (("train", dc.n_train_images, train_v), ("val", dc.n_val_images, held_v),
-                             ("test", dc.n_test_images, held_v)):
-        rows = []
-        for i in range(n_img):
+    voices = [voices[int(i)] for i in rng.permutation(len(voices))]
+    train_v, held_v = sorted(voices[:dc.n_train_voices], key=lambda v: v.name), sorted(voices[dc.n_train_voices:], key=lambda v: v.name)
+    sizes = {"train": dc.n_train_images, "val": dc.n_val_images, "test": dc.n_test_images, "seen_voices": dc.n_seen_voices_images}
+    splits, specs = {}, []
+    for split in corpus_splits(dc):
+        vs, rows = (train_v if split in ("train", "seen_voices") else held_v), []
+        for i in range(sizes[split]):
             img_id = f"{split}_{i:05d}"
-            objs = sample_scene(rng)
+            objs = sample_scene(rng, dc)
             img_seed = int(rng.integers(2**31))
             for c in range(dc.captions_per_image):
-                text = caption(objs, rng)
+                text = caption(objs, rng, dc)
                 v = vs[int(rng.integers(len(vs)))]
                 uttid = f"{img_id}_{c}"
                 spec = UttSpec(uttid, text, v, f"wavs/{split}/{uttid}.wav", int(rng.integers(2**31)))
@@ -236,6 +240,7 @@ def _plan(dc: DataConfig, seed: int):
         spec = UttSpec(uttid, abx_sentence(rng), v, f"abx/wavs/{uttid}.wav", int(rng.integers(2**31)))
         specs.append(spec); abx.append(spec)
     return splits, specs, abx, train_v, held_v
+
 
 # %% ../nbs/02_corpus.ipynb #08bb9e2c
 def item_lines(align: dict, min_phone_seconds: float = 0.03):
@@ -258,14 +263,81 @@ def corpus_hash(root) -> str:
     return h.hexdigest()
 
 # %% ../nbs/02_corpus.ipynb #86206e65
+WORLD_SETTINGS = ("world_shapes", "world_colours", "world_objects", "world_sizes", "world_patterns", "world_carrier_rate",
+                  "world_relations")
+SIZE_SETTINGS = ("n_train_images", "n_val_images", "n_test_images", "n_seen_voices_images", "captions_per_image",
+                 "n_train_voices", "n_heldout_voices", "n_abx_utterances", "image_size", "patch_size", "sample_rate")
+
+def _draw_images(out: Path, splits: dict, names, dc: DataConfig, progress: bool):
+    "Every scene as a PNG (a split already drawn by an interrupted run is skipped)."
+    from PIL import Image
+    for split in names:
+        done = out / f".chunks/images_{split}.done"
+        if done.exists(): continue
+        (out / "images" / split).mkdir(parents=True, exist_ok=True)
+        for img_id, objs, img_seed in tqdm(splits[split + "_images"], desc=f"drawing {split} scenes", disable=not progress, leave=False):
+            arr = draw_scene(objs, dc.image_size, np.random.default_rng(img_seed))
+            buf = io.BytesIO(); Image.fromarray(arr).save(buf, format="PNG")
+            atomic_write(out / "images" / split / f"{img_id}.png", buf.getvalue())
+        done.parent.mkdir(exist_ok=True); done.write_text("ok\n")
+
+def _speak_all(out: Path, specs: list, dc: DataConfig, workers: int, progress: bool) -> dict:
+    "Synthesise every utterance in fixed chunks, each in a fresh process (finished chunks are kept); {uttid: summary}."
+    chunk_dir = out / ".chunks"; chunk_dir.mkdir(exist_ok=True)
+    chunks = [specs[i:i + CHUNK] for i in range(0, len(specs), CHUNK)]
+    todo = [i for i in range(len(chunks)) if not (chunk_dir / f"speech_{i:05d}.json").exists()]
+    import torch, torchaudio  # imported once here, inherited by the forked workers
+    bar = tqdm(total=len(specs), desc="speaking utterances", unit="utt", disable=not progress)
+    bar.update(sum(len(chunks[i]) for i in range(len(chunks)) if i not in set(todo)))
+    with mp.get_context("fork").Pool(max(1, workers), maxtasksperchild=1) as pool:
+        for i, rows in zip(todo, pool.imap(_run_chunk, [(chunks[i], str(out), dc.sample_rate) for i in todo])):
+            atomic_write(chunk_dir / f"speech_{i:05d}.json", json.dumps(rows).encode())
+            bar.update(len(rows))
+    bar.close()
+    return {r["uttid"]: r for i in range(len(chunks)) for r in json.loads((chunk_dir / f"speech_{i:05d}.json").read_text())}
+
+def _write_tables(out: Path, splits: dict, names, abx: list, dc: DataConfig) -> int:
+    "Region features (HDF5), split files (JSON) and the ABX item file; returns the number of ABX items."
+    from PIL import Image
+    ids, fs, bs = [], [], []
+    for split in names:
+        for img_id, _, _ in splits[split + "_images"]:
+            f, b = patch_features(np.asarray(Image.open(out / "images" / split / f"{img_id}.png")), dc.patch_size)
+            ids.append(img_id); fs.append(f); bs.append(b)
+    write_image_features(out / dc.image_features, ids, fs, bs, [dc.image_size] * len(ids), [dc.image_size] * len(ids))
+    for split in names:
+        atomic_write(out / split_file(dc, split), (json.dumps({"data": splits[split]}, indent=1) + "\n").encode())
+    lines = ["#file onset offset #phone prev-phone next-phone speaker"]
+    for spec in abx: lines += item_lines(json.loads((out / spec.wav).with_suffix(".align.json").read_text()))
+    atomic_write(out / dc.abx_item, ("\n".join(lines) + "\n").encode())
+    return len(lines) - 1
+
+def _manifest(cfg, seed, settings, splits, names, abx, info, n_items, train_v, held_v) -> dict:
+    "Counts, hours, voices and phone coverage of the corpus (the SHA-256 is added once everything is written)."
+    def phone_counts(uttids):
+        c = {p: 0 for p in ARPABET}
+        for u in uttids:
+            for p in info[u]["phones"]:
+                if p in c: c[p] += 1
+        return c
+    cap, abx_phones = phone_counts([r["caption"]["uttid"] for r in splits["train"]]), phone_counts([s.uttid for s in abx])
+    hours = {s: round(sum(info[r["caption"]["uttid"]]["seconds"] for r in splits[s]) / 3600, 4) for s in names}
+    return {"seed": seed, "settings": settings, "preset": cfg.preset,
+            "counts": {s: {"images": len(splits[s + "_images"]), "utterances": len(splits[s])} for s in names},
+            "abx": {"utterances": len(abx), "items": n_items},
+            "hours": hours | {"abx": round(sum(info[s.uttid]["seconds"] for s in abx) / 3600, 4)},
+            "voices": {**{s: [v.name for v in (train_v if s in ("train", "seen_voices") else held_v)] for s in names},
+                       "abx": sorted({s.voice.name for s in abx})},
+            "voice_settings": {v.name: vars(v) for v in train_v + held_v},
+            "phone_coverage": {"captions": cap, "abx": abx_phones,
+                               "missing_in_captions": [p for p in ARPABET if abx_phones[p] and not cap[p]]}}
+
 def generate_corpus(out, cfg: Config | str = "tiny", seed: int = 0, workers: int = 2, progress=True) -> dict:
     """Generate the embedded corpus into `out` (resuming an interrupted generation); returns the manifest.
     A complete corpus (manifest present with the same settings) is left as it is."""
     cfg = preset(cfg) if isinstance(cfg, str) else cfg
     dc, out = cfg.data, Path(out)
-    settings = {k: getattr(dc, k) for k in ("n_train_images", "n_val_images", "n_test_images", "captions_per_image",
-                                            "n_train_voices", "n_heldout_voices", "n_abx_utterances", "image_size",
-                                            "patch_size", "sample_rate")}
+    settings = {k: getattr(dc, k) for k in SIZE_SETTINGS + WORLD_SETTINGS}
     manifest_path = out / "manifest.json"
     if manifest_path.exists():
         m = json.loads(manifest_path.read_text())
@@ -276,77 +348,16 @@ def generate_corpus(out, cfg: Config | str = "tiny", seed: int = 0, workers: int
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.rglob("*.partial*"): stale.unlink()     # temporary files of an interrupted generation
     splits, specs, abx, train_v, held_v = _plan(dc, seed)
-    # images and their features
-    for split in ("train", "val", "test"):
-        feats_done = out / f".chunks/images_{split}.done"
-        if feats_done.exists(): continue
-        (out / "images" / split).mkdir(parents=True, exist_ok=True)
-        from PIL import Image
-        for img_id, objs, img_seed in tqdm(splits[split + "_images"], desc=f"drawing {split} scenes",
-                                           disable=not progress, leave=False):
-            arr = draw_scene(objs, dc.image_size, np.random.default_rng(img_seed))
-            p = out / "images" / split / f"{img_id}.png"
-            buf = io.BytesIO(); Image.fromarray(arr).save(buf, format="PNG"); atomic_write(p, buf.getvalue())
-        feats_done.parent.mkdir(exist_ok=True); feats_done.write_text("ok\n")
-    # speech, in fixed chunks, each in a fresh process
-    chunk_dir = out / ".chunks"; chunk_dir.mkdir(exist_ok=True)
-    chunks = [specs[i:i + CHUNK] for i in range(0, len(specs), CHUNK)]
-    todo = [i for i in range(len(chunks)) if not (chunk_dir / f"speech_{i:05d}.json").exists()]
-    import torch, torchaudio  # imported once here, inherited by the forked workers
-    ctx = mp.get_context("fork")
-    bar = tqdm(total=len(specs), desc="speaking utterances", unit="utt", disable=not progress)
-    bar.update(sum(len(chunks[i]) for i in range(len(chunks)) if i not in set(todo)))
-    with ctx.Pool(max(1, workers), maxtasksperchild=1) as pool:
-        for i, rows in zip(todo, pool.imap(_run_chunk, [(chunks[i], str(out), dc.sample_rate) for i in todo])):
-            atomic_write(chunk_dir / f"speech_{i:05d}.json", json.dumps(rows).encode())
-            bar.update(len(rows))
-    bar.close()
-    info = {}
-    for i in range(len(chunks)):
-        for r in json.loads((chunk_dir / f"speech_{i:05d}.json").read_text()): info[r["uttid"]] = r
-    # region features
-    for split in ("train", "val", "test"):
-        from PIL import Image
-        ids, fs, bs = [], [], []
-        for img_id, _, _ in splits[split + "_images"]:
-            f, b = patch_features(np.asarray(Image.open(out / "images" / split / f"{img_id}.png")), dc.patch_size)
-            ids.append(img_id); fs.append(f); bs.append(b)
-        splits[split + "_feats"] = (ids, fs, bs)
-    ids = sum((splits[s + "_feats"][0] for s in ("train", "val", "test")), [])
-    write_image_features(out / dc.image_features, ids, sum((splits[s + "_feats"][1] for s in ("train", "val", "test")), []),
-                         sum((splits[s + "_feats"][2] for s in ("train", "val", "test")), []),
-                         [dc.image_size] * len(ids), [dc.image_size] * len(ids))
-    # split files
-    for split in ("train", "val", "test"):
-        atomic_write(out / getattr(dc, f"{split}_json"), (json.dumps({"data": splits[split]}, indent=1) + "\n").encode())
-    # ABX item file
-    lines = ["#file onset offset #phone prev-phone next-phone speaker"]
-    for spec in abx:
-        lines += item_lines(json.loads((out / spec.wav).with_suffix(".align.json").read_text()))
-    (out / dc.abx_item).parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(out / dc.abx_item, ("\n".join(lines) + "\n").encode())
-    # manifest
-    def phone_counts(uttids):
-        c = {p: 0 for p in ARPABET}
-        for u in uttids:
-            for p in info[u]["phones"]:
-                if p in c: c[p] += 1
-        return c
-    manifest = {"seed": seed, "settings": settings, "preset": cfg.preset,
-                "counts": {s: {"images": len(splits[s + "_images"]), "utterances": len(splits[s])} for s in ("train", "val", "test")},
-                "abx": {"utterances": len(abx), "items": len(lines) - 1},
-                "hours": {s: round(sum(info[r["caption"]["uttid"]]["seconds"] for r in splits[s]) / 3600, 4) for s in ("train", "val", "test")},
-                "voices": {"train": [v.name for v in train_v], "val": [v.name for v in held_v], "test": [v.name for v in held_v],
-                           "abx": sorted({s.voice.name for s in abx})},
-                "voice_settings": {v.name: vars(v) for v in train_v + held_v}}
-    manifest["hours"]["abx"] = round(sum(info[s.uttid]["seconds"] for s in abx) / 3600, 4)
-    cap = phone_counts([r["caption"]["uttid"] for r in splits["train"]])
-    manifest["phone_coverage"] = {"captions": cap, "abx": phone_counts([s.uttid for s in abx]),
-                                  "missing_in_captions": [p for p, n in cap.items() if n == 0]}
+    names = corpus_splits(dc)
+    _draw_images(out, splits, names, dc, progress)
+    info = _speak_all(out, specs, dc, workers, progress)
+    n_items = _write_tables(out, splits, names, abx, dc)
+    manifest = _manifest(cfg, seed, settings, splits, names, abx, info, n_items, train_v, held_v)
     manifest["sha256"] = corpus_hash(out)
     manifest["generation_seconds"] = round(time.time() - t0, 1)
     atomic_write(manifest_path, (json.dumps(manifest, indent=1) + "\n").encode())
-    shutil.rmtree(chunk_dir, ignore_errors=True)
+    shutil.rmtree(out / ".chunks", ignore_errors=True)
     log.info("corpus ready in %s: %d utterances, %.2f h, %.0f s", out, len(specs), sum(manifest["hours"].values()),
              manifest["generation_seconds"])
     return manifest
+

@@ -12,8 +12,8 @@ import torch
 
 # %% auto #0
 __all__ = ['DataError', 'atomic_write', 'find_audio', 'audio_header', 'load_audio', 'normalize_wav', 'ImageFeatures', 'Caption',
-           'img_id_of', 'read_split', 'SpokenCaptionDataset', 'collate', 'ResumableSampler', 'Item', 'read_item_file',
-           'check_dataset']
+           'img_id_of', 'read_split', 'SpokenCaptionDataset', 'collate', 'split_dataset', 'split_file',
+           'ResumableSampler', 'Item', 'read_item_file', 'check_dataset']
 
 # %% ../nbs/03_data.ipynb #d61e3c99
 class DataError(ValueError):
@@ -21,13 +21,19 @@ class DataError(ValueError):
     def __init__(self, message: str, kind: str = "malformed"):
         super().__init__(message); self.kind = kind          # what is wrong, in a few words (for `check_dataset`)
 
-def atomic_write(path, data: str | bytes):
-    "Write to a private temporary name, then rename: readers (and a re-run after a crash) see the old file or the new one."
+def atomic_write(path, data):
+    """Write `data` (str, bytes, or a function that writes to a binary file object) to a private temporary name,
+    sync it to disk, then rename: readers, and a re-run after a crash or a full disk, see the old file or the new one,
+    never half of one. The one way this project writes files that matter (corpus, checkpoints, tables, run records)."""
     import os
-    path = Path(path)
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")
     try:
-        tmp.write_bytes(data.encode() if isinstance(data, str) else data); os.replace(tmp, path)
+        with open(tmp, "wb") as f:
+            if callable(data): data(f)
+            else: f.write(data.encode() if isinstance(data, str) else data)
+            f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True); raise
 
@@ -99,11 +105,13 @@ class ImageFeatures:
 # %% ../nbs/03_data.ipynb #4facb576
 @dataclass
 class Caption:
+    "One spoken caption of a split: its utterance id, wav path, image id, text and speaker."
     uttid: str; wav: str; img_id: str; text: str; speaker: str
 
 def img_id_of(image_path: str) -> str: return Path(image_path).stem
 
 def read_split(json_path) -> list[Caption]:
+    "The image id of an image path: its file name without extension (SpokenCOCO and MSCOCO features)."
     "Captions of a SpokenCOCO unrolled split file, checked entry by entry."
     json_path = Path(json_path)
     if not json_path.exists(): raise DataError(f"{json_path}: split file is missing")
@@ -136,6 +144,11 @@ class SpokenCaptionDataset(torch.utils.data.Dataset):
         self.image_index = {k: i for i, k in enumerate(self.image_ids)}
 
     def __len__(self): return len(self.captions)
+    def lengths(self) -> list[int]:
+        "Samples of every caption as loaded (capped at `max_seconds`), read from the file headers."
+        cap = int(self.max_seconds * self.sample_rate) if self.max_seconds else None
+        n = [audio_header(self.audio_root / c.wav, self.sample_rate).frames for c in self.captions]
+        return n if cap is None else [min(x, cap) for x in n]
     def __getitem__(self, i):
         c = self.captions[i]
         wav = normalize_wav(load_audio(self.audio_root / c.wav, self.sample_rate, self.max_seconds))
@@ -152,19 +165,45 @@ def collate(items):
             "boxes": torch.stack([x["boxes"] for x in items]), "image": torch.tensor([x["image"] for x in items]),
             "index": torch.tensor([x["index"] for x in items])}
 
+# %% ../nbs/03_data.ipynb #22669aac
+def split_dataset(cfg, split: str, root=None) -> SpokenCaptionDataset:
+    "The dataset of `split` ('train', 'val', 'test' or 'seen_voices') of the configured corpus (`cfg.data`) at `root`."
+    d = cfg.data
+    root = Path(root or d.root)
+    feats = ImageFeatures(root / d.image_features)
+    max_s = d.max_seconds_train if split == "train" else d.max_seconds_eval
+    return SpokenCaptionDataset(root / split_file(d, split), root, feats, d.sample_rate, max_s)
+
+def split_file(d, split: str) -> str:
+    "The split file of `split` in a data configuration."
+    files = {"train": d.train_json, "val": d.val_json, "test": d.test_json, "seen_voices": d.seen_voices_json}
+    if split not in files: raise ValueError(f"unknown split {split!r}: one of {', '.join(files)}")
+    return files[split]
+
+
 # %% ../nbs/03_data.ipynb #e95babed
 class ResumableSampler(torch.utils.data.Sampler):
-    "Seeded per-epoch permutation, sliced into global batches, resumable at any batch."
-    def __init__(self, n: int, batch_size: int, seed: int = 0, rank: int = 0, world: int = 1, drop_last: bool = True):
+    """Seeded per-epoch permutation, sliced into global batches, resumable at any batch. With `lengths` and
+    `bucket > 1`, each window of `bucket` batches is sorted by length before it is cut into batches, and the order
+    of the batches is shuffled: batches of similar lengths waste less compute on padding, and stay random."""
+    def __init__(self, n: int, batch_size: int, seed: int = 0, rank: int = 0, world: int = 1, drop_last: bool = True,
+                 lengths=None, bucket: int = 0):
         self.n, self.batch_size, self.seed, self.rank, self.world, self.drop_last = n, batch_size, seed, rank, world, drop_last
+        self.lengths, self.bucket = lengths, bucket
         self.epoch, self.position = 0, 0   # position = global batches already consumed in this epoch
         if batch_size % world: raise ValueError(f"batch size {batch_size} is not divisible by {world} processes")
 
     def batches(self):
+        "This epoch's batches (of this process's share of each global batch)."
         g = torch.Generator().manual_seed(self.seed * 100003 + self.epoch)
         perm = torch.randperm(self.n, generator=g).tolist()
-        nb = self.n // self.batch_size if self.drop_last else math.ceil(self.n / self.batch_size)
-        return [perm[b * self.batch_size:(b + 1) * self.batch_size][self.rank::self.world] for b in range(nb)]
+        nb, bs = (self.n // self.batch_size if self.drop_last else math.ceil(self.n / self.batch_size)), self.batch_size
+        if self.lengths is not None and self.bucket > 1:
+            w = self.bucket * bs
+            perm = [i for s in range(0, len(perm), w) for i in sorted(perm[s:s + w], key=lambda i: self.lengths[i])]
+            order = torch.randperm(nb, generator=g).tolist()
+        else: order = range(nb)
+        return [perm[b * bs:(b + 1) * bs][self.rank::self.world] for b in order]
 
     def __iter__(self):
         for b in self.batches()[self.position:]:
@@ -176,9 +215,11 @@ class ResumableSampler(torch.utils.data.Sampler):
     def state_dict(self): return {"epoch": self.epoch, "position": self.position, "seed": self.seed}
     def load_state_dict(self, d): self.epoch, self.position = d["epoch"], d["position"]
 
+
 # %% ../nbs/03_data.ipynb #772ceec4
 @dataclass
 class Item:
+    "One line of a ZeroSpeech .item file (a triphone: onset/offset of the context, central phone, speaker)."
     file: str; onset: float; offset: float; phone: str; prev: str; next: str; speaker: str; line: int
 
 def read_item_file(path) -> list[Item]:
@@ -212,14 +253,14 @@ def check_dataset(root, cfg, progress=False) -> dict:
     try: feats = ImageFeatures(root / d.image_features)
     except DataError as e: problems["image features"].append(str(e))
     for split in ("train", "val", "test"):
-        try: caps = read_split(root / getattr(d, f"{split}_json"))
+        try: caps = read_split(root / split_file(d, split))
         except DataError as e: problems["split files"].append(str(e)); continue
         counts[split] = len(caps)
         for c in tqdm(caps, desc=f"checking {split}", disable=not progress, leave=False):
             try: audio_header(root / c.wav, d.sample_rate)
             except DataError as e: problems[e.kind].append(f"{e} (uttid {c.uttid})")
             if feats is not None and c.img_id not in feats:
-                problems["img_id without features"].append(f"{c.img_id} ({root / getattr(d, f'{split}_json')}, uttid {c.uttid})")
+                problems["img_id without features"].append(f"{c.img_id} ({root / split_file(d, split)}, uttid {c.uttid})")
     try:
         items = read_item_file(root / d.abx_item)
         counts["abx_items"] = len(items)

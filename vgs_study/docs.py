@@ -8,31 +8,22 @@ import json, re, shutil, subprocess, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SKIP', 'GUIDES', 'build_docs']
+__all__ = ['SKIP', 'GUIDES', 'quickstart', 'build_docs']
 
 # %% ../nbs/16_docs.ipynb #29d5401f
 SKIP = r"^(run_scenario|evaluate_run|study_analysis|14_main|16_docs)"
 
+def quickstart(readme: str) -> str:
+    """The quick-start page, made from the README (its two commands and its step-by-step section), so that the
+    commands a user reads are written once and tested once."""
+    setup = re.search(r"<!-- study-command -->\s*```bash\n(.*?)```", readme, re.S).group(1).strip()
+    steps = re.search(r"<!-- quickstart -->\n(.*?)<!-- /quickstart -->", readme, re.S).group(1).strip()
+    return (f"# Quick start\n\nSet-up and the whole embedded study (about an hour on 2 CPU cores; `--preset tiny` runs it in a "
+            f"few minutes):\n\n```bash\n{setup}\n```\n\nOpen `runs/default/report/index.html`. One scenario at a time:\n\n{steps}\n\n"
+            "Every setting can be changed with `--set section.key=value`; `vgs-study config` lists them, and "
+            "[the configuration](api/00_config.md) explains them.\n")
+
 GUIDES = {
-"quickstart.md": """# Quick start
-
-```bash
-python3 -m venv .venv && .venv/bin/pip install -e ".[test]"
-.venv/bin/vgs-study study --preset tiny --out runs/tiny          # the whole study in a few minutes
-.venv/bin/vgs-study study --preset default --out runs/default    # the embedded study, about an hour on 2 cores
-```
-
-Open `runs/tiny/report/index.html`. One scenario at a time:
-
-```bash
-.venv/bin/vgs-study corpus --preset tiny --out data/synthetic-tiny
-.venv/bin/vgs-study train --preset tiny --scenario "(W2V2, VGS)" --out runs/w2v2-vgs
-.venv/bin/vgs-study evaluate --run runs/w2v2-vgs
-```
-
-or with papermill: `papermill nbs/run_scenario.ipynb out.ipynb -p scenario "(W2V2, VGS)" -p run_dir runs/w2v2-vgs`.
-Every setting can be changed with `--set section.key=value`; see [the configuration](api/00_config.md).
-""",
 "study.md": """# The study
 
 One model, two learning signals sharing a speech encoder: wav2vec 2.0's masked contrastive loss (`loss_AUD`) and the
@@ -180,6 +171,7 @@ def build_docs(out="site", root=None, strict=True) -> Path:
         api.append((f"{nb.stem[:2]} {title}", f"api/{nb.stem}.md"))
     (docs / "index.md").write_text((root / "README.md").read_text())
     for name, text in GUIDES.items(): (docs / name).write_text(text)
+    (docs / "quickstart.md").write_text(quickstart((root / "README.md").read_text()))
     (docs / "figures").mkdir(exist_ok=True)
     _schedule_figure(docs / "figures" / "schedules.png")
     (docs / "corpus.md").write_text(_corpus_page(docs))

@@ -10,14 +10,16 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 from .config import Config
-from .data import (ImageFeatures, SpokenCaptionDataset, collate, load_audio, normalize_wav, read_item_file,
+from .data import (SpokenCaptionDataset, collate, load_audio, normalize_wav, read_item_file, split_dataset,
                             DataError, atomic_write, find_audio)
+from .model import pick_device
+from .checkpoint import list_checkpoints, load_model, MetricsLog
 from .losses import similarity_matrix
 from .abx import build_task, abx_scores, task_summary
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'retrieval_recall', 'pick_device', 'embed_split', 'split_dataset', 'evaluate_recall', 'ABXSet', 'evaluate_run',
+__all__ = ['log', 'retrieval_recall', 'embed_split', 'evaluate_recall', 'ABXSet', 'recall_splits', 'evaluate_run',
            'summarise_run', 'final_results']
 
 # %% ../nbs/09_evaluate.ipynb #36b90467
@@ -43,10 +45,6 @@ def retrieval_recall(audio: torch.Tensor, image: torch.Tensor, caption_image: to
             "image_to_speech": {str(k): 100 * i2s[k] / I for k in ks}}
 
 # %% ../nbs/09_evaluate.ipynb #010b63cc
-def pick_device(name="auto"):
-    if name == "auto": return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
 @torch.no_grad()
 def embed_split(model, dataset: SpokenCaptionDataset, batch_size=32, device="cpu", bf16=False, progress=False):
     "(audio [N, D], image [I, D], caption_image [N]) for every caption and unique image of a split."
@@ -55,7 +53,7 @@ def embed_split(model, dataset: SpokenCaptionDataset, batch_size=32, device="cpu
     audio, cap_img = [], []
     ac = torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16, enabled=bf16)
     for b in tqdm(dl, desc="embedding captions", disable=not progress, leave=False):
-        with ac: audio.append(model.embed_audio(b["wav"].to(device), b["wav_lengths"].to(device)).float().cpu())
+        with ac: audio.append(model.embed_audio(b["wav"].to(device), b["wav_lengths"]).float().cpu())
         cap_img.append(b["image"])
     images = []
     for s in range(0, len(dataset.image_ids), batch_size):
@@ -66,15 +64,8 @@ def embed_split(model, dataset: SpokenCaptionDataset, batch_size=32, device="cpu
         with ac: images.append(model.embed_image(feats, boxes).float().cpu())
     return torch.cat(audio), torch.cat(images), torch.cat(cap_img)
 
-def split_dataset(cfg: Config, split: str, root=None) -> SpokenCaptionDataset:
-    "The dataset of `split` ('train', 'val', 'test') of the configured corpus."
-    d = cfg.data
-    root = Path(root or d.root)
-    feats = ImageFeatures(root / d.image_features)
-    max_s = d.max_seconds_train if split == "train" else d.max_seconds_eval
-    return SpokenCaptionDataset(root / getattr(d, f"{split}_json"), root, feats, d.sample_rate, max_s)
-
 def evaluate_recall(model, cfg: Config, dataset, device="cpu", progress=False) -> dict:
+    "Recall@k both ways on a split: {'speech_to_image': {k: %}, 'image_to_speech': {k: %}}."
     a, i, ci = embed_split(model, dataset, cfg.eval.batch_size, device, cfg.train.bf16, progress)
     return retrieval_recall(a, i, ci, cfg.eval.recall_ks, cfg.model.match_similarity, cfg.model.match_temperature)
 
@@ -146,10 +137,15 @@ def _done_epochs(path: Path):
     if not path.exists(): return set()
     with open(path) as f: return {int(r["epoch"]) for r in csv.DictReader(f)}
 
+def recall_splits(cfg: Config, root=None) -> list[str]:
+    """Splits scored for retrieval: `test` (held-out voices), and `seen_voices` (new images spoken by training voices)
+    where the corpus has it: a model that memorises utterances does well on neither, one that learned words on both."""
+    root = Path(root or cfg.data.root)
+    return ["test"] + (["seen_voices"] if cfg.data.seen_voices_json and (root / cfg.data.seen_voices_json).exists() else [])
+
 def evaluate_run(run_dir, corpus_root=None, recall_epochs="all", abx_epochs="all", device="auto", progress=True,
-                 abx_set: ABXSet | None = None, test_set=None) -> dict:
-    "Score the kept checkpoints of `run_dir`; returns the final epoch's results."
-    from vgs_study.train import list_checkpoints, load_model
+                 abx_set: ABXSet | None = None, test_sets: dict | None = None) -> dict:
+    "Score the kept checkpoints of `run_dir` (epoch 0 is the random-initialisation control); returns the final results."
     run_dir = Path(run_dir)
     cfg = Config.from_json(run_dir / "config.json")
     dev = pick_device(device if device != "auto" else cfg.train.device)
@@ -157,8 +153,8 @@ def evaluate_run(run_dir, corpus_root=None, recall_epochs="all", abx_epochs="all
     if not ckpts: raise FileNotFoundError(f"{run_dir}: no checkpoints to evaluate")
     name = json.loads((run_dir / "run.json").read_text())["scenario"] if (run_dir / "run.json").exists() else run_dir.name
     abx_set = abx_set or ABXSet(cfg, corpus_root)
-    test_set = test_set or split_dataset(cfg, "test", corpus_root)
-    rec_path, abx_path = run_dir / "recall.csv", run_dir / "abx.csv"
+    test_sets = test_sets or {s: split_dataset(cfg, s, corpus_root) for s in recall_splits(cfg, corpus_root)}
+    rec_path, abx_path, tb = run_dir / "recall.csv", run_dir / "abx.csv", MetricsLog(run_dir)
     done_rec, done_abx = _done_epochs(rec_path), _done_epochs(abx_path)
     last = max(ckpts)
     for epoch, path in tqdm(sorted(ckpts.items()), desc=f"evaluating {name}", disable=not progress):
@@ -167,14 +163,18 @@ def evaluate_run(run_dir, corpus_root=None, recall_epochs="all", abx_epochs="all
         if (not want_rec or epoch in done_rec) and (not want_abx or epoch in done_abx): continue
         model = load_model(path, cfg, dev)
         if want_rec and epoch not in done_rec:
-            r = evaluate_recall(model, cfg, test_set, dev)
-            _append_csv(rec_path, [[name, epoch, d, k, v] for d, kv in r.items() for k, v in kv.items()],
-                        ["run", "epoch", "direction", "k", "recall"])
+            rows = []
+            for split, ds in test_sets.items():
+                r = evaluate_recall(model, cfg, ds, dev)
+                rows += [[name, epoch, split, d, k, v] for d, kv in r.items() for k, v in kv.items()]
+            _append_csv(rec_path, rows, ["run", "epoch", "split", "direction", "k", "recall"])
+            tb.scalars({f"{s}/{d}_r{k}": v for _, _, s, d, k, v in rows}, epoch, prefix="eval/")
         if want_abx and epoch not in done_abx:
             scores, summary = abx_set.score(abx_set.layer_features(model, dev), cfg.eval.frame_rate)
             _append_csv(abx_path, [[name, epoch, l, c, v] for l, s in scores.items() for c, v in s.items()],
                         ["run", "epoch", "layer", "condition", "error"])
             atomic_write(run_dir / "abx_items.json", json.dumps(summary) + "\n")
+            tb.scalars({f"abx_{c}_best_layer": min(s[c] for s in scores.values()) for c in ("within", "across")}, epoch, prefix="eval/")
     res = final_results(run_dir)
     done = run_dir / "done.json"
     if done.exists() and json.loads(done.read_text()).get("epochs") == last:
@@ -184,15 +184,25 @@ def evaluate_run(run_dir, corpus_root=None, recall_epochs="all", abx_epochs="all
 def summarise_run(rec, abx) -> dict:
     """From a run's recall and ABX tables (DataFrames as in recall.csv / abx.csv): the last epoch's recall, its best
     layer's ABX error per condition, and the error of every layer."""
-    out = {"epochs": None, "recall": {}, "abx": {}, "abx_by_layer": {}}
+    out = {"epochs": None, "recall": {}, "recall_by_split": {}, "abx": {}, "abx_by_layer": {}, "init": {}}
+    def recall_at(epoch):
+        r = rec[rec.epoch == epoch]
+        return {s: {d: {str(k): float(v) for k, v in zip(g.k, g.recall)} for d, g in rs.groupby("direction")}
+                for s, rs in r.groupby("split")}
+    def best_abx(epoch):
+        return {c: {"error": float(g.error.min()), "layer": int(g.loc[g.error.idxmin()].layer)}
+                for c, g in abx[abx.epoch == epoch].groupby("condition")}
     if len(rec):
-        r = rec[rec.epoch == rec.epoch.max()]; out["epochs"] = int(r.epoch.max())
-        out["recall"] = {d: {str(k): float(v) for k, v in zip(g.k, g.recall)} for d, g in r.groupby("direction")}
+        out["epochs"] = int(rec.epoch.max())
+        out["recall_by_split"] = recall_at(out["epochs"])
+        out["recall"] = out["recall_by_split"].get("test", {})
+        if 0 in set(rec.epoch) and out["epochs"] > 0: out["init"]["recall"] = recall_at(0).get("test", {})
     if len(abx):
-        for cond, g in abx[abx.epoch == abx.epoch.max()].groupby("condition"):
-            best = g.loc[g.error.idxmin()]
-            out["abx"][cond] = {"error": float(best.error), "layer": int(best.layer)}
+        last = abx.epoch.max()
+        out["abx"] = best_abx(last)
+        for cond, g in abx[abx.epoch == last].groupby("condition"):
             out["abx_by_layer"][cond] = {str(int(l)): float(e) for l, e in zip(g.layer, g.error)}
+        if 0 in set(abx.epoch) and last > 0: out["init"]["abx"] = best_abx(0)
     return out
 
 def final_results(run_dir) -> dict:

@@ -45,6 +45,7 @@ def codebook_perplexity(logits: torch.Tensor) -> torch.Tensor:
     return torch.exp(-(avg * torch.log(avg + 1e-7)).sum(-1)).sum()
 
 def diversity_loss(logits: torch.Tensor) -> torch.Tensor:
+    "wav2vec 2.0's diversity loss (G*V - perplexity) / (G*V) of code logits [N, G, V]: 0 when every code is used equally."
     G, V = logits.shape[1:]
     return (G * V - codebook_perplexity(logits)) / (G * V)
 

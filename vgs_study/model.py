@@ -12,44 +12,99 @@ from .losses import matching_loss
 from .w2v2 import Wav2Vec2, TransformerLayer, _init_bert
 
 # %% auto #0
-__all__ = ['BasicBlock', 'ResDAVEnet', 'AudioHead', 'ImageEncoder', 'FaSTVGS', 'parameter_counts']
+__all__ = ['MaskedBatchNorm1d', 'BasicBlock', 'ResDAVEnet', 'sync_batchnorm', 'AudioHead', 'ImageEncoder', 'FaSTVGS',
+           'parameter_counts', 'pick_device']
 
 # %% ../nbs/06_model.ipynb #c589853a
+class MaskedBatchNorm1d(nn.BatchNorm1d):
+    """BatchNorm1d over [B, C, T] whose training statistics (and running averages) come from valid frames only:
+    `mask` [B, 1, T] is True on valid frames. In eval mode, or without a mask, it is plain `nn.BatchNorm1d`.
+    `sync = True` (set for multi-GPU training) sums the statistics over every process, as SyncBatchNorm does."""
+    sync = False
+    def forward(self, x, mask=None):
+        if mask is None or not self.training: return super().forward(x)
+        m, xf = mask.float(), x.float()
+        stats = torch.cat([(xf * m).sum((0, 2)), (xf.square() * m).sum((0, 2)), m.sum().view(1)])
+        if self.sync and torch.distributed.is_available() and torch.distributed.is_initialized():
+            from torch.distributed.nn.functional import all_reduce
+            stats = all_reduce(stats)
+        C = x.shape[1]
+        n = stats[-1].clamp(min=1)
+        mean = stats[:C] / n
+        var = (stats[C:2 * C] / n - mean.square()).clamp(min=0)
+        if self.track_running_stats:
+            with torch.no_grad():
+                self.num_batches_tracked += 1
+                mom = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
+                self.running_mean.lerp_(mean.detach(), mom)
+                self.running_var.lerp_(var.detach() * n / (n - 1).clamp(min=1), mom)   # unbiased, as PyTorch
+        y = (xf - mean[:, None]) * torch.rsqrt(var + self.eps)[:, None]
+        if self.affine: y = y * self.weight[:, None] + self.bias[:, None]
+        return y.to(x.dtype)
+
+def _zero_padding(x, mask): return x if mask is None else x.masked_fill(~mask, 0.0)
+
 class BasicBlock(nn.Module):
+    "Residual block: conv(k, stride) -> BN -> ReLU -> conv(k) -> BN, plus the (1x1 conv + BN) shortcut; [B, C, T] -> [B, C', T/stride]."
     def __init__(self, c_in, c_out, kernel, stride):
         super().__init__()
         p = kernel // 2
-        self.conv1 = nn.Conv1d(c_in, c_out, kernel, stride, p, bias=False); self.bn1 = nn.BatchNorm1d(c_out)
-        self.conv2 = nn.Conv1d(c_out, c_out, kernel, 1, p, bias=False); self.bn2 = nn.BatchNorm1d(c_out)
-        self.down = (nn.Sequential(nn.Conv1d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm1d(c_out))
-                     if stride != 1 or c_in != c_out else nn.Identity())
-    def forward(self, x):
-        y = F.relu(self.bn1(self.conv1(x)))
-        return F.relu(self.bn2(self.conv2(y)) + self.down(x))
+        self.stride = stride
+        self.conv1 = nn.Conv1d(c_in, c_out, kernel, stride, p, bias=False); self.bn1 = MaskedBatchNorm1d(c_out)
+        self.conv2 = nn.Conv1d(c_out, c_out, kernel, 1, p, bias=False); self.bn2 = MaskedBatchNorm1d(c_out)
+        self.down = (nn.Sequential(nn.Conv1d(c_in, c_out, 1, stride, bias=False), MaskedBatchNorm1d(c_out))
+                     if stride != 1 or c_in != c_out else None)
+    def forward(self, x, mask=None):                       # mask [B, 1, T]: valid frames (None: no masking)
+        m = None if mask is None else mask[..., ::self.stride]
+        y = _zero_padding(F.relu(self.bn1(self.conv1(x), m)), m)
+        y = self.bn2(self.conv2(y), m)
+        s = x if self.down is None else self.down[1](self.down[0](x), m)
+        return _zero_padding(F.relu(y + s), m), m
 
 class ResDAVEnet(nn.Module):
-    def __init__(self, dim, widths=(128, 256, 512, 768), blocks=2, kernel=9):
+    """[B, T, D] -> [B, W, T'] with T' = T / 2^stages (rounded up). With `padding_exact`, BatchNorm statistics come from
+    valid frames only and padding is set back to zero after every block, so the zero padding of each convolution sees
+    the same zeros whether an utterance is alone or padded in a batch."""
+    def __init__(self, dim, widths=(128, 256, 512, 768), blocks=2, kernel=9, padding_exact=True):
         super().__init__()
-        self.proj, self.bn = nn.Linear(dim, widths[0]), nn.BatchNorm1d(widths[0])
+        self.proj, self.bn = nn.Linear(dim, widths[0]), MaskedBatchNorm1d(widths[0])
         layers, c = [], widths[0]
         for w in widths:
             for b in range(blocks): layers.append(BasicBlock(c, w, kernel, 2 if b == 0 else 1)); c = w
-        self.blocks = nn.Sequential(*layers)
-        self.n_stages = len(widths)
-    def forward(self, x):                                  # [B, T, D] -> [B, W, T']
-        return self.blocks(F.relu(self.bn(self.proj(x).transpose(1, 2))))
+        self.blocks = nn.ModuleList(layers)
+        self.n_stages, self.padding_exact = len(widths), padding_exact
+    def forward(self, x, lengths=None):                    # x [B, T, D], lengths [B] valid frames
+        h = self.proj(x).transpose(1, 2)
+        mask = None
+        if lengths is not None and self.padding_exact:
+            mask = (torch.arange(h.shape[-1], device=h.device)[None] < lengths[:, None]).unsqueeze(1)
+        h = _zero_padding(F.relu(self.bn(h, mask)), mask)
+        for block in self.blocks: h, mask = block(h, mask)
+        return h
     def output_lengths(self, n):
         for _ in range(self.n_stages): n = torch.div(n + 1, 2, rounding_mode="floor")
         return n
+
+def sync_batchnorm(model: nn.Module) -> nn.Module:
+    "For multi-GPU training: masked BatchNorms sum their statistics over processes, the others become SyncBatchNorm."
+    for name, child in model.named_children():
+        if isinstance(child, MaskedBatchNorm1d): child.sync = True
+        elif isinstance(child, nn.modules.batchnorm._BatchNorm):
+            setattr(model, name, nn.SyncBatchNorm.convert_sync_batchnorm(child))
+        else: sync_batchnorm(child)
+    return model
+
 
 # %% ../nbs/06_model.ipynb #32696fb0
 def _mlp(d): return nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
 
 class AudioHead(nn.Module):
+    "The VGS audio branch: tapped layer frames [B, T, D] and CLS [B, D] -> ResDAVEnet -> one transformer layer -> audio embedding [B, D]."
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         D, W = cfg.embed_dim, cfg.resdavenet_widths[-1]
-        self.resdavenet = ResDAVEnet(D, cfg.resdavenet_widths, cfg.resdavenet_blocks, cfg.resdavenet_kernel)
+        self.resdavenet = ResDAVEnet(D, cfg.resdavenet_widths, cfg.resdavenet_blocks, cfg.resdavenet_kernel,
+                                     cfg.padding_exact)
         self.to_dim = nn.Linear(W, D) if W != D else nn.Identity()
         self.cls_mlp = _mlp(D)
         self.layer = TransformerLayer(D, cfg.audio_head_heads, cfg.audio_head_ffn, cfg.vgs_dropout, cfg.vgs_dropout, 0.0,
@@ -57,21 +112,25 @@ class AudioHead(nn.Module):
         self.out = nn.Linear(D, D)
         self.pooling = cfg.audio_pooling
     def forward(self, frames, cls, pad=None):              # frames [B, T, D], cls [B, D], pad [B, T]
+        lengths = None if pad is None else (~pad).sum(1)
         if pad is not None: frames = frames.masked_fill(pad.unsqueeze(-1), 0.0)
-        h = self.to_dim(self.resdavenet(frames).transpose(1, 2))         # [B, T', D]
+        h = self.to_dim(self.resdavenet(frames, lengths).transpose(1, 2))     # [B, T', D]
         pad2 = None
         if pad is not None:
-            n = self.resdavenet.output_lengths((~pad).sum(1))
+            n = self.resdavenet.output_lengths(lengths)
             pad2 = torch.arange(h.shape[1], device=h.device)[None] >= n[:, None]
         x = torch.cat([self.cls_mlp(cls).unsqueeze(1), h], 1)
         pad_c = None if pad2 is None else F.pad(pad2, (1, 0), value=False)
         y = self.layer(x, pad_c)
         if self.pooling == "cls": return self.out(y[:, 0])
+        if self.pooling == "max":                          # keyword-like: the strongest evidence anywhere in time
+            return self.out((y if pad_c is None else y.masked_fill(pad_c.unsqueeze(-1), float("-inf"))).max(1).values)
         valid = torch.ones(y.shape[:2], device=y.device, dtype=y.dtype) if pad_c is None else (~pad_c).to(y.dtype)
         return self.out((y * valid.unsqueeze(-1)).sum(1) / valid.sum(1, keepdim=True))
 
 # %% ../nbs/06_model.ipynb #906cb32d
 class ImageEncoder(nn.Module):
+    "Region features [B, R, F] and boxes [B, R, 4] -> (projection + LN, averaged) -> CLS + transformer layers -> image embedding [B, D]."
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         D = cfg.embed_dim
@@ -104,7 +163,6 @@ class FaSTVGS(nn.Module):
         D = cfg.embed_dim
         self.audio_center = nn.BatchNorm1d(D, affine=False) if cfg.center_embeddings else nn.Identity()
         self.image_center = nn.BatchNorm1d(D, affine=False) if cfg.center_embeddings else nn.Identity()
-        self.gather = None   # set by the trainer under DDP: gathers embeddings (and ids) across processes
 
     def ssl_modules(self):
         "Parameters used only by loss_aud: SSL-only layers, quantizer, projections."
@@ -132,38 +190,52 @@ class FaSTVGS(nn.Module):
         tapped = w.encoder.run(x, pad_c, 0, self.cfg.n_shared_layers)[-1]
         return self._audio_embedding(tapped, pad_c)
 
-    def forward(self, batch, alpha: float, rng: np.random.Generator | None = None, generator=None):
-        """Both losses on a batch (`wav`, `wav_lengths`, `feats`, `boxes`, `image`); returns a dict with `loss`,
-        `loss_av`, `loss_aud` and the parts of `loss_aud`."""
+    def forward(self, batch, alpha: float, rng: np.random.Generator | None = None, all_losses: bool = False, gather=None):
+        """`loss = alpha * loss_av + (1 - alpha) * loss_aud` on a batch (`wav`, `wav_lengths`, `feats`, `boxes`, `image`).
+        A loss whose weight is 0 is not computed (its branch does not run) unless `all_losses`, which computes it under
+        `no_grad` for the logs. `gather(audio, image, ids)` (multi-process training) lets the matching loss see the global
+        batch. Returns `loss`, the computed ones of `loss_av` and `loss_aud`, and the parts of `loss_aud`."""
         c, w = self.cfg, self.w2v2
         need_aud, need_av = alpha < 1, alpha > 0
+        run_aud, run_av = need_aud or all_losses, need_av or all_losses
+        vgs_reads_mask = c.vgs_input == "masked"          # FaST-VGS+: one masked forward serves both losses
         feats, penalty, pad = w.front_end(batch["wav"], batch.get("wav_lengths"))
-        mask = w.make_mask(feats, pad, rng)
-        x, pad_c = w.encoder_input(feats, mask, pad)
-        shared = w.encoder.run(x, pad_c, 0, c.n_shared_layers)
-        tapped = shared[-1]
-        with _grad(need_aud):
-            last = w.encoder.run(tapped, pad_c, c.n_shared_layers)[-1] if c.n_ssl_layers else tapped
-            out = w.ssl_loss(last, feats, mask, generator)
-            out["feature_penalty"] = penalty
-            loss_aud = out["contrastive"] + c.diversity_weight * out["diversity"] + c.feature_penalty_weight * penalty
-        with _grad(need_av):
-            if c.vgs_input == "unmasked":
-                x2, _ = w.encoder_input(feats, None, pad)
-                tapped = w.encoder.run(x2, pad_c, 0, c.n_shared_layers)[-1]
-            audio = self._audio_embedding(tapped, pad_c)
-            image = self.embed_image(batch["feats"], batch["boxes"])
-            ids = batch["image"]
-            if self.gather is not None: audio, image, ids = self.gather(audio, image, ids)
-            loss_av = matching_loss(image, audio, ids, c.match_margin, c.match_similarity, c.match_temperature)
-        if not need_aud: loss = alpha * loss_av
-        elif not need_av: loss = (1 - alpha) * loss_aud
-        else: loss = alpha * loss_av + (1 - alpha) * loss_aud
-        out.update(loss=loss, loss_av=loss_av.detach(), loss_aud=loss_aud.detach(), alpha=torch.tensor(float(alpha)))
+        out, loss = {}, 0.0
+        if run_aud or (run_av and vgs_reads_mask):        # the masked pass through the shared layers
+            mask = w.make_mask(feats, batch.get("wav_lengths"), rng)
+            with _grad(need_aud or (need_av and vgs_reads_mask)):
+                x, pad_c = w.encoder_input(feats, mask, pad)
+                tapped = w.encoder.run(x, pad_c, 0, c.n_shared_layers)[-1]
+        if run_aud:                                       # SSL-only layers and the wav2vec 2.0 loss
+            with _grad(need_aud):
+                last = w.encoder.run(tapped, pad_c, c.n_shared_layers)[-1] if c.n_ssl_layers else tapped
+                out = w.ssl_loss(last, feats, mask)
+                out["feature_penalty"] = penalty
+                loss_aud = out["contrastive"] + c.diversity_weight * out["diversity"] + c.feature_penalty_weight * penalty
+            if need_aud: loss = (1 - alpha) * loss_aud
+            out["loss_aud"] = loss_aud.detach()
+        if run_av:                                        # the VGS branch and the matching loss
+            with _grad(need_av):
+                if not vgs_reads_mask:
+                    x, pad_c = w.encoder_input(feats, None, pad)
+                    tapped = w.encoder.run(x, pad_c, 0, c.n_shared_layers)[-1]
+                audio = self._audio_embedding(tapped, pad_c)
+                image = self.embed_image(batch["feats"], batch["boxes"])
+                ids = batch["image"]
+                if gather is not None: audio, image, ids = gather(audio, image, ids)
+                loss_av = matching_loss(image, audio, ids, c.match_margin, c.match_similarity, c.match_temperature)
+            if need_av: loss = loss + alpha * loss_av
+            out["loss_av"] = loss_av.detach()
+        out.update(loss=loss, alpha=torch.tensor(float(alpha)))
         return out
+
+    def update_done(self):
+        "Call after every optimizer step: advances the Gumbel temperature schedule of the quantizer."
+        self.w2v2.quantizer.num_updates += 1
 
     @torch.no_grad()
     def layer_outputs(self, wav, lengths=None): return self.w2v2.layer_outputs(wav, lengths)
+
 
 # %% ../nbs/06_model.ipynb #c543c423
 def parameter_counts(model: FaSTVGS) -> dict:
@@ -177,3 +249,10 @@ def parameter_counts(model: FaSTVGS) -> dict:
             "quantizer + projections": n(w.quantizer) + n(w.project_q) + n(w.final_proj),
             "audio VGS head": n(model.audio_head), "image encoder": n(model.image_encoder),
             "total": n(model)}
+
+# %% ../nbs/06_model.ipynb #63127ce4
+def pick_device(name: str = "auto") -> torch.device:
+    "`auto`: the GPU when there is one, else the CPU; any other name as `torch.device` reads it."
+    if name == "auto": return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+

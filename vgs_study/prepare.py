@@ -31,6 +31,7 @@ RESOURCES = {
 }
 
 def file_digest(path, algo="sha256", chunk=1 << 20) -> str:
+    "SHA-256 (or MD5) of a file, read in blocks."
     h = hashlib.new(algo)
     with open(path, "rb") as f:
         for b in iter(lambda: f.read(chunk), b""): h.update(b)

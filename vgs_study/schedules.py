@@ -6,10 +6,13 @@
 from __future__ import annotations
 import math, re
 from dataclasses import dataclass, field
+from pathlib import Path
+from .config import PAPER_SCENARIO_NAMES, ConfigError
 
 # %% auto #0
-__all__ = ['BASE_ALPHA', 'CUSTOM_SCHEDULES', 'PAPER_SCENARIOS', 'AlphaSchedule', 'Constant', 'TwoPhase', 'Piecewise',
-           'LinearRamp', 'Cosine', 'Alternating', 'register_schedule', 'switch_epoch', 'Scenario']
+__all__ = ['BASE_ALPHA', 'CUSTOM_SCHEDULES', 'PAPER_SCENARIOS', 'AlphaSchedule', 'Constant', 'TwoPhase', 'Sequence', 'Piecewise',
+           'LinearRamp', 'Cosine', 'Alternating', 'register_schedule', 'load_schedules', 'switch_epoch', 'Scenario',
+           'validate']
 
 # %% ../nbs/07_schedules.ipynb #bc84cb51
 class AlphaSchedule:
@@ -22,6 +25,7 @@ class AlphaSchedule:
 
 @dataclass
 class Constant(AlphaSchedule):
+    "The same alpha at every epoch (the base models: W2V2 0, VGS 1, VGS+ 0.5)."
     alpha: float
     def __call__(self, epoch): return self.alpha
 
@@ -32,6 +36,14 @@ class TwoPhase(AlphaSchedule):
     @property
     def restarts(self): return (self.switch,)
     def __call__(self, epoch): return self.alpha_a if epoch < self.switch else self.alpha_b
+
+@dataclass
+class Sequence(AlphaSchedule):
+    "Any two schedules as phases: `first` until `switch`, then `second` (counted from the switch); a restart at the switch."
+    first: AlphaSchedule; second: AlphaSchedule; switch: int
+    @property
+    def restarts(self): return (self.switch,) + tuple(self.switch + r for r in self.second.restarts)
+    def __call__(self, epoch): return self.first(epoch) if epoch < self.switch else self.second(epoch - self.switch)
 
 @dataclass
 class Piecewise(AlphaSchedule):
@@ -72,12 +84,38 @@ BASE_ALPHA = {"W2V2": 0.0, "VGS": 1.0, "VGS+": 0.5}
 CUSTOM_SCHEDULES: dict = {}
 
 def register_schedule(name: str, factory):
-    "Make `factory(epochs, switch) -> AlphaSchedule` available as a scenario name (command line, study, notebooks)."
+    "Make `factory(epochs, switch) -> AlphaSchedule` available as a scenario name (alone or in an (A, B) pair)."
+    if not re.fullmatch(r"[\w+.:-]+", name): raise ValueError(f"schedule name {name!r}: use letters, digits, _ + . : -")
     CUSTOM_SCHEDULES[name] = factory
 
 register_schedule("ramp", lambda epochs, switch: LinearRamp(0.0, 1.0, 0, epochs))
 register_schedule("cosine", lambda epochs, switch: Cosine(0.0, 1.0, epochs))
 register_schedule("alternating", lambda epochs, switch: Alternating(0.0, 1.0, max(1, switch // 2)))
+
+def load_schedules(spec: str) -> list[str]:
+    """Run a schedules file (`path/to/file.py`) or import a module (`package.module`) whose `register_schedule` calls
+    add schedules; returns the names it added. The study names it in `study.schedules`, so that every job process
+    (a new Python process) knows the same schedules."""
+    import importlib, importlib.util, sys
+    before = set(CUSTOM_SCHEDULES)
+    if spec.endswith(".py"):
+        path = Path(spec)
+        if not path.exists(): raise FileNotFoundError(f"{spec}: schedules file not found")
+        mod_spec = importlib.util.spec_from_file_location(f"vgs_study_user_schedules_{path.stem}", path)
+        module = importlib.util.module_from_spec(mod_spec); sys.modules[mod_spec.name] = module
+        mod_spec.loader.exec_module(module)
+    elif spec: importlib.import_module(spec)
+    return sorted(set(CUSTOM_SCHEDULES) - before)
+
+def _imported(name: str):
+    "`package.module:Name` -> the factory or AlphaSchedule class it names, registered under that name."
+    import importlib
+    module, _, attr = name.partition(":")
+    try: obj = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as e: raise ValueError(f"scenario {name!r}: cannot import it ({e})") from None
+    factory = obj if not (isinstance(obj, type) and issubclass(obj, AlphaSchedule)) else (lambda epochs, switch: obj())
+    register_schedule(name, factory)
+    return factory
 
 def switch_epoch(epochs: int, paper_epochs: int = 70, paper_switch: int = 20) -> int:
     "The switch epoch scaled to a shorter run (20 of 70 in the paper)."
@@ -85,35 +123,52 @@ def switch_epoch(epochs: int, paper_epochs: int = 70, paper_switch: int = 20) ->
 
 @dataclass(frozen=True)
 class Scenario:
-    "A base model (`Scenario('VGS')`) or a scheduled one (`Scenario('W2V2', 'VGS')`)."
+    "A base model (`Scenario('VGS')`), a scheduled one (`Scenario('W2V2', 'VGS')`), or registered schedules in either place."
     a: str
     b: str | None = None
     def __post_init__(self):
         for x in (self.a, self.b):
-            if x is not None and x not in BASE_ALPHA and not (self.b is None and x in CUSTOM_SCHEDULES):
-                raise ValueError(f"unknown model {x!r} in scenario: use {', '.join(BASE_ALPHA)} "
-                                 f"(or a registered schedule: {', '.join(CUSTOM_SCHEDULES)})")
+            if x is None or x in BASE_ALPHA or x in CUSTOM_SCHEDULES: continue
+            if ":" in x: _imported(x); continue
+            raise ValueError(f"unknown model {x!r} in scenario: use {', '.join(BASE_ALPHA)}, a registered schedule "
+                             f"({', '.join(CUSTOM_SCHEDULES)}) or package.module:Name")
     @classmethod
     def parse(cls, name: str) -> "Scenario":
-        "'VGS+', '(W2V2, VGS)', 'W2V2,VGS' or a registered schedule name."
-        s = name.strip()
-        m = re.fullmatch(r"\(?\s*([\w+]+)\s*(?:,\s*([\w+]+)\s*)?\)?", s)
+        "'VGS+', '(W2V2, VGS)', 'W2V2, VGS', a registered schedule name, or 'package.module:Name'."
+        s, part = name.strip(), r"\s*([\w+.:-]+)\s*"
+        m = re.fullmatch(rf"\({part}(?:,{part})?\)|{part}(?:,{part})?", s)
         if not m: raise ValueError(f"cannot read scenario {name!r}: write e.g. 'VGS+' or '(W2V2, VGS)'")
-        return cls(m.group(1), m.group(2))
+        a, b = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        return cls(a, b)
     @property
     def name(self): return self.a if self.b is None else f"({self.a}, {self.b})"
     @property
-    def slug(self): return self.name.replace("(", "").replace(")", "").replace(", ", "-").replace("+", "plus")
+    def slug(self): return re.sub(r"[^\w+-]", "_", self.name.replace("(", "").replace(")", "").replace(", ", "-")).replace("+", "plus")
     @property
     def is_scheduled(self): return self.b is not None
     @property
     def base(self) -> "Scenario": return Scenario(self.a)
     def schedule(self, epochs: int, switch: int | None = None) -> AlphaSchedule:
         switch = switch_epoch(epochs) if switch is None else switch
-        if self.a in CUSTOM_SCHEDULES and self.b is None: return CUSTOM_SCHEDULES[self.a](epochs, switch)
-        if self.b is None: return Constant(BASE_ALPHA[self.a])
-        return TwoPhase(BASE_ALPHA[self.a], BASE_ALPHA[self.b], switch)
+        part = lambda x: Constant(BASE_ALPHA[x]) if x in BASE_ALPHA else CUSTOM_SCHEDULES[x](epochs, switch)
+        if self.b is None: return part(self.a)
+        if self.a in BASE_ALPHA and self.b in BASE_ALPHA: return TwoPhase(BASE_ALPHA[self.a], BASE_ALPHA[self.b], switch)
+        return Sequence(part(self.a), part(self.b), switch)
     def __str__(self): return self.name
 
-PAPER_SCENARIOS = [Scenario.parse(n) for n in ("W2V2", "VGS", "VGS+", "(W2V2, VGS+)", "(VGS, VGS+)", "(W2V2, VGS)",
-                                               "(VGS, W2V2)", "(VGS+, W2V2)", "(VGS+, VGS)")]
+PAPER_SCENARIOS = [Scenario.parse(n) for n in PAPER_SCENARIO_NAMES]
+
+def validate(cfg, scenarios=()) -> list[Scenario]:
+    """Check every setting (`Config.validate`) and every scenario (known, and switching inside the run) before any work
+    starts; raise `ConfigError` listing all problems, or return the parsed scenarios."""
+    parsed, problems = [], []
+    for s in scenarios:
+        try: sc = Scenario.parse(s) if isinstance(s, str) else s
+        except ValueError as e: problems.append(str(e)); continue
+        parsed.append(sc)
+        if sc.is_scheduled and not 0 < cfg.train.switch_epoch < cfg.train.epochs:
+            problems.append(f"train.switch_epoch={cfg.train.switch_epoch} must lie between 0 and train.epochs={cfg.train.epochs} "
+                            f"(exclusive), or the scheduled scenario {sc.name} never switches")
+    cfg.validate(problems)
+    return parsed
+

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from .config import Config, load_config
 from .data import atomic_write
-from .schedules import Scenario
+from .schedules import Scenario, load_schedules, validate
 log = logging.getLogger(__name__)
 
 # %% auto #0
@@ -25,11 +25,14 @@ def notebook(name: str) -> Path | None:
     p = NBS / name
     return p if p.exists() else None
 
-def run_dir_of(out, seed, scenario: Scenario) -> Path: return Path(out) / "runs" / f"seed{seed}" / scenario.slug
+def run_dir_of(out, seed, scenario: Scenario) -> Path:
+    "The run directory of a scenario and seed in a study."
+    return Path(out) / "runs" / f"seed{seed}" / scenario.slug
 
 # %% ../nbs/11_study.ipynb #a9907949
 @dataclass
 class Job:
+    "One job of a study: its command, log, the file that marks it done, and the jobs it waits for."
     name: str; cmd: list; log: Path; done: Path; needs: list = field(default_factory=list)
     status: str = "pending"; error: str = ""; seconds: float = 0.0
 
@@ -129,17 +132,25 @@ def _lock(out: Path):
     atomic_write(lock, f"{os.getpid()}\n")
 
 def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, overrides=(), corpus=None,
-              jobs=None, use_papermill=True, progress=True, report=True, workers_corpus=2) -> dict:
+              jobs=None, use_papermill=None, progress=True, report=True, workers_corpus=2) -> dict:
     """Corpus (if missing) -> every scenario for every seed -> evaluation -> report. Returns the status of every job.
-    Re-running skips finished work and resumes interrupted runs."""
+    Every setting and scenario is checked before any work starts. Re-running skips finished work and resumes
+    interrupted runs. `use_papermill` (default: `study.use_papermill`) runs jobs through the notebooks."""
     from vgs_study.corpus import generate_corpus
     t0 = time.time()
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    _lock(out)
-    cfg_path = out / "config.json"
     cfg = load_config(preset, overrides)
     if seeds: cfg.study.seeds = [int(s) for s in seeds]
     if scenarios: cfg.study.scenarios = list(scenarios)
+    if cfg.study.schedules:
+        if cfg.study.schedules.endswith(".py"): cfg.study.schedules = str(Path(cfg.study.schedules).resolve())
+        load_schedules(cfg.study.schedules)
+    validate(cfg, cfg.study.scenarios)
+    if use_papermill is None: use_papermill = cfg.study.use_papermill
+    out = Path(out).resolve()
+    if out.exists() and not out.is_dir(): raise NotADirectoryError(f"{out}: is a file; --out must be a folder (new or a study's)")
+    out.mkdir(parents=True, exist_ok=True)
+    _lock(out)
+    cfg_path = out / "config.json"
     if cfg_path.exists():
         old = Config.from_json(cfg_path)
         if old.to_dict() != cfg.to_dict():
@@ -153,7 +164,7 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
         corpus = out / "corpus"
         log.info("generating the embedded corpus in %s (skipped if complete)", corpus)
         generate_corpus(corpus, cfg, seed=0, workers=workers_corpus, progress=progress)
-    corpus = Path(corpus or cfg.data.root)
+    corpus = Path(corpus or cfg.data.root).resolve()
     jl = plan_jobs(cfg, out, corpus, cfg.study.seeds, cfg.study.scenarios, use_papermill)
     log.info("study in %s: %d scenarios x %d seed(s), %d jobs, %d at a time", out, len(cfg.study.scenarios),
              len(cfg.study.seeds), len(jl), workers)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_train.ipynb #f233cf95
 from __future__ import annotations
-import json, logging, math, os, platform, random, subprocess, sys, time
+import json, logging, os, platform, random, subprocess, sys, time
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
@@ -12,16 +12,16 @@ import torch
 from tqdm.auto import tqdm
 import vgs_study
 from .config import Config
-from .data import ResumableSampler, atomic_write, collate
-from .model import FaSTVGS
-from .schedules import AlphaSchedule, Scenario
-from .evaluate import split_dataset, evaluate_recall, pick_device
+from .data import ResumableSampler, atomic_write, collate, split_dataset
+from .model import FaSTVGS, sync_batchnorm, pick_device
+from .checkpoint import save_checkpoint, load_checkpoint, check_compatible, list_checkpoints, MetricsLog
+from .schedules import AlphaSchedule, Scenario, load_schedules, validate as validate_settings
+from .evaluate import evaluate_recall
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'BertAdam', 'make_optimizer', 'warmup_linear', 'TrainingDiverged', 'atomic_save', 'load_checkpoint',
-           'check_compatible', 'load_model', 'list_checkpoints', 'provenance', 'init_distributed', 'gather_all',
-           'train', 'validation']
+__all__ = ['log', 'BertAdam', 'make_optimizer', 'warmup_linear', 'provenance', 'init_distributed', 'gather_all',
+           'TrainingDiverged', 'Trainer', 'train', 'validation']
 
 # %% ../nbs/10_train.ipynb #04df8577
 class BertAdam(torch.optim.Optimizer):
@@ -31,25 +31,29 @@ class BertAdam(torch.optim.Optimizer):
     @torch.no_grad()
     def step(self, closure=None):
         for g in self.param_groups:
-            b1, b2 = g["betas"]
-            for p in g["params"]:
-                if p.grad is None: continue
-                st = self.state[p]
-                if not st: st["exp_avg"], st["exp_avg_sq"] = torch.zeros_like(p), torch.zeros_like(p)
-                m, v = st["exp_avg"], st["exp_avg_sq"]
-                m.mul_(b1).add_(p.grad, alpha=1 - b1); v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
-                update = m / (v.sqrt() + g["eps"])
-                if g["weight_decay"]: update = update + g["weight_decay"] * p
-                p.add_(update, alpha=-g["lr"])
+            ps = [p for p in g["params"] if p.grad is not None]
+            if not ps: continue
+            for p in ps:
+                if not self.state[p]: self.state[p].update(exp_avg=torch.zeros_like(p), exp_avg_sq=torch.zeros_like(p))
+            (b1, b2), grads = g["betas"], [p.grad for p in ps]
+            m, v = [self.state[p]["exp_avg"] for p in ps], [self.state[p]["exp_avg_sq"] for p in ps]
+            torch._foreach_mul_(m, b1); torch._foreach_add_(m, grads, alpha=1 - b1)
+            torch._foreach_mul_(v, b2); torch._foreach_addcmul_(v, grads, grads, value=1 - b2)
+            denom = torch._foreach_sqrt(v); torch._foreach_add_(denom, g["eps"])
+            update = torch._foreach_div(m, denom)
+            if g["weight_decay"]: torch._foreach_add_(update, ps, alpha=g["weight_decay"])
+            torch._foreach_add_(ps, update, alpha=-g["lr"])
 
-def make_optimizer(model, tc):
-    "Optimizer and warm-up + linear-decay LR schedule; no weight decay on biases and norms."
+def make_optimizer(model, tc, device=torch.device("cpu")):
+    "The configured optimizer over `model`; no weight decay on biases and norms."
     decay, no_decay = [], []
     for n, p in model.named_parameters():
         (no_decay if p.ndim < 2 or "norm" in n or n.endswith("bias") else decay).append(p)
     groups = [{"params": decay, "weight_decay": tc.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     if tc.optimizer == "bertadam": return BertAdam(groups, lr=tc.lr, betas=tc.betas, eps=tc.eps)
-    if tc.optimizer == "adamw": return torch.optim.AdamW(groups, lr=tc.lr, betas=tuple(tc.betas), eps=tc.eps)
+    if tc.optimizer == "adamw":
+        fast = {"fused": True} if torch.device(device).type == "cuda" else {"foreach": True}
+        return torch.optim.AdamW(groups, lr=tc.lr, betas=tuple(tc.betas), eps=tc.eps, **fast)
     raise ValueError(f"unknown optimizer {tc.optimizer!r}: 'bertadam' or 'adamw'")
 
 def warmup_linear(total_steps: int, warmup_fraction=0.1):
@@ -57,53 +61,9 @@ def warmup_linear(total_steps: int, warmup_fraction=0.1):
     w = max(1, int(total_steps * warmup_fraction))
     return lambda s: (s + 1) / w if s < w else max(0.0, (total_steps - s) / max(1, total_steps - w))
 
-# %% ../nbs/10_train.ipynb #8a168373
-class TrainingDiverged(RuntimeError): "The loss became NaN or Inf."
-
-def atomic_save(obj, path: Path):
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(obj, f); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)                        # never leave half a checkpoint behind
-        raise
-
-def load_checkpoint(path) -> dict:
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"{path}: checkpoint not found")
-    try: return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e: raise ValueError(f"{path}: not a readable checkpoint of this project ({type(e).__name__}: {e})") from None
-
-def check_compatible(ck: dict, cfg: Config, path):
-    "Raise if the checkpoint's model settings differ from `cfg.model`."
-    theirs = ck.get("config", {}).get("model", {})
-    ours = cfg.to_dict()["model"]
-    diff = {k: (theirs.get(k), v) for k, v in ours.items() if k in theirs and theirs[k] != v}
-    if diff:
-        raise ValueError(f"{path}: checkpoint was made with another model configuration: "
-                         + ", ".join(f"{k}={a!r} (this run: {b!r})" for k, (a, b) in diff.items()))
-
-def load_model(path, cfg: Config, device="cpu") -> FaSTVGS:
-    "A model with the weights of a checkpoint, checked against `cfg`."
-    ck = load_checkpoint(path)
-    check_compatible(ck, cfg, path)
-    model = FaSTVGS(cfg.model)
-    try: model.load_state_dict(ck["model"])
-    except RuntimeError as e: raise ValueError(f"{path}: weights do not fit the model ({e})") from None
-    return model.to(device).eval()
-
-def list_checkpoints(run_dir) -> dict:
-    "{epoch: path} of the kept epoch checkpoints of a run."
-    out = {}
-    for p in (Path(run_dir) / "checkpoints").glob("epoch_*.pt"):
-        out[int(p.stem.split("_")[1])] = p
-    return out
-
 # %% ../nbs/10_train.ipynb #5086383e
 def provenance(cfg: Config, corpus_root=None) -> dict:
+    "Python, platform, git commit, package versions and the corpus hash of a run."
     import importlib.metadata as md
     def v(p):
         try: return md.version(p)
@@ -128,6 +88,7 @@ def init_distributed(device):
     return dist.get_rank(), world
 
 def gather_all(audio, image, ids):
+    "Embeddings (differentiable) and image ids of every process, concatenated."
     import torch.distributed as dist
     from torch.distributed.nn.functional import all_gather
     a, i = torch.cat(all_gather(audio.contiguous())), torch.cat(all_gather(image.contiguous()))
@@ -136,6 +97,8 @@ def gather_all(audio, image, ids):
     return a, i, torch.cat(out)
 
 # %% ../nbs/10_train.ipynb #fd9494e0
+class TrainingDiverged(RuntimeError): "The loss became NaN or Inf."
+
 def _rng_state(): return {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
 def _set_rng_state(s):
     torch.set_rng_state(s["torch"])
@@ -145,186 +108,256 @@ def _seed_all(seed):
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
 def _phase_bounds(schedule: AlphaSchedule, epochs: int, epoch: int):
+    "(phase index, first epoch, end epoch) of the phase that contains `epoch`."
     starts = schedule.phase_starts(epochs)
     k = max(i for i, s in enumerate(starts) if s <= epoch)
     return k, starts[k], (starts[k + 1] if k + 1 < len(starts) else epochs)
 
-def _keep(epoch, cfg: Config, final, switch):
-    return epoch % cfg.train.keep_every == 0 or epoch in (0, final, switch)
+def _num_workers(tc, device):
+    "`train.num_workers`, or with -1 the default: 0 on a CPU (the study runs jobs side by side), 6 with a GPU."
+    return tc.num_workers if tc.num_workers >= 0 else (6 if device.type == "cuda" else 0)
 
-def _jsonl(path: Path, row: dict):
-    with open(path, "a") as f: f.write(json.dumps(row) + "\n"); f.flush()
-
-def _truncate_jsonl(path: Path, max_step: int, key="step"):
-    "Drop lines logged after the checkpoint we resume from, so a resumed log equals an uninterrupted one."
-    if not path.exists(): return
-    keep = [l for l in path.read_text().splitlines() if l.strip() and json.loads(l)[key] <= max_step]
-    atomic_write(path, "".join(l + "\n" for l in keep))
-
-def _new_sums(): return {"loss_av": 0.0, "loss_aud": 0.0, "accuracy": 0.0, "n": 0}
+_SUMS = ("loss_av", "loss_aud", "accuracy")
 
 # %% ../nbs/10_train.ipynb #46a5cfb1
+class Trainer:
+    "One run of one scenario, resumable at any update."
+    def __init__(self, cfg: Config, scenario, out_dir, corpus_root=None, init_from=None, progress=True, validate=True):
+        self.cfg, self.tc = cfg, cfg.train
+        if cfg.study.schedules: load_schedules(cfg.study.schedules)
+        self.scenario = Scenario.parse(scenario) if isinstance(scenario, str) else scenario
+        validate_settings(cfg, [self.scenario])
+        self.out, self.corpus_root, self.init_from = Path(out_dir), corpus_root, init_from
+        self.progress, self.validate = progress, validate
+        self.device = pick_device(self.tc.device)
+        self.rank, self.world = init_distributed(self.device)
+        self.main = self.rank == 0
+        self.epochs = self.tc.epochs
+        self.schedule = self.scenario.schedule(self.epochs, self.tc.switch_epoch)
+        self.switch = self.tc.switch_epoch if self.scenario.is_scheduled else None
+
+    def fit(self, stop_after_steps: int | None = None) -> dict:
+        "Set up or resume, then epochs of updates; a new phase restarts the optimizer and the LR schedule."
+        if (self.out / "done.json").exists():
+            log.info("%s: already finished", self.out); return json.loads((self.out / "done.json").read_text())
+        self.setup()
+        for epoch in range(self.start_epoch, self.epochs):
+            if epoch >= self.phase_end: self.start_phase(epoch)
+            if not self.run_epoch(epoch, stop_after_steps): return {"stopped_at_step": self.step}
+            self.end_epoch(epoch)
+        return self.finish()
+
+    def setup(self):
+        "Data, model and state: a new run, a resumed one (`last.pt`), or phase B from a base run's checkpoint."
+        tc, cfg = self.tc, self.cfg
+        if tc.threads: torch.set_num_threads(tc.threads)
+        if tc.deterministic == "on" or (tc.deterministic == "auto" and self.device.type == "cpu"):
+            torch.use_deterministic_algorithms(True, warn_only=True)
+        self.train_set = split_dataset(cfg, "train", self.corpus_root)
+        self.val_set = split_dataset(cfg, "val", self.corpus_root) if self.validate else None
+        _seed_all(tc.seed)
+        self.model = FaSTVGS(cfg.model).to(self.device)
+        lengths = self.train_set.lengths() if tc.length_buckets > 1 else None
+        self.sampler = ResumableSampler(len(self.train_set), tc.batch_size, tc.seed, self.rank, self.world,
+                                        lengths=lengths, bucket=tc.length_buckets)
+        self.nb = len(self.sampler.batches())
+        if self.nb == 0: raise ValueError(f"batch size {tc.batch_size} is larger than the training split ({len(self.train_set)})")
+        self.start_epoch, self.step, self.sums = 0, 0, None
+        last = self.out / "checkpoints" / "last.pt"
+        resume = load_checkpoint(last) if last.exists() else None
+        base = load_checkpoint(self.init_from) if resume is None and self.init_from is not None else None
+        for ck, path in ((resume, last), (base, self.init_from)):
+            if ck is not None: check_compatible(ck, cfg, path); self.model.load_state_dict(ck["model"])
+        if resume is not None:
+            self.start_epoch, self.step = resume["epoch"], resume["step"]
+            self.sampler.load_state_dict(resume["sampler"])
+            if resume["sampler"]["position"]: self.sums = dict(resume["epoch_sums"])
+            if self.main: log.info("resuming %s at epoch %d, update %d", self.out, self.start_epoch, self.step)
+        elif base is not None:
+            self.start_epoch = int(base["epoch"]); self.sampler.set_epoch(0, 0)
+            if self.main: log.info("%s: phase B starts from %s (epoch %d); optimizer, sampler and LR schedule restart",
+                                   self.scenario.name, self.init_from, self.start_epoch)
+        self.phase, self.phase_start, self.phase_end = _phase_bounds(self.schedule, self.epochs, self.start_epoch)
+        if base is not None: self.phase_start = self.start_epoch
+        self.logs = MetricsLog(self.out, enabled=self.main)
+        if self.main: self.write_run_info()
+        self.net = self.model
+        if self.world > 1:
+            if self.device.type == "cuda": sync_batchnorm(self.model)
+            self.net = torch.nn.parallel.DistributedDataParallel(self.model, find_unused_parameters=True)
+        self.new_optimizer()
+        if resume is not None:
+            self.opt.load_state_dict(resume["optimizer"]); self.sched.load_state_dict(resume["scheduler"])
+            _set_rng_state(resume["rng"])
+            self.phase, self.phase_start, self.phase_end = resume["phase"], resume["phase_start"], resume["phase_end"]
+        elif base is not None: _seed_all(tc.seed + 1000 * self.start_epoch)
+        self.autocast = torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=tc.bf16)
+        self.nonfinite = torch.full((3,), -1.0, device=self.device)     # (update, epoch, loss) of the first non-finite loss
+        if self.main and resume is None and base is None and not list_checkpoints(self.out): self.save(0, 0, "epoch_000.pt")
+
+    def write_run_info(self):
+        "config.json and run.json (scenario, seed, provenance); logs cut back to the resumed state."
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.cfg.to_json(self.out / "config.json")
+        info = {"scenario": self.scenario.name, "seed": self.tc.seed, "preset": self.cfg.preset, "epochs": self.epochs,
+                "switch_epoch": self.switch, "init_from": str(self.init_from) if self.init_from else None,
+                **provenance(self.cfg, self.corpus_root)}
+        if (self.out / "run.json").exists(): info["started"] = json.loads((self.out / "run.json").read_text())["started"]
+        atomic_write(self.out / "run.json", json.dumps(info, indent=1) + "\n")
+        self.logs.truncate("metrics", self.step); self.logs.truncate("epochs", self.start_epoch, "epoch")
+
+    def new_optimizer(self):
+        "A fresh optimizer and LR schedule for the current phase (phase A's spans the whole base run)."
+        span = (self.epochs if self.phase_start == 0 else self.phase_end - self.phase_start) * self.nb
+        self.opt = make_optimizer(self.model, self.tc, self.device)
+        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, warmup_linear(span, self.tc.warmup_fraction))
+
+    def start_phase(self, epoch):
+        "The switch of a scheduled scenario: new optimizer, LR schedule and data order, seeded from (seed, epoch)."
+        self.phase, self.phase_start, self.phase_end = _phase_bounds(self.schedule, self.epochs, epoch)
+        self.new_optimizer()
+        _seed_all(self.tc.seed + 1000 * epoch)
+        self.sampler.set_epoch(0, 0)
+        if self.main: log.info("%s: phase %d starts at epoch %d (alpha %.2f): optimizer and LR schedule restart",
+                               self.scenario.name, self.phase + 1, epoch, self.schedule(epoch))
+
+    def batches(self):
+        "The rest of this epoch's batches through a DataLoader (workers, pinned memory on a GPU)."
+        nw = _num_workers(self.tc, self.device)
+        return torch.utils.data.DataLoader(self.train_set, batch_sampler=self.sampler.batches()[self.sampler.position:],
+                                           collate_fn=collate, num_workers=nw, pin_memory=self.device.type == "cuda",
+                                           prefetch_factor=4 if nw else None,
+                                           generator=torch.Generator().manual_seed(self.tc.seed))   # not the global RNG
+
+    def run_epoch(self, epoch, stop_after_steps=None) -> bool:
+        "One pass over the training batches (from the saved position when resuming mid-epoch); False if stopped early."
+        if self.sampler.position == 0 and self.sampler.epoch != epoch - self.phase_start:
+            self.sampler.set_epoch(epoch - self.phase_start, 0)
+        if self.sums is None or self.sampler.position == 0: self.sums = {k: 0.0 for k in _SUMS} | {f"n_{k}": 0 for k in _SUMS}
+        self.net.train()
+        bar = tqdm(total=self.nb, initial=self.sampler.position, desc=f"{self.scenario.name} epoch {epoch + 1}/{self.epochs}",
+                   disable=not (self.progress and self.main), leave=False)
+        self.t0, self.audio_s = time.time(), 0.0
+        for batch in self.batches():
+            self.sampler.position += 1
+            alpha = float(self.schedule(epoch + (self.sampler.position - 1) / self.nb))
+            logging_step = (self.step + 1) % self.tc.log_every == 0 or self.sampler.position == self.nb
+            o, gn = self.update(batch, alpha, epoch, logging_step)
+            bar.update(1)
+            if logging_step: self.log_update(o, gn, alpha, epoch, bar)
+            if self.tc.checkpoint_every_steps and self.step % self.tc.checkpoint_every_steps == 0 and self.sampler.position < self.nb:
+                self.save(epoch, self.sampler.position, "last.pt")
+            if stop_after_steps is not None and self.step >= stop_after_steps: bar.close(); return False
+        bar.close()
+        return True
+
+    def update(self, batch, alpha, epoch, logging_step):
+        "One optimizer step: forward (both losses on logging steps), backward, clipping, optimizer and LR schedule."
+        tc = self.tc
+        self.audio_s += float(batch["wav_lengths"].sum()) / self.cfg.data.sample_rate * self.world
+        b = {k: v if k == "wav_lengths" else v.to(self.device, non_blocking=True) for k, v in batch.items()}
+        np_rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,))))
+        with self.autocast:
+            o = self.net(b, alpha, rng=np_rng, all_losses=logging_step, gather=gather_all if self.world > 1 else None)
+        self._watch(o["loss"], epoch)
+        o["loss"].backward()
+        if tc.decay_unused:                               # zero gradients let weight decay reach unused branches
+            for p in self.model.parameters():
+                if p.grad is None: p.grad = torch.zeros_like(p)
+        gn = torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.grad_clip) if tc.grad_clip else torch.zeros(())
+        self.opt.step(); self.sched.step(); self.opt.zero_grad(set_to_none=not tc.decay_unused)
+        self.model.update_done()
+        self.step += 1
+        for k in _SUMS:
+            if k in o: self.sums[k] = self.sums[k] + o[k].detach().float(); self.sums[f"n_{k}"] += 1
+        return o, gn
+
+    def _watch(self, loss, epoch):
+        "Remember (on the device, without waiting for it) the first update whose loss is not finite."
+        first = (self.nonfinite[0] < 0) & ~torch.isfinite(loss.detach())
+        now = torch.stack([torch.full((), self.step + 1.0, device=self.device), torch.full((), epoch + 1.0, device=self.device),
+                           loss.detach().float()])
+        self.nonfinite = torch.where(first, now, self.nonfinite)
+
+    def check_finite(self):
+        "Stop with a clear message if a loss was NaN or Inf (called on logging steps and before every checkpoint)."
+        step, epoch, value = self.nonfinite.tolist()
+        if step >= 0:
+            raise TrainingDiverged(f"{self.scenario.name}: loss is {value} at epoch {int(epoch)}, update {int(step)}; "
+                                   f"the last good checkpoint is kept in {self.out / 'checkpoints'}")
+
+    def log_update(self, o, gn, alpha, epoch, bar):
+        "A row of metrics.jsonl (and TensorBoard) on a logging step: the only per-update host sync."
+        self.check_finite()
+        row = {"step": self.step, "epoch": epoch + self.sampler.position / self.nb, "alpha": alpha,
+               "lr": self.sched.get_last_lr()[0], "loss": float(o["loss"].detach())}
+        row |= {k: o[k].detach().item() for k in ("loss_av", "loss_aud", "contrastive", "diversity", "feature_penalty",
+                                         "accuracy", "perplexity") if k in o}
+        row |= {"gumbel_temperature": self.model.w2v2.quantizer.temperature, "grad_norm": float(gn),
+                "audio_seconds_per_second": self.audio_s / max(1e-9, time.time() - self.t0)}
+        bar.set_postfix(alpha=f"{alpha:.2f}", av=f"{row.get('loss_av', 0):.3f}", aud=f"{row.get('loss_aud', 0):.3f}")
+        self.logs.write("metrics", row, prefix="train/")
+
+    def end_epoch(self, epoch):
+        "Epoch means, validation, epochs.jsonl, and the checkpoints (kept ones and last.pt)."
+        self.sampler.set_epoch(epoch + 1 - self.phase_start, 0)
+        if not self.main: return
+        self.check_finite()
+        means = {f"train_{k}": float(self.sums[k]) / self.sums[f"n_{k}"] for k in _SUMS if self.sums[f"n_{k}"]}
+        row = {"epoch": epoch + 1, "step": self.step, "alpha": float(self.schedule(epoch + 0.999)),
+               "seconds": round(time.time() - self.t0, 1), **means,
+               "audio_seconds_per_second": round(self.audio_s / max(1e-9, time.time() - self.t0), 2)}
+        if self.validate: row.update(validation(self.model, self.cfg, self.val_set, self.device, epoch + 1))
+        self.logs.write("epochs", row, step_key="epoch", prefix="epoch/")
+        log.info("%s epoch %d/%d: %s", self.scenario.name, epoch + 1, self.epochs,
+                 ", ".join(f"{k} {v:.3g}" for k, v in row.items() if isinstance(v, float)))
+        e = epoch + 1
+        if e % self.tc.keep_every == 0 or e in (self.epochs, self.switch): self.save(e, 0, f"epoch_{e:03d}.pt")
+        self.save(e, 0, "last.pt")
+
+    def save(self, epoch, position, name):
+        "A checkpoint with everything needed to resume exactly (after checking that the loss is finite)."
+        self.check_finite()
+        state = {"model": self.model.state_dict(), "optimizer": self.opt.state_dict() if hasattr(self, "opt") else {},
+                 "scheduler": self.sched.state_dict() if hasattr(self, "sched") else {},
+                 "sampler": {"epoch": self.sampler.epoch, "position": position, "seed": self.tc.seed}, "rng": _rng_state(),
+                 "epoch": epoch, "step": self.step, "phase": self.phase, "phase_start": self.phase_start,
+                 "phase_end": self.phase_end, "config": self.cfg.to_dict(), "scenario": self.scenario.name,
+                 "epoch_sums": {k: float(v) for k, v in (self.sums or {}).items()}}
+        save_checkpoint(state, self.out / "checkpoints" / name)
+
+    def finish(self) -> dict:
+        "run.json gets its end time; done.json marks the run finished."
+        result = {"scenario": self.scenario.name, "epochs": self.epochs, "steps": self.step,
+                  "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        if self.main:
+            info = json.loads((self.out / "run.json").read_text()); info["finished"] = result["finished"]
+            atomic_write(self.out / "run.json", json.dumps(info, indent=1) + "\n")
+            atomic_write(self.out / "done.json", json.dumps(result, indent=1) + "\n")
+        return result
+
+# %% ../nbs/10_train.ipynb #7a93c2d1
 def train(cfg: Config, scenario: Scenario | str, out_dir, corpus_root=None, init_from=None, progress=True,
           stop_after_steps: int | None = None, validate=True) -> dict:
     """Train `scenario` into `out_dir` (resuming if it holds an unfinished run).
     `init_from`: a base run's checkpoint at the switch epoch, to start a scheduled (A, B) scenario at phase B."""
-    scenario = Scenario.parse(scenario) if isinstance(scenario, str) else scenario
-    tc, out = cfg.train, Path(out_dir)
-    device = pick_device(tc.device)
-    rank, world = init_distributed(device)
-    main = rank == 0
-    if tc.threads: torch.set_num_threads(tc.threads)
-    if tc.deterministic: torch.use_deterministic_algorithms(True, warn_only=True)
-    if (out / "done.json").exists():
-        log.info("%s: already finished", out); return json.loads((out / "done.json").read_text())
-    epochs = tc.epochs
-    schedule = scenario.schedule(epochs, tc.switch_epoch)
-    switch = tc.switch_epoch if scenario.is_scheduled else None
-    # data
-    train_set = split_dataset(cfg, "train", corpus_root)
-    val_set = split_dataset(cfg, "val", corpus_root) if validate else None
-    # model, state
-    _seed_all(tc.seed)
-    model = FaSTVGS(cfg.model).to(device)
-    sampler = ResumableSampler(len(train_set), tc.batch_size, tc.seed, rank, world)
-    start_epoch, step = 0, 0
-    last = out / "checkpoints" / "last.pt"
-    resume = None
-    if last.exists():
-        resume = load_checkpoint(last); check_compatible(resume, cfg, last)
-        model.load_state_dict(resume["model"]); start_epoch, step = resume["epoch"], resume["step"]
-        sampler.load_state_dict(resume["sampler"])
-        if main: log.info("resuming %s at epoch %d, update %d", out, start_epoch, step)
-    elif init_from is not None:
-        ck = load_checkpoint(init_from); check_compatible(ck, cfg, init_from)
-        model.load_state_dict(ck["model"]); start_epoch = int(ck["epoch"])
-        if main: log.info("%s: phase B starts from %s (epoch %d); optimizer, sampler and LR schedule restart",
-                          scenario.name, init_from, start_epoch)
-        sampler.set_epoch(0, 0)
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
-        cfg.to_json(out / "config.json")
-        run_info = {"scenario": scenario.name, "seed": tc.seed, "preset": cfg.preset, "epochs": epochs,
-                    "switch_epoch": switch, "init_from": str(init_from) if init_from else None,
-                    **provenance(cfg, corpus_root)}
-        if (out / "run.json").exists(): run_info["started"] = json.loads((out / "run.json").read_text())["started"]
-        atomic_write(out / "run.json", json.dumps(run_info, indent=1) + "\n")
-        _truncate_jsonl(out / "metrics.jsonl", step); _truncate_jsonl(out / "epochs.jsonl", start_epoch, "epoch")
-    net = model
-    if world > 1:
-        model.gather = gather_all
-        if device.type == "cuda": model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)   # one BN over the global batch
-        net = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
-    nb = len(sampler.batches())
-    if nb == 0: raise ValueError(f"batch size {tc.batch_size} is larger than the training split ({len(train_set)})")
-    phase, p0, p1 = _phase_bounds(schedule, epochs, start_epoch)
-    if init_from is not None and resume is None: p0 = start_epoch
-    lr_span = lambda p0, p1: (epochs if p0 == 0 else p1 - p0) * nb   # phase A spans the whole base run
-    opt = make_optimizer(model, tc)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_linear(lr_span(p0, p1), tc.warmup_fraction))
-    if resume is not None:
-        opt.load_state_dict(resume["optimizer"]); sched.load_state_dict(resume["scheduler"]); _set_rng_state(resume["rng"])
-        phase, p0, p1 = resume["phase"], resume["phase_start"], resume["phase_end"]
-    elif init_from is not None:
-        _seed_all(tc.seed + 1000 * start_epoch)
-    sums = _new_sums()
-    def snapshot(epoch, position):
-        return {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                "sampler": {"epoch": sampler.epoch, "position": position, "seed": tc.seed}, "rng": _rng_state(),
-                "epoch": epoch, "step": step, "phase": phase, "phase_start": p0, "phase_end": p1,
-                "config": cfg.to_dict(), "scenario": scenario.name, "epoch_sums": dict(sums)}
-    if main and start_epoch == 0 and resume is None and not list_checkpoints(out):
-        atomic_save(snapshot(0, 0), out / "checkpoints" / "epoch_000.pt")
-    ac = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=tc.bf16)
-    t_start = time.time()
-    for epoch in range(start_epoch, epochs):
-        if epoch >= p1:                                   # a new phase: fresh optimizer and LR schedule
-            phase, p0, p1 = _phase_bounds(schedule, epochs, epoch)
-            opt = make_optimizer(model, tc)
-            sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_linear(lr_span(p0, p1), tc.warmup_fraction))
-            _seed_all(tc.seed + 1000 * epoch)
-            sampler.set_epoch(0, 0)
-            if main: log.info("%s: phase %d starts at epoch %d (alpha %.2f): optimizer and LR schedule restart",
-                              scenario.name, phase + 1, epoch, schedule(epoch))
-        if sampler.position == 0 and sampler.epoch != epoch - p0: sampler.set_epoch(epoch - p0, 0)
-        net.train()
-        bar = tqdm(total=nb, initial=sampler.position, desc=f"{scenario.name} epoch {epoch + 1}/{epochs}",
-                   disable=not (progress and main), leave=False)
-        t0, audio_s = time.time(), 0.0
-        mid_epoch = resume is not None and resume["epoch"] == epoch and resume["sampler"]["position"]
-        sums = dict(resume["epoch_sums"]) if mid_epoch else _new_sums()
-        for idx in sampler:
-            b = collate([train_set[i] for i in idx])
-            b = {k: v.to(device) for k, v in b.items()}
-            alpha = float(schedule(epoch + (sampler.position - 1) / nb))
-            np_rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,))))
-            with ac: o = net(b, alpha, rng=np_rng)
-            loss = o["loss"]
-            if not torch.isfinite(loss):
-                raise TrainingDiverged(f"{scenario.name}: loss is {loss.item()} at epoch {epoch + 1}, update {step + 1} "
-                                       f"(loss_av {o['loss_av'].item():.4g}, loss_aud {o['loss_aud'].item():.4g}); "
-                                       f"the last good checkpoint is kept in {out / 'checkpoints'}")
-            loss.backward()
-            if tc.decay_unused:                           # zero gradients (allocated once) let weight decay reach unused branches
-                for p in model.parameters():
-                    if p.grad is None: p.grad = torch.zeros_like(p)
-            gn = torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip) if tc.grad_clip else torch.tensor(0.0)
-            opt.step(); sched.step(); opt.zero_grad(set_to_none=not tc.decay_unused)
-            model.w2v2.quantizer.num_updates += 1
-            step += 1
-            for k in ("loss_av", "loss_aud", "accuracy"): sums[k] += float(o[k])
-            sums["n"] += 1
-            audio_s += float(b["wav_lengths"].sum()) / cfg.data.sample_rate * world
-            bar.update(1); bar.set_postfix(alpha=f"{alpha:.2f}", av=f"{o['loss_av'].item():.3f}", aud=f"{o['loss_aud'].item():.3f}")
-            if main and (step % tc.log_every == 0 or sampler.position == nb):
-                _jsonl(out / "metrics.jsonl", {"step": step, "epoch": epoch + sampler.position / nb, "alpha": alpha,
-                       "lr": sched.get_last_lr()[0], "loss": loss.item(), "loss_av": o["loss_av"].item(),
-                       "loss_aud": o["loss_aud"].item(), "contrastive": o["contrastive"].item(),
-                       "diversity": o["diversity"].item(), "feature_penalty": o["feature_penalty"].item(),
-                       "accuracy": o["accuracy"].item(), "perplexity": o["perplexity"].item(),
-                       "gumbel_temperature": model.w2v2.quantizer.temperature, "grad_norm": float(gn),
-                       "audio_seconds_per_second": audio_s / max(1e-9, time.time() - t0)})
-            if main and tc.checkpoint_every_steps and step % tc.checkpoint_every_steps == 0 and sampler.position < nb:
-                atomic_save(snapshot(epoch, sampler.position), last)
-            if stop_after_steps is not None and step >= stop_after_steps:
-                bar.close(); return {"stopped_at_step": step}
-        bar.close()
-        sampler.set_epoch(epoch + 1 - p0, 0)
-        if main:
-            row = {"epoch": epoch + 1, "step": step, "alpha": float(schedule(epoch + 0.999)), "seconds": round(time.time() - t0, 1),
-                   **{f"train_{k}": sums[k] / max(1, sums["n"]) for k in ("loss_av", "loss_aud", "accuracy")},
-                   "audio_seconds_per_second": round(audio_s / max(1e-9, time.time() - t0), 2)}
-            if validate: row.update(validation(model, cfg, val_set, device, epoch + 1))
-            _jsonl(out / "epochs.jsonl", row)
-            log.info("%s epoch %d/%d: %s", scenario.name, epoch + 1, epochs,
-                     ", ".join(f"{k} {v:.3g}" for k, v in row.items() if isinstance(v, float)))
-            state = snapshot(epoch + 1, 0)
-            if _keep(epoch + 1, cfg, epochs, switch): atomic_save(state, out / "checkpoints" / f"epoch_{epoch + 1:03d}.pt")
-            atomic_save(state, last)
-    result = {"scenario": scenario.name, "epochs": epochs, "steps": step, "seconds": round(time.time() - t_start, 1),
-              "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    if main:
-        ri = json.loads((out / "run.json").read_text()); ri["finished"] = result["finished"]
-        atomic_write(out / "run.json", json.dumps(ri, indent=1) + "\n")
-        atomic_write(out / "done.json", json.dumps(result, indent=1) + "\n")
-    return result
+    return Trainer(cfg, scenario, out_dir, corpus_root, init_from, progress, validate).fit(stop_after_steps)
 
 # %% ../nbs/10_train.ipynb #319a8d0f
 @torch.no_grad()
 def validation(model, cfg: Config, val_set, device, epoch: int) -> dict:
+    "Validation losses, SSL accuracy and (every `val_recall_every` epochs) recall; run on the first process only."
     model.eval()
-    gather, model.gather = model.gather, None     # validation runs on the first process only: no collective calls
     g = torch.get_rng_state()
     torch.manual_seed(12345)
     dl = torch.utils.data.DataLoader(val_set, batch_size=cfg.train.batch_size, shuffle=False, collate_fn=collate, drop_last=True)
     sums, n = {}, 0
     for k, b in enumerate(dl):
-        b = {kk: v.to(device) for kk, v in b.items()}
+        b = {kk: v if kk == "wav_lengths" else v.to(device) for kk, v in b.items()}
         o = model(b, 0.5, rng=np.random.default_rng(k))
         for key in ("loss_av", "loss_aud", "contrastive", "accuracy"): sums[key] = sums.get(key, 0.0) + float(o[key])
         n += 1
     torch.set_rng_state(g)
-    model.gather = gather
     out = {f"val_{k}": v / max(1, n) for k, v in sums.items()}
     out["val_accuracy_chance"] = 1 / (1 + cfg.model.num_negatives)
     if cfg.eval.val_recall_every and epoch % cfg.eval.val_recall_every == 0:

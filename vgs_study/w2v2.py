@@ -13,24 +13,36 @@ from .losses import sample_negatives, contrastive_logits, contrastive_loss, dive
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'ConvLayer', 'FeatureExtractor', 'SelfAttention', 'FeedForward', 'TransformerLayer', 'ConvPositionalEmbedding',
-           'Encoder', 'compute_mask_indices', 'expected_mask_fraction', 'GumbelQuantizer', 'Wav2Vec2', 'map_state_dict',
-           'load_pretrained']
+__all__ = ['log', 'masked_group_norm', 'ConvLayer', 'FeatureExtractor', 'SelfAttention', 'FeedForward', 'TransformerLayer',
+           'ConvPositionalEmbedding', 'Encoder', 'compute_mask_indices', 'expected_mask_fraction', 'GumbelQuantizer',
+           'to_device', 'Wav2Vec2', 'map_state_dict', 'load_pretrained']
 
 # %% ../nbs/05_w2v2.ipynb #d5514b6e
+def masked_group_norm(x: torch.Tensor, norm: nn.GroupNorm, lengths: torch.Tensor) -> torch.Tensor:
+    """GroupNorm of `x` [B, C, T] with statistics over the first `lengths[b]` frames of each utterance only, so an
+    utterance is normalised the same alone and padded in a batch; the padding comes out as zeros. One fused GroupNorm
+    per utterance: cheaper than masked reductions over the largest activation of the model."""
+    T = x.shape[-1]
+    if all(n == T for n in lengths.tolist()): return norm(x)          # no padding: one call
+    return torch.stack([F.pad(norm(u[None, :, :n])[0], (0, T - n)) for u, n in zip(x.unbind(0), lengths.tolist())])
+
 class ConvLayer(nn.Module):
+    "Conv1d (no padding) -> optional GroupNorm / LayerNorm -> GELU: [B, C_in, L] -> [B, C_out, L']."
     def __init__(self, c_in, c_out, kernel, stride, bias, norm):
         super().__init__()
         self.conv = nn.Conv1d(c_in, c_out, kernel, stride, bias=bias)
         self.norm_kind = norm
         self.norm = (nn.GroupNorm(c_out, c_out) if norm == "group" else nn.LayerNorm(c_out) if norm == "layer" else None)
-    def forward(self, x):                                  # [B, C_in, L] -> [B, C_out, L']
+    def forward(self, x, lengths=None):                    # lengths: valid output frames (GroupNorm over them only)
         x = self.conv(x)
-        if self.norm_kind == "group": x = self.norm(x)
+        if self.norm_kind == "group":
+            x = self.norm(x) if lengths is None else masked_group_norm(x, self.norm, lengths)
         elif self.norm_kind == "layer": x = self.norm(x.transpose(1, 2)).transpose(1, 2)
         return F.gelu(x)
 
 class FeatureExtractor(nn.Module):
+    """The waveform CNN: [B, L] -> [B, C, T]. Without padding, a frame only sees valid samples; given `lengths`, the
+    GroupNorm of the first layer also uses valid frames only (`padding_exact`), so nothing depends on the padding."""
     def __init__(self, conv_layers, bias=False, mode="group_norm"):
         super().__init__()
         if mode not in ("group_norm", "layer_norm"): raise ValueError(f"unknown extractor_mode {mode!r}")
@@ -40,17 +52,24 @@ class FeatureExtractor(nn.Module):
             norm = "layer" if mode == "layer_norm" else ("group" if i == 0 else None)
             layers.append(ConvLayer(c_in, c, k, s, bias, norm)); c_in = c
         self.layers = nn.ModuleList(layers)
-    def forward(self, wav):                                # [B, L] -> [B, C, T]
+    def forward(self, wav, lengths=None):                  # [B, L] -> [B, C, T]
         x = wav.unsqueeze(1)
-        for layer in self.layers: x = layer(x)
+        for i, layer in enumerate(self.layers):
+            n = None
+            if lengths is not None and i == 0:
+                _, k, s = self.spec[0]
+                n = torch.div(lengths - k, s, rounding_mode="floor") + 1
+            x = layer(x, n)
         return x
     def output_lengths(self, lengths):
         "Frames produced from `lengths` samples."
         for _, k, s in self.spec: lengths = torch.div(lengths - k, s, rounding_mode="floor") + 1
         return lengths
 
+
 # %% ../nbs/05_w2v2.ipynb #42ff7545
 class SelfAttention(nn.Module):
+    "Multi-head self-attention with a key-padding mask, through `scaled_dot_product_attention`: [B, T, D] -> [B, T, D]."
     def __init__(self, dim, heads, dropout=0.0):
         super().__init__()
         if dim % heads: raise ValueError(f"width {dim} is not divisible by {heads} heads")
@@ -60,10 +79,14 @@ class SelfAttention(nn.Module):
         B, T, D = x.shape
         q, k, v = (p(x).view(B, T, self.heads, D // self.heads).transpose(1, 2) for p in (self.q_proj, self.k_proj, self.v_proj))
         attn_mask = None if pad_mask is None else ~pad_mask[:, None, None, :]
+        dtype = q.dtype
+        if q.device.type == "cpu" and dtype == torch.bfloat16:    # PyTorch's CPU attention kernel is ~3x slower in bf16
+            q, k, v = q.float(), k.float(), v.float()
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0)
-        return self.out_proj(y.transpose(1, 2).reshape(B, T, D))
+        return self.out_proj(y.to(dtype).transpose(1, 2).reshape(B, T, D))
 
 class FeedForward(nn.Module):
+    "Linear D -> FFN, GELU, dropout, Linear FFN -> D, dropout: [B, T, D] -> [B, T, D]."
     def __init__(self, dim, ffn, activation_dropout=0.0, dropout=0.0):
         super().__init__()
         self.fc1, self.fc2 = nn.Linear(dim, ffn), nn.Linear(ffn, dim)
@@ -88,6 +111,7 @@ class TransformerLayer(nn.Module):
 
 # %% ../nbs/05_w2v2.ipynb #7ef44382
 class ConvPositionalEmbedding(nn.Module):
+    "Relative positions as a grouped, weight-normalised convolution over time + GELU: [B, T, D] -> [B, T, D]."
     def __init__(self, dim, kernel, groups):
         super().__init__()
         conv = nn.Conv1d(dim, dim, kernel, padding=kernel // 2, groups=groups)
@@ -169,6 +193,7 @@ def expected_mask_fraction(T, mask_prob=0.65, mask_length=10, min_masks=2):
 
 # %% ../nbs/05_w2v2.ipynb #e04bbd4e
 class GumbelQuantizer(nn.Module):
+    "Product quantizer: features [N, C] -> code vectors [N, d] and logits [N, G, V]; Gumbel-softmax (hard) in training, argmax in eval."
     def __init__(self, dim, groups, codes, codevector_dim, temp=(2.0, 0.5, 0.999995), anneal=True):
         super().__init__()
         if codevector_dim % groups: raise ValueError("codevector_dim must be divisible by codebook_groups")
@@ -192,6 +217,12 @@ class GumbelQuantizer(nn.Module):
         return q.reshape(N, -1), logits
 
 # %% ../nbs/05_w2v2.ipynb #6b737232
+def to_device(t: torch.Tensor, device) -> torch.Tensor:
+    "Copy a small CPU tensor to `device`; to a GPU through pinned memory, without waiting for the GPU (no host sync)."
+    device = torch.device(device)
+    if device.type != "cuda": return t.to(device)
+    return t.pin_memory().to(device, non_blocking=True)
+
 class Wav2Vec2(nn.Module):
     "The wav2vec 2.0 branch of FaST-VGS+ (all 12 layers: the shared encoder 1..8 and the SSL-only 9..12)."
     def __init__(self, cfg: ModelConfig):
@@ -218,48 +249,57 @@ class Wav2Vec2(nn.Module):
 
     def front_end(self, wav, lengths=None):
         "Waveform [B, L] -> (LayerNormed conv features [B, T, C], feature penalty, padding mask [B, T] or None)."
-        feats = self.feature_extractor(wav).transpose(1, 2)
-        penalty = feats.float().pow(2).mean()
-        feats = self.feature_norm(feats)
+        exact = self.cfg.padding_exact and lengths is not None
+        feats = self.feature_extractor(wav, lengths if exact else None).transpose(1, 2)
         pad = None
         if lengths is not None:
-            n = self.feature_extractor.output_lengths(lengths.to(wav.device))
+            n = to_device(self.feature_extractor.output_lengths(lengths), wav.device)
             pad = torch.arange(feats.shape[1], device=wav.device)[None] >= n[:, None]
+        if exact:                                          # mean square over valid frames only
+            valid = (~pad).unsqueeze(-1)
+            penalty = (feats.float().square() * valid).sum() / (valid.sum() * feats.shape[-1]).clamp(min=1)
+        else: penalty = feats.float().pow(2).mean()
+        feats = self.feature_norm(feats)
         return feats, penalty, pad
 
     def encoder_input(self, feats, mask=None, pad=None):
         "Project, mask, prepend CLS, add positions: [B, T, C] -> ([B, 1+T, D], padding mask incl. CLS)."
         x = self.dropout_input(self.post_extract_proj(feats))
-        if mask is not None: x = x.masked_fill(mask.unsqueeze(-1), 0.0) + mask.unsqueeze(-1) * self.mask_emb.to(x.dtype)
+        if mask is not None:
+            mask = to_device(mask, x.device).unsqueeze(-1)
+            x = x.masked_fill(mask, 0.0) + mask * self.mask_emb.to(x.dtype)
         if self.cls_token is not None:
             x = torch.cat([self.cls_token.expand(len(x), -1, -1).to(x.dtype), x], 1)
             if pad is not None: pad = F.pad(pad, (1, 0), value=False)
         return self.encoder.prepare(x, pad), pad
 
-    def make_mask(self, feats, pad, rng):
-        lengths = None if pad is None else (~pad).sum(1).tolist()
+    def make_mask(self, feats, lengths, rng):
+        "Span mask [B, T] (on the CPU) for conv features `feats` [B, T, C] of utterances of `lengths` samples (or None)."
+        n = None if lengths is None else self.feature_extractor.output_lengths(lengths.cpu()).tolist()
         c = self.cfg
-        return compute_mask_indices(feats.shape[:2], lengths, c.mask_prob, c.mask_length, c.min_masks, c.trim_mask,
-                                    rng).to(feats.device)
+        return compute_mask_indices(feats.shape[:2], n, c.mask_prob, c.mask_length, c.min_masks, c.trim_mask, rng)
 
     def ssl_loss(self, last, feats, mask, generator=None):
-        "wav2vec 2.0's loss parts from the last layer's output [B, 1+T, D] (CLS first) and the conv features."
-        x = self.final_proj(last[:, self.n_cls:][mask])                       # [M, d]
-        q, logits = self.quantizer(self.dropout_features(feats)[mask])         # [M, d], [M, G, V]
+        """wav2vec 2.0's loss parts from the last layer's output [B, 1+T, D] (CLS first), the conv features [B, T, C] and
+        the CPU mask [B, T]. Masked positions and distractors are indexed on the CPU: no host sync on a GPU."""
+        B, T = mask.shape
+        pos = to_device(mask.reshape(-1).nonzero().squeeze(1), last.device)             # [M] masked frames
+        neg = to_device(sample_negatives(mask, self.cfg.num_negatives, generator), last.device)   # [M, K]
+        x = self.final_proj(last[:, self.n_cls:].reshape(B * T, -1).index_select(0, pos))          # [M, d]
+        q, logits = self.quantizer(self.dropout_features(feats).reshape(B * T, -1).index_select(0, pos))  # [M, d], [M, G, V]
         y = self.project_q(q)
-        neg = sample_negatives(mask, self.cfg.num_negatives, generator)       # [M, K]
         lg = contrastive_logits(x, y, neg, self.cfg.logit_temp)
         return {"contrastive": contrastive_loss(lg), "diversity": diversity_loss(logits),
                 "accuracy": (lg.argmax(1) == 0).float().mean().detach(),
                 "perplexity": codebook_perplexity(logits).detach(), "n_masked": torch.tensor(float(len(x)))}
 
-    def forward(self, wav, lengths=None, rng=None, generator=None):
+    def forward(self, wav, lengths=None, rng=None):
         "SSL forward with masking: the loss parts of wav2vec 2.0 pre-training."
         feats, penalty, pad = self.front_end(wav, lengths)
-        mask = self.make_mask(feats, pad, rng)
+        mask = self.make_mask(feats, lengths, rng)
         x, pad_c = self.encoder_input(feats, mask, pad)
         last = self.encoder.run(x, pad_c)[-1]
-        out = self.ssl_loss(last, feats, mask, generator)
+        out = self.ssl_loss(last, feats, mask)
         out["feature_penalty"] = penalty
         return out
 
@@ -294,6 +334,7 @@ def _init_bert(m):
         nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
     elif isinstance(m, nn.Conv1d) and m.kernel_size[0] > 1 and m.groups == 1:
         nn.init.kaiming_normal_(m.weight)
+
 
 # %% ../nbs/05_w2v2.ipynb #9fe2c22a
 _HF_RULES = [

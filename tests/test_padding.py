@@ -1,0 +1,99 @@
+"""Padding-exact encoders: an utterance gives the same layer outputs and audio embedding alone and zero-padded in a
+batch beside a longer one; `padding_exact=False` keeps the reference behaviour (checked against HuggingFace)."""
+import pytest, torch
+from vgs_study.config import preset
+from vgs_study.model import FaSTVGS
+
+
+def _model(exact=True, train=False):
+    cfg = preset("tiny").model
+    cfg.padding_exact = exact
+    for k in ("dropout", "attention_dropout", "activation_dropout", "dropout_input", "dropout_features", "vgs_dropout"):
+        setattr(cfg, k, 0.0)
+    torch.manual_seed(0)
+    m = FaSTVGS(cfg)
+    with torch.no_grad():                       # non-trivial running statistics for eval mode
+        for mod in m.modules():
+            if isinstance(mod, torch.nn.BatchNorm1d) and mod.running_mean is not None:
+                mod.running_mean.uniform_(-0.5, 0.5); mod.running_var.uniform_(0.5, 2.0)
+    return m.train(train)
+
+
+def _pair(L=12000, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    u, v = torch.randn(L, generator=g), torch.randn(2 * L, generator=g)
+    batch = torch.zeros(2, 2 * L); batch[0, :L] = u; batch[1] = v
+    return u, batch, torch.tensor([L, 2 * L])
+
+
+def _rel(a, b): return float((a - b).norm() / b.norm())
+
+
+@pytest.mark.parametrize("train", [False, True])
+def test_layer_outputs_are_the_same_alone_and_padded(train):
+    m = _model(train=train)
+    u, batch, lengths = _pair()
+    w = m.w2v2
+    with torch.no_grad():
+        alone = [o[0] for o in w.layer_outputs(u[None])] if not train else None
+        feats_a, pen_a, _ = w.front_end(u[None], torch.tensor([len(u)]))
+        feats_b, pen_b, pad = w.front_end(batch, lengths)
+    n = int((~pad[0]).sum())
+    assert n == feats_a.shape[1] and n < feats_b.shape[1]
+    with torch.no_grad(): pen_unpadded = w.front_end(u[None])[1]
+    assert _rel(feats_b[0, :n], feats_a[0]) < 1e-4 and abs(float(pen_a) - float(pen_unpadded)) < 1e-5
+    if not train:
+        padded = [o[0, :n] for o in w.layer_outputs(batch, lengths)]
+        assert len(padded) == len(alone)
+        for a, b in zip(padded, alone): assert _rel(a, b) < 1e-4
+
+
+def test_audio_embedding_is_the_same_alone_and_padded_in_eval_mode():
+    m = _model()
+    u, batch, lengths = _pair()
+    with torch.no_grad():
+        a = m.embed_audio(u[None], torch.tensor([len(u)]))[0]
+        b = m.embed_audio(batch, lengths)[0]
+    assert _rel(b, a) < 1e-4
+
+
+def test_extra_padding_changes_nothing_in_training_mode():
+    "Batch statistics (masked BatchNorm) ignore padding: the same batch with more padding gives the same embeddings."
+    m = _model(train=True)
+    _, batch, lengths = _pair()
+    more = torch.cat([batch, torch.zeros(2, 9000)], 1)
+    with torch.no_grad():
+        a, b = m.embed_audio(batch, lengths), m.embed_audio(more, lengths)
+    assert _rel(b, a) < 1e-4
+
+
+def test_reference_behaviour_leaks_padding():
+    "The switch matters: without it the padded utterance's embedding differs (this is what the exact mode fixes)."
+    m = _model(exact=False)
+    u, batch, lengths = _pair()
+    with torch.no_grad():
+        a = m.embed_audio(u[None], torch.tensor([len(u)]))[0]
+        b = m.embed_audio(batch, lengths)[0]
+    assert _rel(b, a) > 1e-2
+
+
+def test_padding_modes_against_huggingface(tmp_path):
+    "padding_exact=False equals HF given the attention mask; True equals HF run on the short utterance alone."
+    transformers = pytest.importorskip("transformers")
+    from transformers import Wav2Vec2Config, Wav2Vec2Model
+    from vgs_study.w2v2 import Wav2Vec2
+    torch.manual_seed(0)
+    hf = Wav2Vec2Model(Wav2Vec2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+                                      conv_dim=(16, 16, 16), conv_stride=(5, 2, 2), conv_kernel=(10, 3, 2),
+                                      num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4,
+                                      feat_extract_norm="group")).eval()
+    hf.save_pretrained(tmp_path)
+    u, batch, lengths = _pair(4000)
+    att = (torch.arange(batch.shape[1])[None] < lengths[:, None]).long()
+    for exact in (False, True):
+        ours = Wav2Vec2.from_pretrained(tmp_path, cls_token=False, padding_exact=exact).eval()
+        with torch.no_grad():
+            mine = ours.layer_outputs(batch, lengths)
+            n = int(ours.feature_extractor.output_lengths(lengths)[0])
+            ref = hf(u[None] if exact else batch, attention_mask=None if exact else att, output_hidden_states=True).hidden_states[1:]
+        for a, b in zip(mine, ref): torch.testing.assert_close(a[0, :n], b[0, :n], atol=1e-4, rtol=1e-4)

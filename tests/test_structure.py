@@ -1,0 +1,52 @@
+"""The shape of the library: small functions, no import cycle, and no setting that nothing reads."""
+import ast, dataclasses, re
+from pathlib import Path
+from vgs_study.config import Config
+
+PKG = Path(__file__).resolve().parents[1] / "vgs_study"
+MODULES = {p.stem: p for p in PKG.glob("*.py") if not p.stem.startswith("_")}
+
+
+def test_no_function_is_longer_than_60_lines():
+    long = []
+    for name, p in MODULES.items():
+        for n in ast.walk(ast.parse(p.read_text())):
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.end_lineno - n.lineno + 1 > 60:
+                long.append(f"{name}.{n.name}: {n.end_lineno - n.lineno + 1} lines")
+    assert not long, long
+
+
+def _imports(p: Path) -> set:
+    "vgs_study modules imported anywhere in the file (module level and inside functions)."
+    out = set()
+    for n in ast.walk(ast.parse(p.read_text())):
+        if isinstance(n, ast.ImportFrom):
+            if n.level == 1 and n.module: out.add(n.module.split(".")[0])
+            elif n.module and n.module.startswith("vgs_study."): out.add(n.module.split(".")[1])
+            elif n.module == "vgs_study": out |= {a.name for a in n.names if a.name in MODULES}
+        elif isinstance(n, ast.Import):
+            out |= {a.name.split(".")[1] for a in n.names if a.name.startswith("vgs_study.")}
+    return out & set(MODULES)
+
+
+def test_the_import_graph_has_no_cycle():
+    graph = {m: _imports(p) - {m} for m, p in MODULES.items()}
+    state = {}
+    def visit(m, path):
+        if state.get(m) == "done": return
+        assert state.get(m) != "open", "import cycle: " + " -> ".join(path + [m])
+        state[m] = "open"
+        for d in sorted(graph[m]): visit(d, path + [m])
+        state[m] = "done"
+    for m in sorted(graph): visit(m, [])
+    assert graph["config"] == set() and "train" not in graph["evaluate"]
+
+
+def test_every_setting_is_read_by_the_code():
+    "A setting nobody reads is a promise the code does not keep (the config module itself does not count)."
+    code = "\n".join(p.read_text() for n, p in MODULES.items() if n != "config")
+    unread = []
+    for section in ("model", "data", "train", "eval", "study"):
+        for f in dataclasses.fields(type(getattr(Config(), section))):
+            if not re.search(rf"\b{f.name}\b", code): unread.append(f"{section}.{f.name}")
+    assert not unread, unread
