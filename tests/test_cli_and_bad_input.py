@@ -5,7 +5,7 @@ import numpy as np, pytest, soundfile as sf
 from vgs_study.cli import main
 from vgs_study.data import DataError, load_audio, read_split, read_item_file, ImageFeatures, SpokenCaptionDataset
 
-SUBCOMMANDS = ["corpus", "train", "evaluate", "abx", "study", "report", "docs", "check-data"]
+SUBCOMMANDS = ["corpus", "train", "evaluate", "abx", "study", "report", "docs", "check-data", "config"]
 
 
 def test_help_lists_every_subcommand_with_an_example():

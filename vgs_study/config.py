@@ -342,8 +342,8 @@ def preset(name: str) -> Config:
                               n_train_images=1000, n_val_images=60, n_test_images=100, n_seen_voices_images=100,
                               captions_per_image=2, n_train_voices=24, n_heldout_voices=8, n_abx_utterances=200,
                               world_shapes=6, world_colours=6, world_objects=[1.0], world_carrier_rate=0.05)
-        cfg.train = TrainConfig(epochs=4, switch_epoch=1, batch_size=8, lr=5e-4, optimizer="adamw",
-                                eps=1e-8, weight_decay=0.01, bf16=True, keep_every=1, threads=2)
+        cfg.train = TrainConfig(epochs=6, switch_epoch=2, batch_size=8, lr=5e-4, optimizer="adamw",
+                                eps=1e-8, weight_decay=0.01, bf16=True, keep_every=2, threads=2)
         cfg.eval.batch_size = 16
         return cfg
     if name == "tiny":

@@ -8,7 +8,7 @@ import json, re, shutil, subprocess, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SKIP', 'GUIDES', 'quickstart', 'build_docs']
+__all__ = ['SKIP', 'GUIDES', 'quickstart', 'executed_notebooks', 'build_docs']
 
 # %% ../nbs/16_docs.ipynb #29d5401f
 SKIP = r"^(run_scenario|evaluate_run|study_analysis|14_main|16_docs)"
@@ -149,7 +149,27 @@ def _schedule_figure(path: Path):
     ax.legend(fontsize=7, ncol=3); fig.savefig(path, dpi=100, bbox_inches="tight"); plt.close(fig)
 
 # %% ../nbs/16_docs.ipynb #9ecaadc4
-def build_docs(out="site", root=None, strict=True) -> Path:
+def executed_notebooks(root: Path, dst: Path) -> Path:
+    """Copies of the library notebooks in `dst` with their examples run (cells marked `#| eval: false` are left out), so
+    that the API pages show each example's output and figures. A failing example stops the build, naming the notebook."""
+    from execnb.nbio import read_nb, write_nb
+    from execnb.shell import CaptureShell
+    import os
+    shutil.rmtree(dst, ignore_errors=True); dst.mkdir(parents=True)
+    for f in (root / "nbs").iterdir():
+        if f.suffix != ".ipynb" and f.is_file(): shutil.copy(f, dst / f.name)
+    for nb_path in sorted((root / "nbs").glob("*.ipynb")):
+        nb = read_nb(nb_path)
+        if re.match(r"^\d", nb_path.name) and not re.match(SKIP, nb_path.name):
+            skip = lambda cell: cell.cell_type != "code" or bool(re.search(r"^#\|\s*eval:\s*false", cell.source, re.M))
+            here = os.getcwd(); os.chdir(nb_path.parent)
+            try: CaptureShell(nb_path).run_all(nb, exc_stop=True, preproc=skip)
+            except Exception as e: raise RuntimeError(f"{nb_path.name}: an example failed ({type(e).__name__}: {e})") from None
+            finally: os.chdir(here)
+        write_nb(nb, dst / nb_path.name)
+    return dst
+
+def build_docs(out="site", root=None, strict=True, execute=True) -> Path:
     "Build the documentation site into `out`; returns its path."
     from nbdev.config import get_config
     from nbdev.serve import proc_nbs
@@ -157,7 +177,8 @@ def build_docs(out="site", root=None, strict=True) -> Path:
     import nbformat
     cfg = get_config()
     root = Path(root or cfg.config_path)
-    proc = proc_nbs(n_workers=0, skip_file_re=SKIP)
+    src = executed_notebooks(root, root / "_docs_nbs") if execute else root / "nbs"
+    proc = proc_nbs(path=str(src), n_workers=0, skip_file_re=SKIP)
     docs = root / "_docs_md"
     shutil.rmtree(docs, ignore_errors=True); (docs / "api").mkdir(parents=True)
     api = []

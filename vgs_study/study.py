@@ -48,6 +48,8 @@ def plan_jobs(cfg: Config, out: Path, corpus: Path, seeds, scenarios, use_paperm
     jobs = []
     scen = [Scenario.parse(s) if isinstance(s, str) else s for s in scenarios]
     needed = list(dict.fromkeys([s.base for s in scen if s.is_scheduled] + [s for s in scen if not s.is_scheduled]))
+    both = lambda sc: 0 < sc.schedule(cfg.train.epochs, cfg.train.switch_epoch)(0) < 1
+    needed.sort(key=lambda sc: not both(sc))   # runs that train both losses are the slowest: start them first
     train_nb, eval_nb = notebook("run_scenario.ipynb"), notebook("evaluate_run.ipynb")
     cfg_path = out / "config.json"
     for seed in seeds:
