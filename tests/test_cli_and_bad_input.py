@@ -55,7 +55,7 @@ def test_malformed_item_line_is_named(tmp_path):
 
 
 def test_check_data_lists_every_problem_at_once(corpus_copy, capsys):
-    (corpus_copy / "wavs/train/train_00001_2.wav").unlink()
+    (corpus_copy / "wavs/train/train_00001_1.wav").unlink()
     sf.write(corpus_copy / "wavs/val/val_00000_0.wav", np.zeros(800, np.float32), 8000)
     (corpus_copy / "wavs/test/test_00002_1.wav").write_bytes(b"RIFF garbage")
     d = json.loads((corpus_copy / "val.json").read_text())
@@ -65,7 +65,7 @@ def test_check_data_lists_every_problem_at_once(corpus_copy, capsys):
     rc = main(["check-data", str(corpus_copy), "--preset", "tiny"])
     out = capsys.readouterr().out
     assert rc == 1
-    for needle in ("missing audio: 1", "train_00001_2.wav", "wrong sample rate: 1", "unreadable audio: 1",
+    for needle in ("missing audio: 1", "train_00001_1.wav", "wrong sample rate: 1", "unreadable audio: 1",
                    "img_id without features: 1", "nowhere", "item file names a missing wav: 1", "abx_00003"):
         assert needle in out, needle
     assert json.loads(out.strip().splitlines()[-1])["n_problems"] == 5

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses, json
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
+import vgs_study
 
 # %% auto #0
 __all__ = ['PAPER_CONV', 'CHOICES', 'RANGES', 'PAPER_SCENARIO_NAMES', 'PRESETS', 'REPO', 'ModelConfig', 'DataConfig',
@@ -351,7 +352,7 @@ def preset(name: str) -> Config:
         cfg.data = DataConfig(root="data/synthetic-tiny", max_seconds_train=3.0, max_seconds_eval=10.0,
                               n_train_images=100, n_val_images=10, n_test_images=40, n_seen_voices_images=20,
                               captions_per_image=2, n_train_voices=8, n_heldout_voices=4, n_abx_utterances=40,
-                              world_shapes=6, world_colours=6, world_objects=[1.0], world_carrier_rate=0.05)
+                              world_shapes=6, world_colours=6, world_objects=[1.0], world_carrier_rate=0.1)
         cfg.train = TrainConfig(epochs=2, switch_epoch=1, batch_size=8, lr=1e-3, optimizer="adamw",
                                 eps=1e-8, bf16=False, keep_every=1, log_every=5)
         cfg.eval.batch_size = 16
@@ -365,7 +366,7 @@ def load_config(preset_name="tiny", overrides=(), path=None) -> Config:
     cfg = Config.from_json(path) if path else preset(preset_name)
     return cfg.override(*overrides)
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(vgs_study.__file__).resolve().parent.parent   # the folder holding nbs/ and vgs_study/
 
 def repo_path(path) -> Path:
     """An absolute path as it is; a relative one inside the repository (the folder of `nbs/` and `vgs_study/`), so that

@@ -359,5 +359,8 @@ def generate_corpus(out, cfg: Config | str = "tiny", seed: int = 0, workers: int
     shutil.rmtree(out / ".chunks", ignore_errors=True)
     log.info("corpus ready in %s: %d utterances, %.2f h, %.0f s", out, len(specs), sum(manifest["hours"].values()),
              manifest["generation_seconds"])
+    if missing := manifest["phone_coverage"]["missing_in_captions"]:
+        log.warning("the training captions never say the ABX phones %s: wav2vec 2.0's ABX on them measures transfer to "
+                    "unheard phones (raise data.world_carrier_rate or data.n_train_images)", " ".join(missing))
     return manifest
 

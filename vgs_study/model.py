@@ -9,7 +9,7 @@ import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from .config import ModelConfig
 from .losses import matching_loss
-from .w2v2 import Wav2Vec2, TransformerLayer, _init_bert
+from .w2v2 import Wav2Vec2, TransformerLayer, init_bert
 
 # %% auto #0
 __all__ = ['MaskedBatchNorm1d', 'BasicBlock', 'ResDAVEnet', 'sync_batchnorm', 'AudioHead', 'ImageEncoder', 'FaSTVGS',
@@ -159,7 +159,7 @@ class FaSTVGS(nn.Module):
         self.w2v2 = Wav2Vec2(cfg)
         self.audio_head = AudioHead(cfg)
         self.image_encoder = ImageEncoder(cfg)
-        self.audio_head.apply(_init_bert); self.image_encoder.apply(_init_bert)
+        self.audio_head.apply(init_bert); self.image_encoder.apply(init_bert)
         D = cfg.embed_dim
         self.audio_center = nn.BatchNorm1d(D, affine=False) if cfg.center_embeddings else nn.Identity()
         self.image_center = nn.BatchNorm1d(D, affine=False) if cfg.center_embeddings else nn.Identity()

@@ -250,11 +250,13 @@ def findings(per_seed: dict, data: dict, checks: list, chance_r10: float) -> lis
 def _save(fig, path: Path):
     fig.savefig(path.with_suffix(".png"), dpi=110, bbox_inches="tight"); fig.savefig(path.with_suffix(".svg"), bbox_inches="tight")
 
+_LABELS = {"test": "held-out voices (test)", "seen_voices": "training voices (seen_voices)"}
+
 def _panels(data: pd.DataFrame, x, y, hue, title, ylabel, out: Path, name, cond_col, conds, log=True, lines=(), switch=None,
             xlabel=None):
     "Two panels (one per value of `cond_col`), integer x ticks, percent or log axes, reference lines, one shared legend."
     import matplotlib.pyplot as plt, seaborn as sns
-    from matplotlib.ticker import MaxNLocator, FuncFormatter, NullFormatter
+    from matplotlib.ticker import MaxNLocator, FuncFormatter, NullFormatter, LogLocator
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
     for ax, cond in zip(axes, conds):
         d = data[data[cond_col] == cond] if cond_col else data
@@ -263,10 +265,12 @@ def _panels(data: pd.DataFrame, x, y, hue, title, ylabel, out: Path, name, cond_
             v = value(cond) if callable(value) else value
             if v is not None and np.isfinite(v): ax.axhline(v, color="k", ls=style, lw=1, label=label)
         if switch: ax.axvline(switch, color="grey", ls="--", lw=1, label=f"switch (epoch {switch})")
-        if log: ax.set_yscale("log"); ax.yaxis.set_minor_formatter(NullFormatter())
+        if log:
+            ax.set_yscale("log"); ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_minor_formatter(NullFormatter())
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}" + ("%" if "%" in ylabel else "")))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set(title=title.format(cond=str(cond).replace("_", " ")), ylabel=ylabel, xlabel=xlabel or x)
+        ax.set(title=title.format(cond=_LABELS.get(cond, cond)), ylabel=ylabel, xlabel=xlabel or x)
     handles, labels = axes[0].get_legend_handles_labels()
     for ax in axes:
         if ax.get_legend(): ax.get_legend().remove()

@@ -8,7 +8,7 @@ import json, logging, os, subprocess, sys, time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from .config import Config, load_config
+from .config import REPO, Config, load_config
 from .data import atomic_write
 from .schedules import Scenario, load_schedules, validate
 log = logging.getLogger(__name__)
@@ -17,8 +17,7 @@ log = logging.getLogger(__name__)
 __all__ = ['log', 'NBS', 'notebook', 'run_dir_of', 'Job', 'plan_jobs', 'run_jobs', 'run_study']
 
 # %% ../nbs/11_study.ipynb #076ff187
-import vgs_study
-NBS = Path(vgs_study.__file__).resolve().parent.parent / "nbs"
+NBS = REPO / "nbs"
 
 def notebook(name: str) -> Path | None:
     "Path of a study notebook shipped in the repository's nbs/, or None if the package was installed without it."

@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-import vgs_study
-from .config import Config
+from .config import REPO, Config
 from .data import ResumableSampler, atomic_write, collate, split_dataset
 from .model import FaSTVGS, sync_batchnorm, pick_device
 from .checkpoint import save_checkpoint, load_checkpoint, check_compatible, list_checkpoints, MetricsLog
@@ -68,7 +67,7 @@ def provenance(cfg: Config, corpus_root=None) -> dict:
     def v(p):
         try: return md.version(p)
         except Exception: return None
-    try: commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=Path(vgs_study.__file__).parent,
+    try: commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO,
                                  timeout=5).stdout.strip() or None
     except Exception: commit = None
     manifest = Path(corpus_root or cfg.data.root) / "manifest.json"

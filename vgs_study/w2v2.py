@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['log', 'masked_group_norm', 'ConvLayer', 'FeatureExtractor', 'SelfAttention', 'FeedForward', 'TransformerLayer',
            'ConvPositionalEmbedding', 'Encoder', 'compute_mask_indices', 'expected_mask_fraction', 'GumbelQuantizer',
-           'to_device', 'Wav2Vec2', 'map_state_dict', 'load_pretrained']
+           'to_device', 'Wav2Vec2', 'init_bert', 'map_state_dict', 'load_pretrained']
 
 # %% ../nbs/05_w2v2.ipynb #d5514b6e
 def masked_group_norm(x: torch.Tensor, norm: nn.GroupNorm, lengths: torch.Tensor) -> torch.Tensor:
@@ -240,7 +240,7 @@ class Wav2Vec2(nn.Module):
                                          cfg.gumbel_temp, cfg.anneal_gumbel)
         self.project_q = nn.Linear(cfg.codevector_dim, cfg.final_dim)
         self.final_proj = nn.Linear(D, cfg.final_dim)
-        self.apply(_init_bert)
+        self.apply(init_bert)
         nn.init.normal_(self.quantizer.weight_proj.weight, 0, 1); nn.init.zeros_(self.quantizer.weight_proj.bias)
         if self.cls_token is not None: nn.init.normal_(self.cls_token, 0, 0.02)
 
@@ -325,7 +325,7 @@ class Wav2Vec2(nn.Module):
         if missing: log.info("%s: not in the checkpoint, left at initialisation: %s", path, missing)
         return model
 
-def _init_bert(m):
+def init_bert(m):
     "Linear N(0, 0.02) with zero bias; LayerNorm 1/0 (BERT initialisation, as wav2vec 2.0 and FaST-VGS+)."
     if isinstance(m, nn.Linear):
         nn.init.normal_(m.weight, 0, 0.02)
