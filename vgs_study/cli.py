@@ -21,6 +21,7 @@ EXAMPLES = {
     "abx": "vgs-study abx --features feats/ --item dev-clean.item --frame-rate 50 --mode libri-light",
     "study": "vgs-study study --preset default --out runs/default --seeds 1 2 3",
     "report": "vgs-study report --study runs/default",
+    "status": "vgs-study status --study runs/paper",
     "docs": "vgs-study docs --out site",
     "check-data": "vgs-study check-data data/spokencoco --preset paper",
     "config": "vgs-study config --preset default --set train.epochs=6",
@@ -63,7 +64,11 @@ def build_parser():
     p.add_argument("--jobs", type=int, help="scenarios trained side by side (default: 2 for default, else 1)")
     p.add_argument("--no-papermill", action="store_true", help="run jobs through the command line instead of notebooks "
                    "(the same as --set study.use_papermill=false)")
+    p.add_argument("--executor", choices=["local", "slurm"], help="run the jobs here (default) or submit them to Slurm "
+                   "(the same as --set study.executor=slurm; resources: study.slurm_* settings)")
     p.add_argument("--no-progress", action="store_true")
+    p = add("status", "Where every job of a study stands (for a Slurm study: queued, running, done, failed or cancelled).")
+    p.add_argument("--study", required=True)
     p = add("report", "Write (or rewrite) the report of a study directory.")
     p.add_argument("--study", required=True)
     p = add("docs", "Build the documentation site from the notebooks (offline).")
@@ -122,14 +127,20 @@ def _run(a):
         print(json.dumps(abx_from_directory(a.features, a.item, a.frame_rate, a.mode, seed=a.seed), indent=1))
     elif a.command == "study":
         from vgs_study.study import run_study
-        st = run_study(a.preset, a.out, a.seeds, a.scenarios, a.set + (["study.use_papermill=false"] if a.no_papermill else []),
-                       a.corpus, a.jobs, progress=not a.no_progress)
+        extra = (["study.use_papermill=false"] if a.no_papermill else []) + ([f"study.executor={a.executor}"] if a.executor else [])
+        st = run_study(a.preset, a.out, a.seeds, a.scenarios, a.set + extra, a.corpus, a.jobs, progress=not a.no_progress)
+        if (Path(a.out) / "slurm_jobs.json").exists():
+            from vgs_study.study import study_status
+            print(study_status(a.out)); return 0
         bad = [k for k, v in st.items() if v in ("failed", "skipped")]
         print(f"report: {Path(a.out) / 'report' / 'index.html'}")
         if bad: log.error("%d job(s) did not finish: %s (see %s)", len(bad), ", ".join(bad), Path(a.out) / "status.json"); return 1
     elif a.command == "config":
         from vgs_study.schedules import validate
         cfg = _cfg(a); print(describe(cfg)); validate(cfg, cfg.study.scenarios)
+    elif a.command == "status":
+        from vgs_study.study import study_status
+        print(study_status(a.study))
     elif a.command == "report":
         from vgs_study.report import build_report
         r = build_report(a.study)

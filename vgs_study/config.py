@@ -164,6 +164,14 @@ class StudyConfig:
     seeds: list = field(default_factory=lambda: [1])   # every scenario is trained once per seed
     schedules: str = ""                    # a Python file or module (package.module) defining more schedules
     use_papermill: bool = True             # run jobs through the parameterised notebooks (False: the command line)
+    executor: str = "local"                # "local": jobs run as processes here; "slurm": submitted to a Slurm cluster
+    slurm_partition: str = ""              # Slurm partition ("": the cluster's default)
+    slurm_account: str = ""                # Slurm account to charge ("": the user's default)
+    slurm_gpus: int = 0                    # GPUs per training job (> 1: torchrun, one process per GPU); evaluation uses <= 1
+    slurm_cpus: int = 2                    # CPUs per job (also its torch threads)
+    slurm_mem_gb: int = 16                 # memory per job, GB
+    slurm_time_min: int = 240              # time limit per job, minutes; a job that reaches it is requeued and resumes
+    slurm_extra: list = field(default_factory=list)   # more sbatch options as "key=value", e.g. ["qos=high"]
 
 # %% ../nbs/00_config.ipynb #08e2a0ec
 class ConfigError(ValueError):
@@ -255,7 +263,7 @@ CHOICES = {"model.extractor_mode": ("group_norm", "layer_norm"), "model.vgs_inpu
            "model.audio_pooling": ("cls", "mean", "max"), "model.image_pooling": ("cls", "mean"),
            "model.match_similarity": ("dot", "cosine"), "data.corpus": ("synthetic", "spokencoco"),
            "train.optimizer": ("bertadam", "adamw"), "train.deterministic": ("auto", "on", "off"),
-           "eval.abx_mode": ("libri-light", "exact")}
+           "eval.abx_mode": ("libri-light", "exact"), "study.executor": ("local", "slurm")}
 # (setting, test, what it must be)
 RANGES = [("model.mask_prob", lambda v: 0 <= v <= 1, "between 0 and 1"), ("model.mask_length", lambda v: v >= 1, ">= 1"),
           ("model.num_negatives", lambda v: v >= 1, ">= 1"), ("model.n_shared_layers", lambda v: v >= 1, ">= 1"),
@@ -273,7 +281,10 @@ RANGES = [("model.mask_prob", lambda v: 0 <= v <= 1, "between 0 and 1"), ("model
           ("train.grad_clip", lambda v: v >= 0, ">= 0"), ("train.keep_every", lambda v: v >= 1, ">= 1"),
           ("train.log_every", lambda v: v >= 1, ">= 1"), ("train.switch_epoch", lambda v: v >= 0, ">= 0"),
           ("eval.recall_ks", lambda v: len(v) >= 1 and all(isinstance(k, int) and k >= 1 for k in v), "a list of integers >= 1"),
-          ("eval.frame_rate", lambda v: v > 0, "> 0"), ("eval.batch_size", lambda v: v >= 1, ">= 1")]
+          ("eval.frame_rate", lambda v: v > 0, "> 0"), ("eval.batch_size", lambda v: v >= 1, ">= 1"),
+          ("study.slurm_gpus", lambda v: v >= 0, ">= 0"), ("study.slurm_cpus", lambda v: v >= 1, ">= 1"),
+          ("study.slurm_mem_gb", lambda v: v >= 1, ">= 1"), ("study.slurm_time_min", lambda v: v >= 1, ">= 1"),
+          ("study.slurm_extra", lambda v: all(isinstance(x, str) and "=" in x for x in v), 'a list of "key=value" sbatch options')]
 
 def _problems(cfg: Config) -> list[str]:
     "Every setting out of range or not among its allowed values."
@@ -336,6 +347,7 @@ def preset(name: str) -> Config:
                               image_features="mscoco_imgfeat/coco_obj36.h5",
                               abx_item="zerospeech2021/phonetic/dev-clean.item",
                               abx_wavs="zerospeech2021/phonetic/dev-clean")
+        cfg.study.slurm_gpus, cfg.study.slurm_cpus, cfg.study.slurm_mem_gb, cfg.study.slurm_time_min = 1, 10, 64, 24 * 60
         return cfg
     if name == "default":
         cfg = Config(preset="default", model=_cpu_model(128, 4, 512, 3, 2, 128, [64, 96, 128, 128], 1))

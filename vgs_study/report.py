@@ -11,6 +11,7 @@ import pandas as pd
 from .config import Config
 from .evaluate import summarise_run, ABXSet
 from .schedules import Scenario, PAPER_SCENARIOS
+from .slurm import read_record
 
 # %% auto #0
 __all__ = ['PAPER_TABLE1', 'PAPER_TABLE2', 'ORDER', 'THRESHOLDS', 'FINDING_NEEDS', 'FINDINGS', 'load_study', 'with_phase_a',
@@ -380,6 +381,13 @@ def _summary(cfg: Config, man: dict, data: dict) -> dict:
             "corpus_sha256": sorted({r.get("corpus_sha256") or "unknown" for r in runs}),
             "packages": runs[0].get("packages") if runs else None}
 
+def _corpus_of(study_dir: Path, cfg: Config) -> Path:
+    "The study's corpus: its own `corpus/`, else the one its runs were trained on (`--corpus`), else `data.root`."
+    if (study_dir / "corpus").exists(): return study_dir / "corpus"
+    for run_cfg in sorted(study_dir.glob("runs/seed*/*/config.json")):
+        return Path(Config.from_json(run_cfg).data.root)
+    return Path(cfg.data.root)
+
 def build_report(study_dir, mfcc=True) -> dict:
     "Write the report of a study directory; returns results.json's content."
     study_dir = Path(study_dir)
@@ -390,7 +398,7 @@ def build_report(study_dir, mfcc=True) -> dict:
     if not data["runs"]: raise FileNotFoundError(f"{study_dir}: no runs to report")
     per_seed = end_results(data)
     agg = aggregate(per_seed)
-    corpus = study_dir / "corpus" if (study_dir / "corpus").exists() else Path(cfg.data.root)
+    corpus = _corpus_of(study_dir, cfg)
     man = json.loads((corpus / "manifest.json").read_text()) if (corpus / "manifest.json").exists() else {}
     n_test = man.get("counts", {}).get("test", {}).get("images") or cfg.data.n_test_images
     chance_r10 = 100 * min(1.0, 10 / n_test)
@@ -399,6 +407,9 @@ def build_report(study_dir, mfcc=True) -> dict:
     fnd = findings(per_seed, data, checks, chance_r10)
     figs = figures(data, out, cfg, mfcc_scores, chance_r10)
     status = json.loads((study_dir / "status.json").read_text()) if (study_dir / "status.json").exists() else {}
+    for name, r in read_record(study_dir).items():            # a Slurm study: a job that ended without its marker failed
+        if name != "report" and not Path(r["done"]).exists():
+            status[name] = {"status": "failed", "error": f"Slurm job {r['id']} has not finished (failed, cancelled or still queued); see {r['log']}"}
     wall = json.loads((study_dir / "wall.json").read_text())["seconds"] if (study_dir / "wall.json").exists() else None
     tables = {"Table I: retrieval recall (%) at the end of training (test split: new images, held-out voices)": table1(agg, chance_r10),
               "Memorising or learning: speech->image R@10 (%) by who speaks": table_memorising(agg),
@@ -446,6 +457,17 @@ _CAPTIONS = {"fig2_left_abx_vs_layer": "Fig. 2 (left): ABX error per layer after
              "fig3_losses": "Fig. 3: training loss_AV and loss_AUD per epoch (log scale).",
              "recall_vs_epoch": "Speech->image R@10 per evaluated epoch, held-out and training voices; chance as a line."}
 
+def _corpus_text(s: dict) -> str:
+    "The corpus in words: split sizes, hours of speech and (embedded corpus) the world."
+    hours = s.get("hours") or {}
+    splits = "; ".join(f"{k} {v['images']:,} images, {v['utterances']:,} utterances"
+                       + (f" ({hours[k]:.2f} h)" if k in hours else "") for k, v in (s.get("splits") or {}).items())
+    w = s.get("world")
+    objs = w and ", ".join(f"{n} with p={p:g}" for n, p in enumerate(w["world_objects"], 1) if p)
+    world = (f" World: {w['world_shapes']} shapes x {w['world_colours']} colours, objects per scene: {objs}; carrier "
+             f"phrases around {w['world_carrier_rate']:.0%} of captions." if w else "")
+    return (f"Splits: {splits}." if splits else "") + world
+
 def _html(results, tables, figs, study_dir) -> str:
     css = {"passed": "ok", "holds": "ok", "not passed": "no", "does not hold": "no"}
     span = lambda s: f"<span class='{css.get(s, 'na')}'>{html.escape(s)}</span>"
@@ -456,12 +478,11 @@ def _html(results, tables, figs, study_dir) -> str:
     tabs = "".join(f"<h2>{html.escape(t)}</h2>{_html_table(*v)}" for t, v in tables.items())
     figs_html = "".join(f"<figure><img src='{f}.png' alt='{f}'><figcaption>{_CAPTIONS.get(f, f)}</figcaption></figure>" for f in figs)
     s, ch, wall = results["summary"], results["chance"], results["wall_seconds"]
-    conf = (f"preset <b>{s['preset']}</b>, seeds {results['seeds']}, {s['epochs']} epochs (switch after {s['switch_epoch']}), "
-            f"batch {s['batch_size']}, lr {s['lr']:g} ({s['optimizer']}{', bf16' if s['bf16'] else ''}); model with {s['model_layers']} "
-            f"layers ({s['shared_layers']} shared). Splits: {html.escape(json.dumps(s['splits']))}; hours {html.escape(json.dumps(s['hours']))}."
-            + (f" World: {html.escape(json.dumps(s['world']))}." if s["world"] else ""))
+    conf = (f"preset <b>{s['preset']}</b>, seeds {', '.join(map(str, results['seeds']))}, {s['epochs']} epochs (switch after "
+            f"{s['switch_epoch']}), batch {s['batch_size']}, lr {s['lr']:g} ({s['optimizer']}{', bf16' if s['bf16'] else ''}); "
+            f"model with {s['model_layers']} layers ({s['shared_layers']} shared). {html.escape(_corpus_text(s))}")
     prov = (f"code {', '.join(c[:12] for c in s['git_commits'])}; corpus SHA-256 {', '.join(c[:16] for c in s['corpus_sha256'])}; "
-            f"packages {html.escape(json.dumps(s['packages']))}")
+            f"packages {html.escape(', '.join(f'{k} {v}' for k, v in (s['packages'] or {}).items() if v))}")
     fail = "".join(f"<li>{html.escape(k)}: {html.escape(v.get('error', ''))[:400]}</li>" for k, v in results["failed_jobs"].items())
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>vgs_study report: {html.escape(str(study_dir))}</title>
 <style>body{{font-family:sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222}}

@@ -14,7 +14,7 @@ from .schedules import Scenario, load_schedules, validate
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'NBS', 'notebook', 'run_dir_of', 'Job', 'plan_jobs', 'run_jobs', 'run_study']
+__all__ = ['log', 'NBS', 'notebook', 'run_dir_of', 'Job', 'plan_jobs', 'run_jobs', 'run_study', 'study_status']
 
 # %% ../nbs/11_study.ipynb #076ff187
 NBS = REPO / "nbs"
@@ -132,6 +132,19 @@ def _lock(out: Path):
         if pid and pid != os.getpid(): raise RuntimeError(f"another study is running in {out} (process {pid})")
     atomic_write(lock, f"{os.getpid()}\n")
 
+def _study_dir(out, cfg: Config) -> Path:
+    "The study folder, made and locked; refused if it is a file or holds a study with other settings."
+    out = Path(out).resolve()
+    if out.exists() and not out.is_dir(): raise NotADirectoryError(f"{out}: is a file; --out must be a folder (new or a study's)")
+    out.mkdir(parents=True, exist_ok=True)
+    _lock(out)
+    if (out / "config.json").exists():
+        old = Config.from_json(out / "config.json")
+        diff = [f"{s}.{k}" for s in ("model", "data", "train", "eval") for k, v in getattr(cfg, s).__dict__.items()
+                if getattr(getattr(old, s), k) != v]
+        if diff: raise ValueError(f"{out} holds a study with other settings ({', '.join(diff)}); use another --out")
+    return out
+
 def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, overrides=(), corpus=None,
               jobs=None, use_papermill=None, progress=True, report=True, workers_corpus=2) -> dict:
     """Corpus (if missing) -> every scenario for every seed -> evaluation -> report. Returns the status of every job.
@@ -147,26 +160,24 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
         load_schedules(cfg.study.schedules)
     validate(cfg, cfg.study.scenarios)
     if use_papermill is None: use_papermill = cfg.study.use_papermill
-    out = Path(out).resolve()
-    if out.exists() and not out.is_dir(): raise NotADirectoryError(f"{out}: is a file; --out must be a folder (new or a study's)")
-    out.mkdir(parents=True, exist_ok=True)
-    _lock(out)
-    cfg_path = out / "config.json"
-    if cfg_path.exists():
-        old = Config.from_json(cfg_path)
-        if old.to_dict() != cfg.to_dict():
-            diff = [f"{s}.{k}" for s in ("model", "data", "train", "eval") for k, v in getattr(cfg, s).__dict__.items()
-                    if getattr(getattr(old, s), k) != v]
-            if diff: raise ValueError(f"{out} holds a study with other settings ({', '.join(diff)}); use another --out")
-    workers = jobs or (2 if cfg.preset == "default" else 1)
+    out = _study_dir(out, cfg)
+    slurm = cfg.study.executor == "slurm"
+    if slurm and cfg.study.slurm_gpus > 1: use_papermill = False      # torchrun runs the command line
+    workers = 1 if slurm else jobs or (2 if cfg.preset == "default" else 1)
     if workers > 1: cfg.train.threads = 1                  # side-by-side 1-thread jobs use 2 cores best
-    cfg.to_json(cfg_path)
+    cfg.to_json(out / "config.json")
     if corpus is None and cfg.data.corpus == "synthetic":
         corpus = out / "corpus"
         log.info("generating the embedded corpus in %s (skipped if complete)", corpus)
         generate_corpus(corpus, cfg, seed=0, workers=workers_corpus, progress=progress)
     corpus = Path(corpus or cfg.data.root).resolve()
     jl = plan_jobs(cfg, out, corpus, cfg.study.seeds, cfg.study.scenarios, use_papermill)
+    if slurm:
+        from vgs_study.slurm import submit_study
+        env = {"OMP_NUM_THREADS": str(cfg.train.threads or cfg.study.slurm_cpus), "PYTHONUNBUFFERED": "1"}
+        states = submit_study(cfg, out, jl, env)
+        (out / ".lock").unlink(missing_ok=True)
+        return states
     log.info("study in %s: %d scenarios x %d seed(s), %d jobs, %d at a time", out, len(cfg.study.scenarios),
              len(cfg.study.seeds), len(jl), workers)
     env = dict(os.environ, OMP_NUM_THREADS=str(cfg.train.threads or os.cpu_count()), PYTHONUNBUFFERED="1")
@@ -190,3 +201,20 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
     failed = [j for j in jl if j.status in ("failed", "skipped")]
     if failed: log.error("%d job(s) failed or were skipped: %s", len(failed), "; ".join(f"{j.name}: {j.error}" for j in failed))
     return {j.name: j.status for j in jl}
+
+# %% ../nbs/11_study.ipynb #b16afe65
+def study_status(out) -> str:
+    """The jobs of a study and their states as a table: for a Slurm study from the queue and the files on disk, else
+    from the `status.json` of the last local run."""
+    out = Path(out)
+    if not out.is_dir(): raise FileNotFoundError(2, "No such file or directory", str(out))
+    if (out / "slurm_jobs.json").exists():
+        from vgs_study.slurm import job_states, queue_states, read_record, status_table
+        rec = read_record(out)
+        return status_table(rec, job_states(rec, queue_states()))
+    if not (out / "status.json").exists(): return f"{out}: no jobs have run there yet"
+    st = json.loads((out / "status.json").read_text())
+    w = max(map(len, st), default=3)
+    return "\n".join([f"{'job':<{w}}  {'state':<14}  seconds"] + [f"{n:<{w}}  {v['status']:<14}  {v.get('seconds', 0):.0f}"
+                                                                   for n, v in st.items()])
+
