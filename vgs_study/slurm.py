@@ -66,6 +66,7 @@ def queue_states() -> dict[str, str]:
     return {i: s.lower() for i, s in (l.split() for l in r.stdout.splitlines() if l.strip())}
 
 def read_record(out: Path) -> dict:
+    "The study's record of submitted Slurm jobs (`slurm_jobs.json`): name -> id, marker file, log; {} if none."
     p = Path(out) / RECORD
     try: return json.loads(p.read_text()) if p.exists() else {}
     except json.JSONDecodeError as e: raise ValueError(f"{p}: not valid JSON ({e.msg}, line {e.lineno})") from None
