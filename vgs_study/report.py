@@ -11,7 +11,7 @@ import pandas as pd
 from .config import Config
 from .evaluate import summarise_run, ABXSet
 from .schedules import Scenario, PAPER_SCENARIOS
-from .slurm import read_record
+from .slurm import unfinished_jobs
 
 # %% auto #0
 __all__ = ['PAPER_TABLE1', 'PAPER_TABLE2', 'ORDER', 'THRESHOLDS', 'FINDING_NEEDS', 'FINDINGS', 'load_study', 'with_phase_a',
@@ -384,9 +384,8 @@ def _summary(cfg: Config, man: dict, data: dict) -> dict:
 def _corpus_of(study_dir: Path, cfg: Config) -> Path:
     "The study's corpus: its own `corpus/`, else the one its runs were trained on (`--corpus`), else `data.root`."
     if (study_dir / "corpus").exists(): return study_dir / "corpus"
-    for run_cfg in sorted(study_dir.glob("runs/seed*/*/config.json")):
-        return Path(Config.from_json(run_cfg).data.root)
-    return Path(cfg.data.root)
+    run_cfg = next(iter(sorted(study_dir.glob("runs/seed*/*/config.json"))), None)
+    return Path(Config.from_json(run_cfg).data.root if run_cfg else cfg.data.root)
 
 def build_report(study_dir, mfcc=True) -> dict:
     "Write the report of a study directory; returns results.json's content."
@@ -407,9 +406,7 @@ def build_report(study_dir, mfcc=True) -> dict:
     fnd = findings(per_seed, data, checks, chance_r10)
     figs = figures(data, out, cfg, mfcc_scores, chance_r10)
     status = json.loads((study_dir / "status.json").read_text()) if (study_dir / "status.json").exists() else {}
-    for name, r in read_record(study_dir).items():            # a Slurm study: a job that ended without its marker failed
-        if name != "report" and not Path(r["done"]).exists():
-            status[name] = {"status": "failed", "error": f"Slurm job {r['id']} has not finished (failed, cancelled or still queued); see {r['log']}"}
+    status |= unfinished_jobs(study_dir)                       # a Slurm study has no status.json of its own
     wall = json.loads((study_dir / "wall.json").read_text())["seconds"] if (study_dir / "wall.json").exists() else None
     tables = {"Table I: retrieval recall (%) at the end of training (test split: new images, held-out voices)": table1(agg, chance_r10),
               "Memorising or learning: speech->image R@10 (%) by who speaks": table_memorising(agg),

@@ -11,8 +11,8 @@ from .data import atomic_write
 log = logging.getLogger("vgs_study")
 
 # %% auto #0
-__all__ = ['log', 'RECORD', 'CommandJob', 'sbatch_parameters', 'on_node', 'queue_states', 'read_record', 'job_states',
-           'status_table', 'submit_study']
+__all__ = ['log', 'RECORD', 'CommandJob', 'sbatch_parameters', 'on_node', 'queue_states', 'read_record', 'unfinished_jobs',
+           'job_states', 'status_table', 'submit_study']
 
 # %% ../nbs/11b_slurm.ipynb #9d82ff01
 class CommandJob:
@@ -41,7 +41,8 @@ def sbatch_parameters(cfg: Config, name: str, gpus: int, dependency: str = "") -
     extra = dict(kv.split("=", 1) for kv in s.slurm_extra)
     if dependency: extra["kill-on-invalid-dep"] = "yes"
     p = {"job_name": f"vgs {name}", "cpus_per_task": s.slurm_cpus, "mem": f"{s.slurm_mem_gb}G", "time": s.slurm_time_min,
-         "signal_delay_s": min(120, max(10, s.slurm_time_min * 6)), "additional_parameters": extra, "stderr_to_stdout": True}
+         "signal_delay_s": min(120, max(10, s.slurm_time_min * 6)),   # warned 10% of the limit before it (10 s - 2 min)
+         "additional_parameters": extra, "stderr_to_stdout": True}
     if gpus: p["gpus_per_node"] = gpus
     if s.slurm_partition: p["partition"] = s.slurm_partition
     if s.slurm_account: p["account"] = s.slurm_account
@@ -70,6 +71,12 @@ def read_record(out: Path) -> dict:
     p = Path(out) / RECORD
     try: return json.loads(p.read_text()) if p.exists() else {}
     except json.JSONDecodeError as e: raise ValueError(f"{p}: not valid JSON ({e.msg}, line {e.lineno})") from None
+
+def unfinished_jobs(out: Path) -> dict:
+    "The study jobs of a Slurm study that have not finished (failed, cancelled or still queued), as `status.json` entries."
+    return {name: {"status": "failed", "error": f"Slurm job {r['id']} has not finished (failed, cancelled or still "
+                   f"queued); see {r['log']}"}
+            for name, r in read_record(out).items() if name != "report" and not Path(r["done"]).exists()}
 
 def job_states(record: dict, queue: dict) -> dict[str, str]:
     "The state of every recorded job, from its marker file and the queue."
