@@ -35,3 +35,5 @@ def test_every_exported_symbol_has_an_api_entry(site):
             if "." in name.replace(module + ".", "") or short.startswith("_"): continue     # methods are shown with their class
             if not re.search(rf'id="{re.escape(short.lower())}"', html): missing.append(name)
     assert not missing, missing
+    undocumented = [f.name for f in (site / "api").glob("*.html") if "Call self as a function" in f.read_text()]
+    assert not undocumented, f"exported functions without a docstring on {undocumented}"

@@ -34,6 +34,7 @@ def _common(p, corpus=True):
     if corpus: p.add_argument("--corpus", help="corpus directory (default: the preset's data.root)")
 
 def build_parser():
+    "The `vgs-study` argument parser: one subcommand per step of the study, each with an example."
     ap = argparse.ArgumentParser(prog="vgs-study", description="Simultaneous or sequential training of wav2vec 2.0 SSL and "
                                  "visually grounded speech: corpus, training, evaluation, the whole study and its report.")
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -88,6 +89,7 @@ def _cfg(a):
     return cfg
 
 def main(argv=None):
+    "Run `vgs-study` with `argv` (default: the command line); returns the exit code (2 with a plain message on bad input)."
     a = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if a.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")

@@ -108,7 +108,9 @@ class Caption:
     "One spoken caption of a split: its utterance id, wav path, image id, text and speaker."
     uttid: str; wav: str; img_id: str; text: str; speaker: str
 
-def img_id_of(image_path: str) -> str: return Path(image_path).stem
+def img_id_of(image_path: str) -> str:
+    "The image id of a caption's image path (its file name without extension), the key of its region features."
+    return Path(image_path).stem
 
 def read_split(json_path) -> list[Caption]:
     "The image id of an image path: its file name without extension (SpokenCOCO and MSCOCO features)."
