@@ -78,6 +78,17 @@ def test_unknown_scenario_and_bad_config_exit_nonzero(tmp_path, tiny_corpus, cap
     assert main(["train", "--preset", "tiny", "--set", "train.nope=1", "--scenario", "VGS", "--out", str(tmp_path / "r")]) == 2
 
 
+def test_an_unknown_metric_stops_the_study_before_any_work(tmp_path, tiny_corpus, caplog):
+    out = tmp_path / "s"
+    assert main(["study", "--preset", "tiny", "--corpus", str(tiny_corpus), "--out", str(out), "--scenarios", "VGS",
+                 "--set", 'eval.metrics=["recall", "wer"]']) == 2
+    assert "unknown metric 'wer'" in caplog.text and "recall, abx" in caplog.text
+    assert not (out / "runs").exists()
+    assert main(["study", "--preset", "tiny", "--corpus", str(tiny_corpus), "--out", str(out), "--scenarios", "VGS",
+                 "--set", f"eval.metrics=[\"{tmp_path}/none.py:m\"]"]) == 2
+    assert "none.py: file not found" in caplog.text
+
+
 def test_disk_full_while_saving_keeps_the_previous_checkpoint(tiny_cfg, tmp_path, monkeypatch):
     import errno, torch
     import vgs_study.train as T

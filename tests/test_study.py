@@ -45,9 +45,9 @@ def test_report_contents(tiny_study):
     r = json.loads((rep / "results.json").read_text())
     assert set(r["scenarios"]) == set(SCENARIOS) and r["preset"] == "tiny" and r["seeds"] == [1]
     for name, s in r["scenarios"].items():
-        assert set(s["recall"]) == {"speech_to_image", "image_to_speech"}
-        assert set(s["recall"]["speech_to_image"]) == {"1", "5", "10"}
-        assert set(s["recall_by_split"]) == {"test", "seen_voices"}             # held-out and training voices
+        assert set(s["recall"]) == {"test", "seen_voices"}                      # held-out and training voices
+        assert set(s["recall"]["test"]) == {"speech_to_image", "image_to_speech"}
+        assert set(s["recall"]["test"]["speech_to_image"]) == {"1", "5", "10"}
         assert set(s["abx"]) == {"within", "across"} and s["abx"]["across"]["layer"] >= 1
         assert s["epochs"] == 2 and finite(s)
     assert {"recall", "abx"} <= set(r["per_seed"]["VGS"]["1"]["init"])       # the random-initialisation control
@@ -98,15 +98,30 @@ def test_a_failing_scenario_does_not_lose_the_others(tmp_path, tiny_corpus):
     assert "W2V2" in r["scenarios"] and "train VGS seed 1" in r["failed_jobs"]
 
 
-def test_a_schedule_from_a_file_runs_in_an_a_b_pair_and_reaches_the_report(tmp_path, tiny_corpus):
-    "study.schedules names a file of schedules; its names work alone and in (A, B) pairs, in new job processes too."
-    f = tmp_path / "my_schedules.py"
+WEIGHT_NORM = """
+import torch
+from vgs_study.evaluate import Metric
+
+def score(model, ctx):
+    parts = {"encoder": model.w2v2, "whole model": model}
+    return [{"part": k, "norm": float(torch.cat([p.detach().flatten() for p in m.parameters()]).norm())} for k, m in parts.items()]
+
+weight_norm = Metric("weight_norm", ("part",), "norm", score, lambda df: dict(zip(df.part, df.norm)), "Weight norm (L2)")
+"""
+
+
+def test_a_schedule_and_a_metric_from_files_reach_the_report(tmp_path, tiny_corpus):
+    """study.schedules names a file of schedules; its names work alone and in (A, B) pairs, in new job processes too.
+    eval.metrics names a metric in a file: it is scored for every checkpoint and reaches results.json, the tables, the HTML."""
+    f, fm = tmp_path / "my_schedules.py", tmp_path / "my_metrics.py"
     f.write_text("from vgs_study.schedules import LinearRamp, register_schedule\n"
                  "register_schedule('halframp', lambda epochs, switch: LinearRamp(0.0, 0.5, 0, epochs))\n")
+    fm.write_text(WEIGHT_NORM)
     out = tmp_path / "s"
     r = subprocess.run([sys.executable, "-m", "vgs_study", "study", "--preset", "tiny", "--out", str(out), "--corpus", str(tiny_corpus),
                         "--scenarios", "halframp", "(halframp, VGS)", "--no-papermill", "--no-progress",
-                        "--set", f"study.schedules={f}", "--set", "train.epochs=2", "--set", "eval.val_recall_every=0"],
+                        "--set", f"study.schedules={f}", "--set", "train.epochs=2", "--set", "eval.val_recall_every=0",
+                        "--set", f'eval.metrics=["recall", "abx", "{fm}:weight_norm"]'],
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     res = json.loads((out / "report/results.json").read_text())
@@ -116,3 +131,15 @@ def test_a_schedule_from_a_file_runs_in_an_a_b_pair_and_reaches_the_report(tmp_p
     base = [json.loads(l)["alpha"] for l in (out / "runs/seed1/halframp/metrics.jsonl").read_text().splitlines()]
     assert 0 <= base[0] < base[-1] <= 0.5                    # the ramp
     assert "(halframp, VGS)" in (out / "report/tables.md").read_text()
+    # the metric from the file: one row per part and kept checkpoint, in the run's table and in every output
+    rows = (out / "runs/seed1/halframp/weight_norm.csv").read_text().splitlines()
+    assert rows[0] == "run,epoch,part,norm" and len(rows) == 1 + 2 * 3          # epochs 0, 1, 2
+    for name in ("halframp", "(halframp, VGS)"):
+        wn = res["scenarios"][name]["weight_norm"]
+        assert 0 < wn["encoder"] < wn["whole model"]
+    init = res["per_seed"]["halframp"]["1"]["init"]["weight_norm"]["encoder"]      # epoch 0 of the base run
+    assert init != res["scenarios"]["halframp"]["weight_norm"]["encoder"]         # training moved the weights
+    assert res["metrics"] == ["recall", "abx", "weight_norm"]
+    assert "# Weight norm (L2)" in (out / "report/tables.md").read_text()
+    html = (out / "report/index.html").read_text()
+    assert "Weight norm (L2)" in html and f"{res['scenarios']['halframp']['weight_norm']['encoder']:.2f}" in html

@@ -12,7 +12,7 @@ import vgs_study
 # %% auto #0
 __all__ = ['PAPER_CONV', 'CHOICES', 'RANGES', 'PAPER_SCENARIO_NAMES', 'PRESETS', 'REPO', 'ModelConfig', 'DataConfig',
            'TrainConfig', 'EvalConfig', 'StudyConfig', 'ConfigError', 'Config', 'describe', 'preset', 'load_config',
-           'repo_path']
+           'repo_path', 'load_module', 'load_object', 'absolute_spec']
 
 # %% ../nbs/00_config.ipynb #1a642814
 PAPER_CONV = ((512, 10, 5),) + ((512, 3, 2),) * 4 + ((512, 2, 2),) * 2
@@ -156,6 +156,7 @@ class EvalConfig:
     frame_rate: float = 50.0               # model frames per second (20 ms frames)
     batch_size: int = 32                   # utterances per batch when embedding a split
     val_recall_every: int = 1              # validation recall every k epochs (0: never)
+    metrics: list = field(default_factory=lambda: ["recall", "abx"])   # scored per checkpoint: registered names, or package.module:name / file.py:name
 
 @dataclass
 class StudyConfig:
@@ -281,6 +282,7 @@ RANGES = [("model.mask_prob", lambda v: 0 <= v <= 1, "between 0 and 1"), ("model
           ("train.grad_clip", lambda v: v >= 0, ">= 0"), ("train.keep_every", lambda v: v >= 1, ">= 1"),
           ("train.log_every", lambda v: v >= 1, ">= 1"), ("train.switch_epoch", lambda v: v >= 0, ">= 0"),
           ("eval.recall_ks", lambda v: len(v) >= 1 and all(isinstance(k, int) and k >= 1 for k in v), "a list of integers >= 1"),
+          ("eval.metrics", lambda v: len(v) >= 1 and all(isinstance(m, str) and m for m in v), "a list of metric names"),
           ("eval.frame_rate", lambda v: v > 0, "> 0"), ("eval.batch_size", lambda v: v >= 1, ">= 1"),
           ("study.slurm_gpus", lambda v: v >= 0, ">= 0"), ("study.slurm_cpus", lambda v: v >= 1, ">= 1"),
           ("study.slurm_mem_gb", lambda v: v >= 1, ">= 1"), ("study.slurm_time_min", lambda v: v >= 1, ">= 1"),
@@ -385,3 +387,34 @@ def repo_path(path) -> Path:
     a notebook means the same files whether JupyterLab (in `nbs/`), papermill or a script runs it."""
     p = Path(path).expanduser()
     return p if p.is_absolute() else REPO / p
+
+# %% ../nbs/00_config.ipynb #c0f1a2b4
+def load_module(spec: str):
+    """The module a setting names: a Python file (`path/to/file.py`, run once per process) or an importable module
+    (`package.module`). Raises `ConfigError` naming the setting's value when it cannot be found or imported."""
+    import importlib, importlib.util, sys
+    if spec.endswith(".py"):
+        path = Path(spec).resolve()
+        if not path.exists(): raise ConfigError(f"{spec}: file not found")
+        name = f"vgs_study_user_{path.stem}_{abs(hash(str(path))) % 10**8}"
+        if name not in sys.modules:
+            mod_spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(mod_spec); sys.modules[name] = module
+            try: mod_spec.loader.exec_module(module)
+            except BaseException: del sys.modules[name]; raise
+        return sys.modules[name]
+    try: return importlib.import_module(spec)
+    except ImportError as e: raise ConfigError(f"{spec}: cannot import it ({e})") from None
+
+def load_object(spec: str):
+    "`where:name` -> the object `name` of the module `where` names (see `load_module`)."
+    where, _, name = spec.rpartition(":")
+    if not where or not name: raise ConfigError(f"{spec!r}: expected path/to/file.py:name or package.module:name")
+    module = load_module(where)
+    if not hasattr(module, name): raise ConfigError(f"{spec}: {where} has no {name!r}")
+    return getattr(module, name)
+
+def absolute_spec(spec: str) -> str:
+    "The same name with a relative file made absolute (`my_code.py:name` -> `/abs/my_code.py:name`), for job processes elsewhere."
+    where, colon, name = spec.rpartition(":") if ":" in spec else (spec, "", "")
+    return f"{Path(where).resolve()}{colon}{name}" if where.endswith(".py") else spec

@@ -11,7 +11,7 @@ from pathlib import Path
 __all__ = ['SKIP', 'GUIDES', 'quickstart', 'executed_notebooks', 'build_docs']
 
 # %% ../nbs/16_docs.ipynb #29d5401f
-SKIP = r"^(run_scenario|evaluate_run|study_analysis|14_main|16_docs)"
+SKIP = r"^(run_scenario|evaluate_run|study_analysis)"         # the papermill notebooks: run by the study, not the docs
 
 def quickstart(readme: str) -> str:
     """The quick-start page, made from the README (its two commands and its step-by-step section), so that the

@@ -4,12 +4,16 @@
 
 # %% ../nbs/09_evaluate.ipynb #34dc89c4
 from __future__ import annotations
-import csv, json, logging, time
+import csv, json, logging, re, time
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable
 from pathlib import Path
 import numpy as np
+import pandas as pd
 import torch
 from tqdm.auto import tqdm
-from .config import Config
+from .config import Config, ConfigError, load_object
 from .data import (SpokenCaptionDataset, collate, load_audio, normalize_wav, read_item_file, split_dataset,
                             DataError, atomic_write, find_audio)
 from .model import pick_device
@@ -19,8 +23,9 @@ from .abx import build_task, abx_scores, task_summary
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'retrieval_recall', 'embed_split', 'evaluate_recall', 'ABXSet', 'recall_splits', 'evaluate_run',
-           'summarise_run', 'final_results']
+__all__ = ['log', 'METRICS', 'retrieval_recall', 'embed_split', 'evaluate_recall', 'ABXSet', 'Metric', 'register_metric',
+           'get_metric', 'metrics_of', 'flatten', 'EvalContext', 'recall_splits', 'evaluate_run', 'summarise_run',
+           'final_results']
 
 # %% ../nbs/09_evaluate.ipynb #36b90467
 def retrieval_recall(audio: torch.Tensor, image: torch.Tensor, caption_image: torch.Tensor, ks=(1, 5, 10),
@@ -123,6 +128,98 @@ class ABXSet:
         task = self.task({k: len(v) for k, v in first.items()}, rate)
         return abx_scores(task, features), task_summary(task)
 
+# %% ../nbs/09_evaluate.ipynb #e7a10002
+@dataclass
+class Metric:
+    """One evaluation metric. `score(model, ctx)` measures one checkpoint (`ctx`: an `EvalContext`) and returns
+    records, dicts holding the `columns` and the `value`; `summary(df)` turns one epoch's records (a DataFrame) into
+    nested numbers (a leaf named `layer` is an index)."""
+    name: str                 # key in results.json, and the run's table <run>/<name>.csv
+    columns: tuple            # what one record is indexed by (besides run and epoch)
+    value: str                # the measured column
+    score: Callable           # (model, ctx) -> list of records
+    summary: Callable         # (DataFrame of one epoch's records) -> nested dict of numbers
+    title: str = ""           # heading of its table in the report
+
+    @property
+    def header(self) -> list: return ["run", "epoch", *self.columns, self.value]
+    def path(self, run_dir) -> Path: return Path(run_dir) / f"{self.name}.csv"
+
+METRICS: dict = {}
+_RESERVED = {"epochs", "init", "ci95", "runs"}
+
+def register_metric(metric: Metric) -> Metric:
+    "Add `metric` to the registry (a name already there is replaced); returns it."
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", metric.name) or metric.name in _RESERVED:
+        raise ValueError(f"metric name {metric.name!r}: use lower-case letters, digits and _, not {sorted(_RESERVED)}")
+    METRICS[metric.name] = metric
+    return metric
+
+def get_metric(spec: str) -> Metric:
+    "A registered metric by name, or a `Metric` named by `path/to/file.py:name` / `package.module:name` (then registered)."
+    if spec in METRICS: return METRICS[spec]
+    if ":" not in spec:
+        raise ConfigError(f"eval.metrics: unknown metric {spec!r} (registered: {', '.join(METRICS)}; "
+                          "or name one as path/to/file.py:name or package.module:name)")
+    obj = load_object(spec)
+    if not isinstance(obj, Metric): raise ConfigError(f"eval.metrics: {spec} is a {type(obj).__name__}, not a Metric")
+    return register_metric(obj)
+
+def metrics_of(cfg: Config) -> list:
+    "The metrics `cfg.eval.metrics` names, in order; an unknown one raises `ConfigError` before any work starts."
+    return [get_metric(m) for m in cfg.eval.metrics]
+
+def flatten(tree, prefix="") -> dict:
+    "{'a': {'b': 1}} -> {'a/b': 1}"
+    if not isinstance(tree, dict): return {prefix: tree}
+    return {k: v for key, sub in tree.items() for k, v in flatten(sub, f"{prefix}/{key}" if prefix else str(key)).items()}
+
+# %% ../nbs/09_evaluate.ipynb #e7a10003
+class EvalContext:
+    "What a metric measures on: the run's settings, its directory, the device and the corpus, whose splits load once."
+    def __init__(self, cfg: Config, run_dir=None, corpus_root=None, device="cpu"):
+        self.cfg, self.run_dir, self.device = cfg, Path(run_dir) if run_dir else None, device
+        self.root = Path(corpus_root or cfg.data.root)
+
+    @cached_property
+    def recall_sets(self) -> dict: return {s: split_dataset(self.cfg, s, self.root) for s in recall_splits(self.cfg, self.root)}
+    @cached_property
+    def abx_set(self) -> ABXSet: return ABXSet(self.cfg, self.root)
+
+def recall_splits(cfg: Config, root=None) -> list[str]:
+    """Splits scored for retrieval: `test` (held-out voices), and `seen_voices` (new images spoken by training voices)
+    where the corpus has it: a model that memorises utterances does well on neither, one that learned words on both."""
+    root = Path(root or cfg.data.root)
+    return ["test"] + (["seen_voices"] if cfg.data.seen_voices_json and (root / cfg.data.seen_voices_json).exists() else [])
+
+def _score_recall(model, ctx: EvalContext) -> list:
+    out = []
+    for split, ds in ctx.recall_sets.items():
+        r = evaluate_recall(model, ctx.cfg, ds, ctx.device)
+        out += [{"split": split, "direction": d, "k": int(k), "recall": v} for d, kv in r.items() for k, v in kv.items()]
+    return out
+
+def _summarise_recall(df) -> dict:
+    "{split: {direction: {k: recall}}}"
+    return {s: {d: {str(int(k)): float(v) for k, v in zip(g.k, g.recall)} for d, g in rs.groupby("direction")}
+            for s, rs in df.groupby("split")}
+
+def _score_abx(model, ctx: EvalContext) -> list:
+    s = ctx.abx_set
+    scores, task = s.score(s.layer_features(model, ctx.device), ctx.cfg.eval.frame_rate)
+    if ctx.run_dir: atomic_write(ctx.run_dir / "abx_items.json", json.dumps(task) + "\n")   # the task's size
+    return [{"layer": l, "condition": c, "error": v} for l, sc in scores.items() for c, v in sc.items()]
+
+def _summarise_abx(df) -> dict:
+    "{condition: {'error': best layer's error, 'layer': that layer, 'by_layer': {layer: error}}}"
+    return {c: {"error": float(g.error.min()), "layer": int(g.loc[g.error.idxmin()].layer),
+                "by_layer": {str(int(l)): float(e) for l, e in zip(g.layer, g.error)}}
+            for c, g in df.groupby("condition") if g.error.notna().any()}      # no triplets: no score
+
+for _m in (Metric("recall", ("split", "direction", "k"), "recall", _score_recall, _summarise_recall, "Retrieval recall (%)"),
+           Metric("abx", ("layer", "condition"), "error", _score_abx, _summarise_abx, "ABX error (%)")):
+    register_metric(_m)
+
 # %% ../nbs/09_evaluate.ipynb #0497daa4
 def _append_csv(path: Path, rows: list, header: list):
     "Append rows by rewriting the file atomically, so an interrupted evaluation never leaves half a row."
@@ -133,81 +230,52 @@ def _append_csv(path: Path, rows: list, header: list):
     w.writerows(rows)
     atomic_write(path, old + buf.getvalue())
 
-def _done_epochs(path: Path):
+def _done_epochs(path: Path) -> set:
     if not path.exists(): return set()
     with open(path) as f: return {int(r["epoch"]) for r in csv.DictReader(f)}
 
-def recall_splits(cfg: Config, root=None) -> list[str]:
-    """Splits scored for retrieval: `test` (held-out voices), and `seen_voices` (new images spoken by training voices)
-    where the corpus has it: a model that memorises utterances does well on neither, one that learned words on both."""
-    root = Path(root or cfg.data.root)
-    return ["test"] + (["seen_voices"] if cfg.data.seen_voices_json and (root / cfg.data.seen_voices_json).exists() else [])
-
-def evaluate_run(run_dir, corpus_root=None, recall_epochs="all", abx_epochs="all", device="auto", progress=True,
-                 abx_set: ABXSet | None = None, test_sets: dict | None = None) -> dict:
-    "Score the kept checkpoints of `run_dir` (epoch 0 is the random-initialisation control); returns the final results."
+def evaluate_run(run_dir, corpus_root=None, device="auto", progress=True) -> dict:
+    "Score the kept checkpoints of `run_dir` with every metric (epoch 0 is the random-initialisation control); returns the final results."
     run_dir = Path(run_dir)
     cfg = Config.from_json(run_dir / "config.json")
-    dev = pick_device(device if device != "auto" else cfg.train.device)
+    metrics = metrics_of(cfg)
+    ctx = EvalContext(cfg, run_dir, corpus_root, pick_device(device if device != "auto" else cfg.train.device))
     ckpts = list_checkpoints(run_dir)
     if not ckpts: raise FileNotFoundError(f"{run_dir}: no checkpoints to evaluate")
     name = json.loads((run_dir / "run.json").read_text())["scenario"] if (run_dir / "run.json").exists() else run_dir.name
-    abx_set = abx_set or ABXSet(cfg, corpus_root)
-    test_sets = test_sets or {s: split_dataset(cfg, s, corpus_root) for s in recall_splits(cfg, corpus_root)}
-    rec_path, abx_path, tb = run_dir / "recall.csv", run_dir / "abx.csv", MetricsLog(run_dir)
-    done_rec, done_abx = _done_epochs(rec_path), _done_epochs(abx_path)
-    last = max(ckpts)
+    done, tb = {m.name: _done_epochs(m.path(run_dir)) for m in metrics}, MetricsLog(run_dir)
     for epoch, path in tqdm(sorted(ckpts.items()), desc=f"evaluating {name}", disable=not progress):
-        want_rec = recall_epochs == "all" or epoch == last or epoch in recall_epochs
-        want_abx = abx_epochs == "all" or epoch == last or epoch in abx_epochs
-        if (not want_rec or epoch in done_rec) and (not want_abx or epoch in done_abx): continue
-        model = load_model(path, cfg, dev)
-        if want_rec and epoch not in done_rec:
-            rows = []
-            for split, ds in test_sets.items():
-                r = evaluate_recall(model, cfg, ds, dev)
-                rows += [[name, epoch, split, d, k, v] for d, kv in r.items() for k, v in kv.items()]
-            _append_csv(rec_path, rows, ["run", "epoch", "split", "direction", "k", "recall"])
-            tb.scalars({f"{s}/{d}_r{k}": v for _, _, s, d, k, v in rows}, epoch, prefix="eval/")
-        if want_abx and epoch not in done_abx:
-            scores, summary = abx_set.score(abx_set.layer_features(model, dev), cfg.eval.frame_rate)
-            _append_csv(abx_path, [[name, epoch, l, c, v] for l, s in scores.items() for c, v in s.items()],
-                        ["run", "epoch", "layer", "condition", "error"])
-            atomic_write(run_dir / "abx_items.json", json.dumps(summary) + "\n")
-            tb.scalars({f"abx_{c}_best_layer": min(s[c] for s in scores.values()) for c in ("within", "across")}, epoch, prefix="eval/")
-    res = final_results(run_dir)
-    done = run_dir / "done.json"
-    if done.exists() and json.loads(done.read_text()).get("epochs") == last:
+        todo = [m for m in metrics if epoch not in done[m.name]]
+        if not todo: continue
+        model = load_model(path, cfg, ctx.device)
+        for m in todo:
+            records = m.score(model, ctx)
+            _append_csv(m.path(run_dir), [[name, epoch, *(r[c] for c in (*m.columns, m.value))] for r in records], m.header)
+            summary = m.summary(pd.DataFrame(records)) if records else {}
+            tb.scalars({k: v for k, v in flatten(summary).items() if "by_layer" not in k}, epoch, prefix=f"eval/{m.name}/")
+    res = final_results(run_dir, metrics)
+    end = run_dir / "done.json"
+    if end.exists() and json.loads(end.read_text()).get("epochs") == max(ckpts):
         atomic_write(run_dir / "evaluated.json", json.dumps(res, indent=1) + "\n")
     return res
 
-def summarise_run(rec, abx) -> dict:
-    """From a run's recall and ABX tables (DataFrames as in recall.csv / abx.csv): the last epoch's recall, its best
-    layer's ABX error per condition, and the error of every layer."""
-    out = {"epochs": None, "recall": {}, "recall_by_split": {}, "abx": {}, "abx_by_layer": {}, "init": {}}
-    def recall_at(epoch):
-        r = rec[rec.epoch == epoch]
-        return {s: {d: {str(k): float(v) for k, v in zip(g.k, g.recall)} for d, g in rs.groupby("direction")}
-                for s, rs in r.groupby("split")}
-    def best_abx(epoch):
-        return {c: {"error": float(g.error.min()), "layer": int(g.loc[g.error.idxmin()].layer)}
-                for c, g in abx[abx.epoch == epoch].groupby("condition")}
-    if len(rec):
-        out["epochs"] = int(rec.epoch.max())
-        out["recall_by_split"] = recall_at(out["epochs"])
-        out["recall"] = out["recall_by_split"].get("test", {})
-        if 0 in set(rec.epoch) and out["epochs"] > 0: out["init"]["recall"] = recall_at(0).get("test", {})
-    if len(abx):
-        last = abx.epoch.max()
-        out["abx"] = best_abx(last)
-        for cond, g in abx[abx.epoch == last].groupby("condition"):
-            out["abx_by_layer"][cond] = {str(int(l)): float(e) for l, e in zip(g.layer, g.error)}
-        if 0 in set(abx.epoch) and last > 0: out["init"]["abx"] = best_abx(0)
+def summarise_run(tables: dict, metrics: list) -> dict:
+    """From a run's metric tables ({name: DataFrame as in <name>.csv}): `epochs` (the last evaluated epoch), each
+    metric's summary at that epoch, and under `init` each metric's summary at epoch 0 (the random initialisation)."""
+    out = {"epochs": None, "init": {}}
+    for m in metrics:
+        df = tables.get(m.name)
+        if df is None or not len(df): continue
+        last = int(df.epoch.max())
+        out["epochs"] = max(out["epochs"] or 0, last)
+        out[m.name] = m.summary(df[df.epoch == last])
+        if last > 0 and 0 in set(df.epoch): out["init"][m.name] = m.summary(df[df.epoch == 0])
     return out
 
-def final_results(run_dir) -> dict:
-    "Recall and best-layer ABX of the last evaluated epoch of a run, from its CSV tables."
-    import pandas as pd
+def final_results(run_dir, metrics: list | None = None) -> dict:
+    "Every metric's summary at the last evaluated epoch of a run, from its tables."
     run_dir = Path(run_dir)
-    r = summarise_run(pd.read_csv(run_dir / "recall.csv"), pd.read_csv(run_dir / "abx.csv"))
-    return {k: r[k] for k in ("epochs", "recall", "abx")}
+    metrics = metrics or metrics_of(Config.from_json(run_dir / "config.json"))
+    tables = {m.name: pd.read_csv(m.path(run_dir)) for m in metrics if m.path(run_dir).exists()}
+    r = summarise_run(tables, metrics)
+    return {k: v for k, v in r.items() if k != "init"}

@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .config import Config
-from .evaluate import summarise_run, ABXSet
+from .evaluate import summarise_run, metrics_of, flatten, ABXSet
 from .schedules import Scenario, PAPER_SCENARIOS
 from .slurm import unfinished_jobs
 
 # %% auto #0
-__all__ = ['PAPER_TABLE1', 'PAPER_TABLE2', 'ORDER', 'THRESHOLDS', 'FINDING_NEEDS', 'FINDINGS', 'load_study', 'with_phase_a',
-           'mean_ci', 'end_results', 'aggregate', 'learning_checks', 'findings', 'figures', 'table1',
-           'table_memorising', 'table2', 'build_report']
+__all__ = ['PAPER_TABLE1', 'PAPER_TABLE2', 'ORDER', 'THRESHOLDS', 'FINDING_NEEDS', 'FINDINGS', 'PAPER_TABLES', 'load_study',
+           'with_phase_a', 'mean_ci', 'end_results', 'aggregate', 'learning_checks', 'findings', 'figures', 'table1',
+           'table_memorising', 'table2', 'metric_table', 'build_report']
 
 # %% ../nbs/12_report.ipynb #211fdf47
 PAPER_TABLE1 = {  # S->I R1, S->I R10, I->S R1, I->S R10
@@ -34,20 +34,22 @@ def _read_jsonl(p: Path):
     return [json.loads(l) for l in p.read_text().splitlines() if l.strip()] if p.exists() else []
 
 def load_study(study_dir) -> dict:
-    "Tidy tables of every run: recall, abx, epochs (training and validation per epoch), and the runs' records."
+    """Tidy tables of every run: one per metric of the study's `eval.metrics` (`recall`, `abx`, ...), `epochs`
+    (training and validation per epoch), `runs` (the runs' records) and `metrics` (the `Metric`s themselves)."""
     study_dir = Path(study_dir)
-    rec, abx, ep, runs = [], [], [], {}
+    metrics = metrics_of(Config.from_json(study_dir / "config.json"))
+    tables, ep, runs = {m.name: [] for m in metrics}, [], {}
     for rd in sorted((study_dir / "runs").glob("seed*/*")):
         if not (rd / "run.json").exists(): continue
         info = json.loads((rd / "run.json").read_text())
         seed, name = int(rd.parent.name[4:]), info["scenario"]
         runs[(seed, name)] = {"dir": str(rd), **info, "finished": (rd / "done.json").exists()}
-        for f, lst in (("recall.csv", rec), ("abx.csv", abx)):
-            if (rd / f).exists():
-                d = pd.read_csv(rd / f); d["seed"] = seed; d["scenario"] = name; lst.append(d)
+        for m in metrics:
+            if m.path(rd).exists():
+                d = pd.read_csv(m.path(rd)); d["seed"] = seed; d["scenario"] = name; tables[m.name].append(d)
         for r in _read_jsonl(rd / "epochs.jsonl"): ep.append({"seed": seed, "scenario": name, **r})
     cat = lambda l: pd.concat(l, ignore_index=True) if l else pd.DataFrame()
-    return {"recall": cat(rec), "abx": cat(abx), "epochs": pd.DataFrame(ep), "runs": runs}
+    return {"recall": pd.DataFrame(), "abx": pd.DataFrame(), **{k: cat(v) for k, v in tables.items()}, "epochs": pd.DataFrame(ep), "runs": runs, "metrics": metrics}
 
 def with_phase_a(df: pd.DataFrame, runs: dict) -> pd.DataFrame:
     "Prefix each scheduled run's curve with its base run's epochs up to the switch."
@@ -78,31 +80,38 @@ def _fmt(m, digits=1):
 # %% ../nbs/12_report.ipynb #12da8554
 def end_results(data: dict) -> dict:
     "{scenario: {seed: summary}} at each run's last evaluated epoch (see `evaluate.summarise_run`)."
-    rec, abx = data["recall"], data["abx"]
     of = lambda df, seed, name: df[(df.seed == seed) & (df.scenario == name)] if len(df) else df
     out = {}
-    for (seed, name) in data["runs"]:
-        out.setdefault(name, {})[seed] = summarise_run(of(rec, seed, name), of(abx, seed, name))
+    for seed, name in data["runs"]:
+        tables = {m.name: of(data[m.name], seed, name) for m in data["metrics"]}
+        out.setdefault(name, {})[seed] = summarise_run(tables, data["metrics"])
     return out
 
-def _ci_tree(trees: list):
-    "Nested dicts of numbers (one per seed) -> the same nesting with mean_ci at the leaves."
+def _ci_tree(trees: list, key=None):
+    """Nested dicts of numbers (one per seed) -> the same nesting with `mean_ci` at the leaves; a leaf named `layer`
+    is an index and gets its most common value."""
     first = next((t for t in trees if t is not None), None)
     if first is None: return {}
-    if not isinstance(first, dict): return mean_ci(trees)
+    if not isinstance(first, dict):
+        if key != "layer": return mean_ci(trees)
+        vals = [t for t in trees if t is not None]
+        return max(set(vals), key=vals.count)
     keys = sorted({k for t in trees if t for k in t}, key=lambda k: (len(k), k))
-    return {k: _ci_tree([t.get(k) if t else None for t in trees]) for k in keys}
+    return {k: _ci_tree([t.get(k) if t else None for t in trees], k) for k in keys}
+
+def _is_ci(x): return isinstance(x, dict) and set(x) == {"mean", "ci95", "n"}
+def _stat(tree, stat="mean"):
+    "The `stat` ('mean' or 'ci95') at every leaf of an aggregated tree (an index leaf such as `layer` stays as it is)."
+    if _is_ci(tree): return tree[stat]
+    return {k: _stat(v, stat) for k, v in tree.items()} if isinstance(tree, dict) else tree
 
 def aggregate(per_seed: dict) -> dict:
-    "Mean and 95% interval over seeds of every recall cell (each split), best-layer ABX error, and the init values."
+    "Mean and 95% interval over seeds of every metric's summary and of its values at initialisation."
     agg = {}
     for name, seeds in per_seed.items():
         rs = list(seeds.values())
-        layers = {c: [r["abx"].get(c, {}).get("layer") for r in rs] for c in ("within", "across")}
-        abx = {c: {**mean_ci([r["abx"].get(c, {}).get("error") for r in rs]),
-                   "layer": max(set(ls), key=ls.count) if any(ls) else None} for c, ls in layers.items()}
-        agg[name] = {"recall": _ci_tree([r["recall"] for r in rs]), "recall_by_split": _ci_tree([r["recall_by_split"] for r in rs]),
-                     "abx": abx, "init": _ci_tree([r["init"] for r in rs]), "epochs": rs[0]["epochs"], "seeds": sorted(seeds)}
+        keys = dict.fromkeys(k for r in rs for k in r if k != "epochs")
+        agg[name] = {k: _ci_tree([r.get(k) for r in rs]) for k in keys} | {"epochs": rs[0]["epochs"], "seeds": sorted(seeds)}
     return agg
 
 def _get(tree, *keys, stat="mean"):
@@ -155,8 +164,10 @@ FINDINGS = {1: "W2V2 first, then VGS or VGS+, gives the best retrieval (better t
             4: "loss_AV decays faster than loss_AUD (VGS+ trains both)",
             5: "ABX changes smoothly at the switch when phase 1 is W2V2, and jumps up when switching from VGS/VGS+ to W2V2"}
 
-def _R_of(r): return (r["recall"].get("speech_to_image", {}).get("10", np.nan) + r["recall"].get("image_to_speech", {}).get("10", np.nan)) / 2
-def _A_of(r): return r["abx"].get("across", {}).get("error", np.nan)
+def _R_of(r):
+    t = r.get("recall", {}).get("test", {})
+    return (t.get("speech_to_image", {}).get("10", np.nan) + t.get("image_to_speech", {}).get("10", np.nan)) / 2
+def _A_of(r): return r.get("abx", {}).get("across", {}).get("error", np.nan)
 def _per_seed(per_seed, name, f) -> dict: return {s: f(r) for s, r in per_seed.get(name, {}).items()}
 
 def _effect(a: dict, b: dict | None = None) -> dict:
@@ -323,8 +334,8 @@ def table1(agg, chance_r10) -> tuple[list, list]:
     rows = []
     for n in _names(agg):
         p = PAPER_TABLE1.get(n)
-        rows.append([n, *cells(agg[n]["recall"]), *((f"{p[0]} / {p[1]}", f"{p[2]} / {p[3]}") if p else ("-", "-"))])
-    init = next((agg[n]["init"].get("recall") for n in _names(agg) if agg[n]["init"].get("recall")), None)
+        rows.append([n, *cells(agg[n].get("recall", {}).get("test", {})), *((f"{p[0]} / {p[1]}", f"{p[2]} / {p[3]}") if p else ("-", "-"))])
+    init = next((agg[n]["init"]["recall"]["test"] for n in _names(agg) if "test" in agg[n]["init"].get("recall", {})), None)
     if init: rows.append(["random initialisation (epoch 0)", *cells(init), "-", "-"])
     rows.append(["chance", "-", "-", f"{chance_r10:.1f}", "-", "-", f"{chance_r10:.1f}", "0.0 / 0.2", "0.0 / 0.2"])
     return head, rows
@@ -332,9 +343,8 @@ def table1(agg, chance_r10) -> tuple[list, list]:
 def table_memorising(agg) -> tuple[list, list]:
     "Speech->image R@10 on new images spoken by held-out voices (test) and by training voices (seen_voices), and at init."
     head = ["model", "held-out voices (test)", "training voices (seen_voices)", "at initialisation (test)"]
-    rows = [[n, _fmt(agg[n]["recall_by_split"].get("test", {}).get("speech_to_image", {}).get("10", _NAN)),
-             _fmt(agg[n]["recall_by_split"].get("seen_voices", {}).get("speech_to_image", {}).get("10", _NAN)),
-             _fmt(agg[n]["init"].get("recall", {}).get("speech_to_image", {}).get("10", _NAN))] for n in _names(agg)]
+    r10 = lambda tree, split: _fmt(tree.get("recall", {}).get(split, {}).get("speech_to_image", {}).get("10", _NAN))
+    rows = [[n, r10(agg[n], "test"), r10(agg[n], "seen_voices"), r10(agg[n]["init"], "test")] for n in _names(agg)]
     return head, rows
 
 def table2(agg, mfcc=None) -> tuple[list, list]:
@@ -342,15 +352,27 @@ def table2(agg, mfcc=None) -> tuple[list, list]:
     head = ["model", "W-C (layer)", "A-C (layer)", "paper W-C (layer of 12)", "paper A-C (layer of 12)"]
     rows = []
     for n in _names(agg):
-        a, p = agg[n]["abx"], PAPER_TABLE2.get(n)
-        c = [f"{_fmt(a[k], 2)} ({a[k]['layer']})" if k in a and a[k].get("layer") else "-" for k in ("within", "across")]
+        a, p = agg[n].get("abx", {}), PAPER_TABLE2.get(n)
+        c = [f"{_fmt(a[k]['error'], 2)} ({a[k]['layer']})" if k in a else "-" for k in ("within", "across")]
         rows.append([n, *c, *((f"{p[0][0]} ({p[0][1]})", f"{p[1][0]} ({p[1][1]})") if p else ("-", "-"))])
     init = next((agg[n]["init"].get("abx") for n in _names(agg) if agg[n]["init"].get("abx")), None)
-    if init: rows.append(["random initialisation (epoch 0)"] + [f"{_fmt(init[k]['error'], 2)} ({int(init[k]['layer']['mean'])})"
+    if init: rows.append(["random initialisation (epoch 0)"] + [f"{_fmt(init[k]['error'], 2)} ({init[k]['layer']})"
                                                                 if k in init else "-" for k in ("within", "across")] + ["-", "-"])
     if mfcc: rows.append(["MFCC (reference)", f"{mfcc['within']:.2f}", f"{mfcc['across']:.2f}", "-", "-"])
     rows.append(["chance", "50", "50", "50", "50"])
     return head, rows
+
+PAPER_TABLES = ("recall", "abx")            # the metrics Tables I and II (and the memorisation table) show
+
+def metric_table(agg, metric) -> tuple[list, list]:
+    "Any other metric: one row per scenario, one column per number of its summary (mean ± 95% interval over seeds)."
+    flat = {n: {k: v for k, v in flatten(agg[n].get(metric.name, {})).items()} for n in _names(agg)}
+    cols = list(dict.fromkeys(k.rsplit("/", 1)[0] if k.endswith(("/mean", "/ci95", "/n")) else k
+                              for f in flat.values() for k in f))
+    def cell(tree, col):
+        for key in col.split("/"): tree = tree.get(key, {}) if isinstance(tree, dict) else {}
+        return _fmt(tree, 2) if _is_ci(tree) else (str(tree) if tree != {} else "-")
+    return ["model", *cols], [[n, *(cell(agg[n].get(metric.name, {}), c) for c in cols)] for n in _names(agg)]
 
 def _md(head, rows): return "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(map(str, r)) + " |" for r in rows])
 def _html_table(head, rows):
@@ -412,15 +434,12 @@ def build_report(study_dir, mfcc=True) -> dict:
               "Memorising or learning: speech->image R@10 (%) by who speaks": table_memorising(agg),
               f"Table II: best-layer ABX error (%), layer in brackets (this model: layers 1-{cfg.model.n_layers}, "
               f"1-{cfg.model.n_shared_layers} shared; the paper's: 1-12, 1-8 shared)": table2(agg, mfcc_scores)}
-    results = {"preset": cfg.preset, "seeds": sorted({s for s, _ in data["runs"]}),
-               "scenarios": {n: {"recall": {d: {k: v["mean"] for k, v in kv.items()} for d, kv in a["recall"].items()},
-                                 "recall_by_split": {s: {d: {k: v["mean"] for k, v in kv.items()} for d, kv in sv.items()}
-                                                     for s, sv in a["recall_by_split"].items()},
-                                 "abx": {c: {"error": v["mean"], "layer": v["layer"]} for c, v in a["abx"].items()},
-                                 "epochs": a["epochs"], "ci95": {"abx": {c: v["ci95"] for c, v in a["abx"].items()}}}
-                             for n, a in agg.items()},
-               "per_seed": {n: {str(s): {k: r[k] for k in ("recall", "recall_by_split", "abx", "init", "epochs")} for s, r in v.items()}
-                            for n, v in per_seed.items()},
+    tables |= {m.title or m.name: metric_table(agg, m) for m in data["metrics"] if m.name not in PAPER_TABLES}
+    names = [m.name for m in data["metrics"]]
+    results = {"preset": cfg.preset, "seeds": sorted({s for s, _ in data["runs"]}), "metrics": names,
+               "scenarios": {n: {"epochs": a["epochs"], **{k: _stat(a[k]) for k in names if k in a},
+                                 "ci95": {k: _stat(a[k], "ci95") for k in names if k in a}} for n, a in agg.items()},
+               "per_seed": {n: {str(s): r for s, r in v.items()} for n, v in per_seed.items()},
                "findings": fnd, "learning_checks": checks, "mfcc_abx": mfcc_scores,
                "chance": {"recall_at_10": chance_r10, "contrastive_accuracy": 1 / (1 + cfg.model.num_negatives), "abx": 50.0},
                "failed_jobs": {k: v for k, v in status.items() if v.get("status") in ("failed", "skipped")},

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math, re
 from dataclasses import dataclass, field
 from pathlib import Path
-from .config import PAPER_SCENARIO_NAMES, ConfigError
+from .config import PAPER_SCENARIO_NAMES, ConfigError, load_module, load_object
 
 # %% auto #0
 __all__ = ['BASE_ALPHA', 'CUSTOM_SCHEDULES', 'PAPER_SCENARIOS', 'AlphaSchedule', 'Constant', 'TwoPhase', 'Sequence', 'Piecewise',
@@ -94,25 +94,16 @@ register_schedule("alternating", lambda epochs, switch: Alternating(0.0, 1.0, ma
 
 def load_schedules(spec: str) -> list[str]:
     """Run a schedules file (`path/to/file.py`) or import a module (`package.module`) whose `register_schedule` calls
-    add schedules; returns the names it added. The study names it in `study.schedules`, so that every job process
-    (a new Python process) knows the same schedules."""
-    import importlib, importlib.util, sys
+    add schedules (once per process, see `config.load_module`); returns the names it added. The study names it in
+    `study.schedules`, so that every job process (a new Python process) knows the same schedules."""
     before = set(CUSTOM_SCHEDULES)
-    if spec.endswith(".py"):
-        path = Path(spec)
-        if not path.exists(): raise FileNotFoundError(f"{spec}: schedules file not found")
-        mod_spec = importlib.util.spec_from_file_location(f"vgs_study_user_schedules_{path.stem}", path)
-        module = importlib.util.module_from_spec(mod_spec); sys.modules[mod_spec.name] = module
-        mod_spec.loader.exec_module(module)
-    elif spec: importlib.import_module(spec)
+    if spec: load_module(spec)
     return sorted(set(CUSTOM_SCHEDULES) - before)
 
 def _imported(name: str):
-    "`package.module:Name` -> the factory or AlphaSchedule class it names, registered under that name."
-    import importlib
-    module, _, attr = name.partition(":")
-    try: obj = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as e: raise ValueError(f"scenario {name!r}: cannot import it ({e})") from None
+    "`package.module:Name` (or `file.py:Name`) -> the factory or AlphaSchedule class it names, registered under that name."
+    try: obj = load_object(name)
+    except ConfigError as e: raise ValueError(f"scenario {name!r}: cannot import it ({e})") from None
     factory = obj if not (isinstance(obj, type) and issubclass(obj, AlphaSchedule)) else (lambda epochs, switch: obj())
     register_schedule(name, factory)
     return factory

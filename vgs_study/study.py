@@ -8,9 +8,10 @@ import json, logging, os, subprocess, sys, time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from .config import REPO, Config, load_config
+from .config import REPO, Config, absolute_spec, load_config
 from .data import atomic_write
 from .schedules import Scenario, load_schedules, validate
+from .evaluate import metrics_of
 log = logging.getLogger(__name__)
 
 # %% auto #0
@@ -155,10 +156,11 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
     cfg = load_config(preset, overrides)
     if seeds: cfg.study.seeds = [int(s) for s in seeds]
     if scenarios: cfg.study.scenarios = list(scenarios)
-    if cfg.study.schedules:
-        if cfg.study.schedules.endswith(".py"): cfg.study.schedules = str(Path(cfg.study.schedules).resolve())
-        load_schedules(cfg.study.schedules)
+    cfg.study.schedules = absolute_spec(cfg.study.schedules) if cfg.study.schedules else ""
+    cfg.eval.metrics = [absolute_spec(m) for m in cfg.eval.metrics]
+    if cfg.study.schedules: load_schedules(cfg.study.schedules)
     validate(cfg, cfg.study.scenarios)
+    metrics_of(cfg)                                          # an unknown metric stops the study here
     if use_papermill is None: use_papermill = cfg.study.use_papermill
     out = _study_dir(out, cfg)
     slurm = cfg.study.executor == "slurm"
