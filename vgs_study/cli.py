@@ -51,7 +51,7 @@ def build_parser():
     p.add_argument("--out", required=True, help="run directory"); p.add_argument("--seed", type=int)
     p.add_argument("--init-from", help="start phase B from this checkpoint (a base run's switch epoch)")
     p.add_argument("--no-progress", action="store_true")
-    p = add("evaluate", "Evaluate every kept checkpoint of a run: test recall and ABX of every layer (CSV tables).")
+    p = add("evaluate", "Score every kept checkpoint of a run with the metrics of eval.metrics (recall and per-layer ABX by default; one CSV table each).")
     p.add_argument("--run", required=True); p.add_argument("--corpus"); p.add_argument("--no-progress", action="store_true")
     p.add_argument("--device", default="auto")
     p = add("abx", "ABX of a directory of <file-id>.npy feature arrays [frames, dim] against a ZeroSpeech .item file.")

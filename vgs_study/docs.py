@@ -6,6 +6,7 @@
 from __future__ import annotations
 import json, re, shutil, subprocess, sys
 from pathlib import Path
+from .config import REPO
 
 # %% auto #0
 __all__ = ['SKIP', 'GUIDES', 'quickstart', 'executed_notebooks', 'build_docs']
@@ -23,71 +24,7 @@ def quickstart(readme: str) -> str:
             "Every setting can be changed with `--set section.key=value`; `vgs-study config` lists them, and "
             "[the configuration](api/00_config.md) explains them.\n")
 
-GUIDES = {
-"study.md": """# The study
-
-One model, two learning signals sharing a speech encoder: wav2vec 2.0's masked contrastive loss (`loss_AUD`) and the
-speech-image matching loss (`loss_AV`). The training loss is `alpha * loss_AV + (1 - alpha) * loss_AUD`.
-
-| scenario | phase A | phase B |
-|---|---|---|
-| W2V2 | alpha = 0 for all epochs | |
-| VGS | alpha = 1 | |
-| VGS+ | alpha = 0.5 | |
-| (A, B) | A for the first 2/7 of the epochs (20 of 70) | B for the rest, optimizer and LR schedule restarted |
-
-![alpha of every scenario](figures/schedules.png)
-
-A scheduled scenario starts phase B from its base run's checkpoint at the switch epoch, so each base model is trained
-once. The report (`report/index.html`) holds:
-
-- **Table I**: recall@1/5/10 both ways at the end of training (chance for R@10 is 10 / number of test images);
-- **Table II**: the best layer's ABX error within and across speakers, and which layer;
-- **Fig. 2**: ABX per layer after training, and the best layer's ABX per epoch (scheduled runs include phase A);
-- **Fig. 3**: `loss_AV` and `loss_AUD` per epoch, log scale;
-- **Findings**: the paper's five findings, each tested on this study (holds / does not hold, with the numbers);
-- **Learning checks**: whether wav2vec 2.0 and VGS learned at all at this scale; read them first.
-""",
-"schedules.md": """# Writing your own schedule
-
-A schedule maps training progress (in epochs) to `alpha`, and may declare restarts, epochs where the optimizer and the
-learning-rate schedule start afresh:
-
-```python
-from vgs_study.schedules import AlphaSchedule, register_schedule
-
-class Warmup(AlphaSchedule):
-    "SSL only for `k` epochs, then ramp alpha to 0.5 over `k` more."
-    def __init__(self, k): self.k = k
-    def __call__(self, epoch): return 0.0 if epoch < self.k else min(0.5, 0.5 * (epoch - self.k) / self.k)
-
-register_schedule("warmup", lambda epochs, switch: Warmup(switch))
-```
-
-After registration the name works everywhere a scenario is accepted: `train(cfg, "warmup", "runs/warmup")`, or the
-study's `scenarios` list. Built in: `Constant`, `TwoPhase` (the paper's), `Piecewise`, `LinearRamp`, `Cosine`,
-`Alternating`; see [schedules](api/07_schedules.md).
-""",
-"realdata.md": """# Real data and GPUs
-
-`data_scripts/` takes you from an empty disk to the `paper` preset: SpokenCOCO (64 GB), the LXMERT obj36 MSCOCO
-region features (37 GB zipped; converted to HDF5 in constant memory, about an hour), the Karpathy split, LibriSpeech
-dev-clean and the ZeroSpeech 2021 phonetic set. Downloads resume and are verified. Without Caffe,
-`extract_grid_features.py` makes grid features from a backbone of your own. `vgs-study check-data DIR --preset paper`
-lists every problem of a prepared dataset at once. See [data preparation](api/15_prepare.md).
-
-```bash
-vgs-study study --preset paper --out runs/paper --corpus data/spokencoco                     # one GPU
-torchrun --nproc_per_node 4 -m vgs_study train --preset paper --scenario VGS+ --out runs/paper/VGSplus \\
-    --corpus data/spokencoco                                                              # four GPUs
-```
-
-Under `torchrun` every process takes a share of each global batch (64 in the paper); gradients are averaged by
-DistributedDataParallel and the matching loss sees the whole global batch, as the paper's DataParallel did.
-bf16 autocast is `--set train.bf16=true`. Pre-trained wav2vec 2.0 weights load from a HuggingFace directory or a
-fairseq checkpoint with `vgs_study.w2v2.Wav2Vec2.from_pretrained(path)`.
-""",
-}
+GUIDES = REPO / "nbs" / "guides"                 # the guide pages: Markdown files, one per page
 
 # %% ../nbs/16_docs.ipynb #f5254256
 def _clean_markdown(md: str) -> tuple[str, str]:
@@ -191,13 +128,14 @@ def build_docs(out="site", root=None, strict=True, execute=True) -> Path:
         (docs / "api" / f"{nb.stem}.md").write_text(f"# {title}\n\n{md}")
         api.append((f"{nb.stem[:2]} {title}", f"api/{nb.stem}.md"))
     (docs / "index.md").write_text((root / "README.md").read_text())
-    for name, text in GUIDES.items(): (docs / name).write_text(text)
+    for page in sorted((root / "nbs" / "guides").glob("*.md")): shutil.copy(page, docs / page.name)
     (docs / "quickstart.md").write_text(quickstart((root / "README.md").read_text()))
     (docs / "figures").mkdir(exist_ok=True)
     _schedule_figure(docs / "figures" / "schedules.png")
     (docs / "corpus.md").write_text(_corpus_page(docs))
     nav = [{"Home": "index.md"}, {"Quick start": "quickstart.md"}, {"The study": "study.md"},
-           {"Write your own schedule": "schedules.md"}, {"Real data and GPUs": "realdata.md"}, {"The corpus": "corpus.md"},
+           {"Write your own schedule": "schedules.md"},
+           {"Add a metric": "metrics.md"}, {"Real data and GPUs": "realdata.md"}, {"The corpus": "corpus.md"},
            {"API reference": [{t: p} for t, p in api]}]
     mk = {"site_name": "vgs_study", "docs_dir": str(docs), "site_dir": str(Path(out).resolve()), "use_directory_urls": False,
           "theme": {"name": "material", "font": False, "features": ["navigation.sections"]},
