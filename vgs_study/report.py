@@ -399,7 +399,8 @@ def _summary(cfg: Config, man: dict, data: dict) -> dict:
     return {"preset": cfg.preset, "epochs": t.epochs, "switch_epoch": t.switch_epoch, "batch_size": t.batch_size, "lr": t.lr,
             "optimizer": t.optimizer, "bf16": t.bf16, "model_layers": cfg.model.n_layers, "shared_layers": cfg.model.n_shared_layers,
             "splits": (man or {}).get("counts"), "hours": (man or {}).get("hours"), "world": world,
-            "git_commits": sorted({r.get("git_commit") or "unknown" for r in runs}),
+            "git_commits": sorted({(r.get("git_commit") or "unknown") + (" (with uncommitted changes)" if r.get("git_dirty") else "")
+                                   for r in runs}),
             "corpus_sha256": sorted({r.get("corpus_sha256") or "unknown" for r in runs}),
             "packages": runs[0].get("packages") if runs else None}
 
@@ -497,7 +498,7 @@ def _html(results, tables, figs, study_dir) -> str:
     conf = (f"preset <b>{s['preset']}</b>, seeds {', '.join(map(str, results['seeds']))}, {s['epochs']} epochs (switch after "
             f"{s['switch_epoch']}), batch {s['batch_size']}, lr {s['lr']:g} ({s['optimizer']}{', bf16' if s['bf16'] else ''}); "
             f"model with {s['model_layers']} layers ({s['shared_layers']} shared). {html.escape(_corpus_text(s))}")
-    prov = (f"code {', '.join(c[:12] for c in s['git_commits'])}; corpus SHA-256 {', '.join(c[:16] for c in s['corpus_sha256'])}; "
+    prov = (f"code {', '.join(c[:12] + c[40:] for c in s['git_commits'])}; corpus SHA-256 {', '.join(c[:16] for c in s['corpus_sha256'])}; "
             f"packages {html.escape(', '.join(f'{k} {v}' for k, v in (s['packages'] or {}).items() if v))}")
     fail = "".join(f"<li>{html.escape(k)}: {html.escape(v.get('error', ''))[:400]}</li>" for k, v in results["failed_jobs"].items())
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>vgs_study report: {html.escape(str(study_dir))}</title>

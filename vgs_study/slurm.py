@@ -12,7 +12,7 @@ log = logging.getLogger("vgs_study")
 
 # %% auto #0
 __all__ = ['log', 'RECORD', 'CommandJob', 'sbatch_parameters', 'on_node', 'queue_states', 'read_record', 'unfinished_jobs',
-           'job_states', 'status_table', 'submit_study']
+           'job_states', 'text_table', 'status_table', 'submit_study']
 
 # %% ../nbs/11b_slurm.ipynb #9d82ff01
 class CommandJob:
@@ -86,11 +86,15 @@ def job_states(record: dict, queue: dict) -> dict[str, str]:
         return "failed or cancelled" if r.get("id") else "not submitted"
     return {name: state(r) for name, r in record.items()}
 
+def text_table(rows: list) -> str:
+    "Rows of cells (the first row is the header) as aligned plain text; the last column is not padded."
+    rows = [[str(c) for c in r] for r in rows]
+    w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join("  ".join([c.ljust(n) for c, n in zip(r, w)] + [r[-1]]) for r in rows)
+
 def status_table(record: dict, states: dict) -> str:
     "The jobs of a Slurm study as a text table: name, Slurm job id, state, log."
-    rows = [("job", "Slurm id", "state", "log")] + [(n, r.get("id") or "-", states[n], r["log"]) for n, r in record.items()]
-    w = [max(len(str(r[i])) for r in rows) for i in range(3)]
-    return "\n".join(f"{a:<{w[0]}}  {b:<{w[1]}}  {c:<{w[2]}}  {d}" for a, b, c, d in rows)
+    return text_table([("job", "Slurm id", "state", "log")] + [(n, r.get("id") or "-", states[n], r["log"]) for n, r in record.items()])
 
 # %% ../nbs/11b_slurm.ipynb #8ea53569
 def _submit(folder: Path, cfg: Config, name: str, cmd: list, log_path, env: dict, gpus: int, needs: list, after="afterok") -> str:

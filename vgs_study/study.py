@@ -210,13 +210,12 @@ def study_status(out) -> str:
     from the `status.json` of the last local run."""
     out = Path(out)
     if not out.is_dir(): raise FileNotFoundError(2, "No such file or directory", str(out))
+    from vgs_study.slurm import job_states, queue_states, read_record, status_table, text_table
     if (out / "slurm_jobs.json").exists():
-        from vgs_study.slurm import job_states, queue_states, read_record, status_table
         rec = read_record(out)
         return status_table(rec, job_states(rec, queue_states()))
     if not (out / "status.json").exists(): return f"{out}: no jobs have run there yet"
     st = json.loads((out / "status.json").read_text())
-    w = max(map(len, st), default=3)
-    return "\n".join([f"{'job':<{w}}  {'state':<14}  seconds"] + [f"{n:<{w}}  {v['status']:<14}  {v.get('seconds', 0):.0f}"
-                                                                   for n, v in st.items()])
+    return text_table([("job", "state", "seconds", "log")] + [(n, v["status"], f"{v.get('seconds') or 0:.0f}", v.get("log", ""))
+                                                              for n, v in st.items()])
 

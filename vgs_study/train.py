@@ -67,12 +67,14 @@ def provenance(cfg: Config, corpus_root=None) -> dict:
     def v(p):
         try: return md.version(p)
         except Exception: return None
-    try: commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO,
-                                 timeout=5).stdout.strip() or None
-    except Exception: commit = None
+    def git(*args):
+        try: return subprocess.run(["git", *args], capture_output=True, text=True, cwd=REPO, timeout=5).stdout.strip()
+        except Exception: return None
+    commit = git("rev-parse", "HEAD") or None
+    dirty = None if commit is None else bool(git("status", "--porcelain", "--untracked-files=no"))   # uncommitted changes
     manifest = Path(corpus_root or cfg.data.root) / "manifest.json"
     corpus_hash = json.loads(manifest.read_text()).get("sha256") if manifest.exists() else None
-    return {"python": sys.version.split()[0], "platform": platform.platform(), "git_commit": commit,
+    return {"python": sys.version.split()[0], "platform": platform.platform(), "git_commit": commit, "git_dirty": dirty,
             "packages": {p: v(p) for p in ("vgs_study", "torch", "torchaudio", "numpy", "h5py", "soundfile")},
             "corpus_sha256": corpus_hash, "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
