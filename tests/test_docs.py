@@ -14,20 +14,23 @@ def site(tmp_path_factory):
 
 
 def test_every_page_exists(site):
-    for p in ("index", "quickstart", "study", "schedules", "realdata", "corpus"):
+    for p in ("index", "quickstart", "study", "schedules", "metrics", "realdata", "corpus"):
         assert (site / f"{p}.html").exists(), p
     assert "<audio controls" in (site / "corpus.html").read_text()
     assert (site / "figures/schedules.png").stat().st_size > 5000
     nav = (site / "index.html").read_text()
-    for label in ("Quick start", "The study", "Write your own schedule", "Real data and GPUs", "API reference"):
+    for label in ("Quick start", "The study", "Write your own schedule", "Add a metric", "Real data and GPUs", "API reference"):
         assert label in nav
+    for nb in sorted((ROOT / "nbs").glob("[0-9]*.ipynb")):                   # every library notebook has its page
+        assert (site / "api" / f"{nb.stem}.html").exists(), nb.name
+    assert "asked for:" in (site / "api/15_prepare.html").read_text()   # executed examples
 
 
 def test_every_exported_symbol_has_an_api_entry(site):
     from vgs_study._modidx import d
     missing = []
     for module, syms in d["syms"].items():
-        if module in ("vgs_study.__main__", "vgs_study.docs"): continue
+        if module == "vgs_study.__main__": continue
         files = list((site / "api").glob("*.html"))
         html = "\n".join(f.read_text() for f in files if f.stem.split("_", 1)[1] == module.split(".")[-1])
         for name in syms:
