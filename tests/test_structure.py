@@ -50,3 +50,30 @@ def test_every_setting_is_read_by_the_code():
         for f in dataclasses.fields(type(getattr(Config(), section))):
             if not re.search(rf"\b{f.name}\b", code): unread.append(f"{section}.{f.name}")
     assert not unread, unread
+
+
+NBS = Path(__file__).resolve().parents[1] / "nbs"
+
+
+def _cells(nb_path):
+    import json
+    return [(c["cell_type"], "".join(c["source"])) for c in json.loads(nb_path.read_text())["cells"]]
+
+
+def test_notebooks_are_at_least_one_third_prose():
+    "Non-blank lines of Markdown against code, over every notebook in nbs/."
+    lines = {"markdown": 0, "code": 0}
+    for nb in NBS.glob("*.ipynb"):
+        for kind, src in _cells(nb): lines[kind] += sum(1 for l in src.splitlines() if l.strip())
+    assert 3 * lines["markdown"] >= lines["code"], lines
+
+
+def test_every_library_notebook_runs_an_example():
+    "A code cell that is neither exported, nor only imports, nor left out of execution (`#| eval: false`)."
+    is_import = lambda l: re.match(r"^(import |from \S+ import )", l) or not l.strip()
+    without = []
+    for nb in sorted(NBS.glob("[0-9]*.ipynb")):
+        examples = [s for k, s in _cells(nb) if k == "code" and not s.startswith("#|")
+                    and not re.search(r"^#\|\s*eval:\s*false", s, re.M) and not all(map(is_import, s.splitlines()))]
+        if not examples: without.append(nb.name)
+    assert not without, without

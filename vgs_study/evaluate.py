@@ -23,9 +23,9 @@ from .abx import build_task, abx_scores, task_summary
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'METRICS', 'retrieval_recall', 'embed_split', 'evaluate_recall', 'ABXSet', 'Metric', 'register_metric',
-           'get_metric', 'metrics_of', 'flatten', 'EvalContext', 'recall_splits', 'evaluate_run', 'summarise_run',
-           'final_results']
+__all__ = ['log', 'METRICS', 'RECALL', 'ABX', 'retrieval_recall', 'embed_split', 'evaluate_recall', 'ABXSet', 'Metric',
+           'register_metric', 'get_metric', 'metrics_of', 'flatten', 'EvalContext', 'recall_splits', 'evaluate_run',
+           'summarise_run', 'final_results']
 
 # %% ../nbs/09_evaluate.ipynb #36b90467
 def retrieval_recall(audio: torch.Tensor, image: torch.Tensor, caption_image: torch.Tensor, ks=(1, 5, 10),
@@ -216,9 +216,9 @@ def _summarise_abx(df) -> dict:
                 "by_layer": {str(int(l)): float(e) for l, e in zip(g.layer, g.error)}}
             for c, g in df.groupby("condition") if g.error.notna().any()}      # no triplets: no score
 
-for _m in (Metric("recall", ("split", "direction", "k"), "recall", _score_recall, _summarise_recall, "Retrieval recall (%)"),
-           Metric("abx", ("layer", "condition"), "error", _score_abx, _summarise_abx, "ABX error (%)")):
-    register_metric(_m)
+RECALL = register_metric(Metric("recall", ("split", "direction", "k"), "recall", _score_recall, _summarise_recall,
+                                "Retrieval recall (%)"))
+ABX = register_metric(Metric("abx", ("layer", "condition"), "error", _score_abx, _summarise_abx, "ABX error (%)"))
 
 # %% ../nbs/09_evaluate.ipynb #0497daa4
 def _append_csv(path: Path, rows: list, header: list):
