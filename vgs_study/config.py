@@ -392,11 +392,11 @@ def repo_path(path) -> Path:
 def load_module(spec: str):
     """The module a setting names: a Python file (`path/to/file.py`, run once per process) or an importable module
     (`package.module`). Raises `ConfigError` naming the setting's value when it cannot be found or imported."""
-    import importlib, importlib.util, sys
+    import hashlib, importlib, importlib.util, sys
     if spec.endswith(".py"):
         path = Path(spec).resolve()
         if not path.exists(): raise ConfigError(f"{spec}: file not found")
-        name = f"vgs_study_user_{path.stem}_{abs(hash(str(path))) % 10**8}"
+        name = f"vgs_study_user_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"   # one per file
         if name not in sys.modules:
             mod_spec = importlib.util.spec_from_file_location(name, path)
             module = importlib.util.module_from_spec(mod_spec); sys.modules[name] = module

@@ -49,7 +49,8 @@ def load_study(study_dir) -> dict:
                 d = pd.read_csv(m.path(rd)); d["seed"] = seed; d["scenario"] = name; tables[m.name].append(d)
         for r in _read_jsonl(rd / "epochs.jsonl"): ep.append({"seed": seed, "scenario": name, **r})
     cat = lambda l: pd.concat(l, ignore_index=True) if l else pd.DataFrame()
-    return {"recall": pd.DataFrame(), "abx": pd.DataFrame(), **{k: cat(v) for k, v in tables.items()}, "epochs": pd.DataFrame(ep), "runs": runs, "metrics": metrics}
+    return {"recall": pd.DataFrame(), "abx": pd.DataFrame(), **{k: cat(v) for k, v in tables.items()},
+            "epochs": pd.DataFrame(ep), "runs": runs, "metrics": metrics}
 
 def with_phase_a(df: pd.DataFrame, runs: dict) -> pd.DataFrame:
     "Prefix each scheduled run's curve with its base run's epochs up to the switch."
@@ -366,7 +367,7 @@ PAPER_TABLES = ("recall", "abx")            # the metrics Tables I and II (and t
 
 def metric_table(agg, metric) -> tuple[list, list]:
     "Any other metric: one row per scenario, one column per number of its summary (mean ± 95% interval over seeds)."
-    flat = {n: {k: v for k, v in flatten(agg[n].get(metric.name, {})).items()} for n in _names(agg)}
+    flat = {n: flatten(agg[n].get(metric.name, {})) for n in _names(agg)}
     cols = list(dict.fromkeys(k.rsplit("/", 1)[0] if k.endswith(("/mean", "/ci95", "/n")) else k
                               for f in flat.values() for k in f))
     def cell(tree, col):
