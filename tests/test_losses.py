@@ -136,3 +136,16 @@ def test_total_loss_is_the_weighted_sum():
     aud = out["contrastive"] + c.diversity_weight * out["diversity"] + c.feature_penalty_weight * out["feature_penalty"]
     assert torch.allclose(out["loss_aud"], aud.detach(), atol=1e-5)
     assert torch.allclose(out["loss"].detach(), 0.3 * out["loss_av"] + 0.7 * out["loss_aud"], atol=1e-5)
+
+
+def test_trimming_stays_within_a_shard_of_16():
+    "One 1.5 s clip among 63 of 8 s: whole-batch trimming cuts everyone to its count; shards of 16 only its own."
+    lengths = [75] + [399] * 63
+    whole = compute_mask_indices((64, 399), lengths, 0.65, 10, 2, True, np.random.default_rng(0), shard=0)
+    shards = compute_mask_indices((64, 399), lengths, 0.65, 10, 2, True, np.random.default_rng(0), shard=16)
+    assert len(set(whole.sum(1).tolist())) == 1 and whole[1:].float().mean() < 0.1       # ~9% of frames
+    counts = shards.sum(1)
+    assert len(set(counts[:16].tolist())) == 1 and counts[1] == counts[0]                 # the short clip's shard
+    for s in range(16, 64, 16): assert len(set(counts[s:s + 16].tolist())) == 1
+    frac = shards[16:].float().mean().item()
+    assert 0.35 < frac < expected_mask_fraction(399)                                       # ~42%: trimmed to 16 clips' least

@@ -97,3 +97,23 @@ def test_padding_modes_against_huggingface(tmp_path):
             n = int(ours.feature_extractor.output_lengths(lengths)[0])
             ref = hf(u[None] if exact else batch, attention_mask=None if exact else att, output_hidden_states=True).hidden_states[1:]
         for a, b in zip(mine, ref): torch.testing.assert_close(a[0, :n], b[0, :n], atol=1e-4, rtol=1e-4)
+
+
+def test_abx_features_and_caption_embeddings_are_the_same_in_batches(tiny_cfg):
+    "Evaluation batches utterances by length because a padding-exact model gives the same outputs as one at a time."
+    from vgs_study.evaluate import ABXSet, embed_split
+    from vgs_study.data import split_dataset
+    m = _model().eval()
+    abx = ABXSet(tiny_cfg)
+    abx.ev.batch_size = 1
+    one = abx.layer_features(m)
+    abx.ev.batch_size = 16
+    batched = abx.layer_features(m)
+    assert one.keys() == batched.keys() and one[1].keys() == batched[1].keys()
+    for layer in one:
+        for f in one[layer]:
+            assert one[layer][f].shape == batched[layer][f].shape and _rel(batched[layer][f], one[layer][f]) < 1e-4
+    ds = split_dataset(tiny_cfg, "test")
+    a1, i1, c1 = embed_split(m, ds, batch_size=1)
+    a16, i16, c16 = embed_split(m, ds, batch_size=16)
+    assert torch.equal(c1, c16) and _rel(i16, i1) < 1e-4 and _rel(a16, a1) < 1e-4

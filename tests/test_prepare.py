@@ -4,6 +4,11 @@ from pathlib import Path
 import numpy as np, pytest, soundfile as sf, torch
 from vgs_study.data import DataError, ImageFeatures, read_split, SpokenCaptionDataset, read_item_file
 from vgs_study import prepare
+import pandas as pd
+from vgs_study.config import preset
+from vgs_study.evaluate import evaluate_recall, rank_records
+from vgs_study.findings import chances
+from vgs_study.model import FaSTVGS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -95,6 +100,12 @@ def test_karpathy_split_tsv_conversion_and_loading(tmp_path):
     ds = SpokenCaptionDataset(sc / "SpokenCOCO_test_unrolled_karpathy.json", tmp_path, feats)
     x = ds[0]
     assert x["feats"].shape == (36, 2048) and len(x["wav"]) == 8000     # flac and wav through the same loader
+    # chance comes from the evaluated split's own counts (2 test images, 2 captions each), not from a preset's size
+    cfg = preset("tiny"); cfg.model.image_feat_dim = 2048
+    _, ranks = evaluate_recall(FaSTVGS(cfg.model).eval(), cfg, ds, ranks=True)
+    c = chances(pd.DataFrame(rank_records("test", ranks)).assign(seed=1, scenario="VGS", epoch=0), [1, 10])["test"]
+    assert abs(c["speech_to_image"][1] - 50) < 1e-9 and abs(c["image_to_speech"][1] - 50) < 1e-9   # 1 of 2; 1 - C(2,1)/C(4,1)
+    assert c["speech_to_image"][10] == 100 and c["image_to_speech"][10] == 100
 
 
 def test_regions_are_sorted_by_confidence_and_boxes_normalised(tmp_path):

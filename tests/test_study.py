@@ -58,14 +58,24 @@ def test_report_contents(tiny_study):
     assert len(r["findings"]) == 5
     for f in r["findings"]:
         failed = [k for k in f["needs"] if checks[k]["status"] != "passed"]
-        assert (f["verdict"] == "not testable here") == bool(failed) and (f["holds"] is None) == bool(failed)
+        assert (f["verdict"] == "not testable here") == bool(failed)
         if failed: assert all(k in f["reason"] for k in failed)
-        else: assert f["verdict"] in ("holds", "does not hold", "no effect") and math.isfinite(f["effect"]["mean"])
+        else: assert f["verdict"] in ("holds", "does not hold", "inconclusive")
+        for p in f["parts"]:                                                  # every part: an effect and its interval
+            assert p["low"] <= p["effect"] <= p["high"] and math.isfinite(p["half_test"]) and p["seeds"] == [1]
+            assert p["verdict"] in ("holds", "reversed", "no effect", "inconclusive")
+    assert [len(f["parts"]) for f in r["findings"]] == [5, 3, 4, 1, 4]
     assert r["wall_seconds"] > 0 and finite(r["mfcc_abx"])
-    for f in ("fig2_left_abx_vs_layer", "fig2_right_abx_vs_epoch", "fig3_losses", "recall_vs_epoch"):
+    assert set(r["time"]["rows"]) == {f"{s} seed 1" for s in SCENARIOS} | {"total"}
+    assert all(v is not None and v > 0 for row in r["time"]["rows"].values() for v in row)
+    for f in ("fig2_left_abx_vs_layer", "fig2_right_abx_vs_epoch", "fig3_losses", "recall_vs_epoch", "switch_closeup",
+              "cka_between", "cka_rewrite", "cka_within"):
         assert (rep / f"{f}.png").stat().st_size > 10_000 and (rep / f"{f}.svg").exists()
+    assert set(r["cka"]["rewrite"]) == {s for s in SCENARIOS if s.startswith("(")}
+    assert all(0 <= v <= 1 + 1e-6 for m in r["cka"]["between"]["shared"].values() for v in m.values())
+    assert set(r["scenarios"]["VGS"]["word_abx"]) == {"within", "across"}
     html = (rep / "index.html").read_text()
-    assert "Table I" in html and "Table II" in html and "Finding 5" in html and "fig3_losses.png" in html
+    assert "Table I" in html and "Table II" in html and "Table III" in html and "Finding 5" in html and "fig3_losses.png" in html
     assert "random initialisation (epoch 0)" in html and "chance" in html and "MFCC" in html and "switch after 1" in html
     assert "training voices (seen_voices)" in html and "Provenance" in html and "corpus SHA-256" in html
     assert html.count("not testable here") == sum(f["verdict"] == "not testable here" for f in r["findings"])

@@ -63,7 +63,25 @@ def test_optimizer_and_lr_schedule_restart_at_the_switch(tiny_cfg, tmp_path):
     train(cfg, "W2V2", tmp_path / "base", progress=False)
     train(cfg, "(W2V2, VGS)", tmp_path / "fromb", init_from=tmp_path / "base/checkpoints/epoch_001.pt", progress=False)
     assert _same_weights(tmp_path / "two/checkpoints/epoch_002.pt", tmp_path / "fromb/checkpoints/epoch_002.pt")
-    assert sorted(list_checkpoints(tmp_path / "fromb")) == [2]
+    assert sorted(list_checkpoints(tmp_path / "fromb")) == [1.25, 1.5, 2]     # a quarter and half into phase B, its end
+
+
+def test_gumbel_temperature_restarts_with_phase_b(tiny_cfg, tmp_path):
+    "Only the weights carry over at a switch: phase B's first updates anneal from the start temperature again."
+    cfg = _cfg(tiny_cfg, log_every=1)
+    start, end, decay = cfg.model.gumbel_temp
+    train(cfg, "(VGS, W2V2)", tmp_path / "two", progress=False)
+    train(cfg, "VGS", tmp_path / "base", progress=False)
+    train(cfg, "(VGS, W2V2)", tmp_path / "fromb", init_from=tmp_path / "base/checkpoints/epoch_001.pt", progress=False)
+    taus = {}
+    for run in ("two", "fromb"):
+        rows = [json.loads(l) for l in (tmp_path / run / "metrics.jsonl").read_text().splitlines()]
+        phase_b = [r for r in rows if r["alpha"] == 0.0]
+        first = phase_b[0]["step"] - 1                                     # updates made before phase B's first one
+        assert phase_b[0]["gumbel_temperature"] == start                   # not start * decay^(phase A's updates)
+        assert all(abs(r["gumbel_temperature"] - max(start * decay ** (r["step"] - 1 - first), end)) < 1e-12 for r in phase_b)
+        taus[run] = [r["gumbel_temperature"] for r in phase_b]
+    assert taus["two"] == taus["fromb"] and len(taus["two"]) > 1        # one process or two: the same phase B
 
 
 def test_nan_loss_stops_cleanly_and_keeps_the_last_good_checkpoint(tiny_cfg, tmp_path, monkeypatch):

@@ -14,8 +14,8 @@ from tqdm.auto import tqdm
 from .data import DataError, Item, read_item_file
 
 # %% auto #0
-__all__ = ['item_frames', 'normalize_with_singularity', 'dtw_batch', 'ABXTask', 'build_task', 'abx_scores', 'task_summary',
-           'abx_from_directory']
+__all__ = ['CONTEXT_COLUMNS', 'item_frames', 'normalize_with_singularity', 'dtw_batch', 'ABXTask', 'build_task', 'context_errors',
+           'weighted_error', 'abx_scores', 'task_summary', 'abx_from_directory']
 
 # %% ../nbs/08_abx.ipynb #4bf72cde
 def item_frames(onset: float, offset: float, n_frames: int, rate: float = 50.0, mode: str = "libri-light"):
@@ -130,7 +130,7 @@ def build_task(items: list[Item], n_frames: dict, rate=50.0, mode="libri-light",
                    len({it.file for it in kept}))
 
 # %% ../nbs/08_abx.ipynb #d9f9fe1f
-def _pair_distances(task: ABXTask, feats: dict, chunk=8192) -> np.ndarray:
+def _pair_distances(task: ABXTask, feats: dict, chunk=2048) -> np.ndarray:
     "DTW distance of every needed item pair for one layer, aligned with `task.pairs`."
     files = sorted({it.file for it in task.items})
     offset, parts, total = {}, [], 0
@@ -142,8 +142,7 @@ def _pair_distances(task: ABXTask, feats: dict, chunk=8192) -> np.ndarray:
     lens = torch.tensor([b - a for a, b in task.slices])
     Tm = int(lens.max())
     ar = torch.arange(Tm)
-    idx = torch.where(ar[None] < lens[:, None], starts[:, None] + ar[None], torch.full((1, 1), total))
-    pad = frames[idx]                                      # [items, Tm, D+1]
+    idx = torch.where(ar[None] < lens[:, None], starts[:, None] + ar[None], torch.full((1, 1), total))   # [items, Tm]
     out = np.empty(len(task.pairs), np.float32)
     pairs = torch.from_numpy(task.pairs)
     la, lb = lens[pairs[:, 0]], lens[pairs[:, 1]]
@@ -153,7 +152,8 @@ def _pair_distances(task: ABXTask, feats: dict, chunk=8192) -> np.ndarray:
         p = pairs[sel]
         nx, ny = lens[p[:, 0]], lens[p[:, 1]]
         tx, ty = int(nx.max()), int(ny.max())
-        dist = torch.bmm(pad[p[:, 0], :tx], pad[p[:, 1], :ty].transpose(1, 2)).clamp(-1, 1).acos() / math.pi
+        x, y = frames[idx[p[:, 0], :tx]], frames[idx[p[:, 1], :ty]]                       # [n, tx, D+1], [n, ty, D+1]
+        dist = torch.bmm(x, y.transpose(1, 2)).clamp(-1, 1).acos() / math.pi
         out[sel.numpy()] = dtw_batch(dist, nx, ny).numpy()
     return out
 
@@ -185,37 +185,61 @@ def _triplet_index(task: ABXTask):
     task._index = out
     return out
 
-def _score(task: ABXTask, d: np.ndarray) -> dict:
-    "Within and across error rates (%) from the pair distances, all comparisons at once."
-    res = {}
+CONTEXT_COLUMNS = ("speaker", "a", "b", "context", "groups", "error_sum")
+
+def context_errors(task: ABXTask, d: np.ndarray) -> dict:
+    """Per condition, one layer's triplet-group errors summed by (speaker, A phone, B phone, context): an array [R, 6]
+    of `CONTEXT_COLUMNS` (ids as in the task; `groups` = triplet groups summed: the X speakers across, 1 within;
+    `error_sum` = their errors, each a fraction). It holds everything the evaluator's average needs."""
+    out = {}
     for cond, (k1, k2, gid, names) in _triplet_index(task).items():
-        if not names: res[cond] = float("nan"); continue
+        if not names: out[cond] = np.zeros((0, 6)); continue
         da, db = d[k1], d[k2]
         hits = (da < db) + 0.5 * (da == db)
-        score = np.bincount(gid, hits, minlength=len(names)) / np.bincount(gid, minlength=len(names))
-        res[cond] = _aggregate(dict(zip(names, 1 - score)))
-    return res
+        err = 1 - np.bincount(gid, hits, minlength=len(names)) / np.bincount(gid, minlength=len(names))
+        keys, row = np.unique(np.array([k[:4] for k in names]), axis=0, return_inverse=True)   # (s, a, b, c)
+        row = row.ravel()
+        out[cond] = np.column_stack([keys, np.bincount(row, minlength=len(keys)), np.bincount(row, err, minlength=len(keys))])
+    return out
 
-def _aggregate(scores: dict) -> float:
-    "Mean over contexts (and X speakers), then over speakers, then over (A, B) phone pairs; in percent."
-    if not scores: return float("nan")
-    per_spk = defaultdict(list)
-    for k, v in scores.items(): per_spk[k[:3]].append(v)           # (s, a, b) -> values over contexts (and sx)
-    per_pair = defaultdict(list)
-    for (s, a, b), vs in per_spk.items(): per_pair[(a, b)].append(np.mean(vs))
-    return float(100 * np.mean([np.mean(v) for v in per_pair.values()]))
+def weighted_error(rows: np.ndarray, weights: np.ndarray | None = None):
+    """The evaluator's average of `context_errors` rows, in percent: the mean over contexts (and X speakers) for each
+    (speaker, A, B), then over speakers, then over (A, B) phone pairs. With `weights` [n, contexts] (how many times
+    each context id is drawn, e.g. a bootstrap resample) it returns the same average for each of the n weightings."""
+    single = weights is None
+    if len(rows) == 0: return float("nan") if single else np.full(len(weights), np.nan)
+    sab, ctx, groups, err = rows[:, :3].astype(np.int64), rows[:, 3].astype(np.int64), rows[:, 4], rows[:, 5]
+    W = np.ones((1, int(ctx.max()) + 1)) if single else np.asarray(weights, float)
+    keys, g = np.unique(sab, axis=0, return_inverse=True)                  # (s, a, b) of each row
+    _, pair = np.unique(keys[:, 1:], axis=0, return_inverse=True)           # (a, b) of each (s, a, b)
+    g, pair = g.ravel(), pair.ravel()
+    E, N = np.zeros((W.shape[1], len(keys))), np.zeros((W.shape[1], len(keys)))
+    E[ctx, g], N[ctx, g] = err, groups                                      # one row per (s, a, b, c)
+    num, den = W @ E, W @ N                                                 # [n, (s, a, b)]
+    ok = den > 0
+    mean_sab = np.where(ok, num / np.where(ok, den, 1), 0.0)
+    P = np.zeros((len(keys), int(pair.max()) + 1)); P[np.arange(len(keys)), pair] = 1
+    per_pair = (mean_sab @ P) / np.where((ok @ P) > 0, ok @ P, np.nan)      # mean over speakers; nan if none left
+    out = 100 * np.nanmean(per_pair, axis=1)
+    return float(out[0]) if single else out
+
+def _score(task: ABXTask, d: np.ndarray) -> tuple[dict, dict]:
+    "Within and across error rates (%) from the pair distances, all comparisons at once, and their context rows."
+    rows = context_errors(task, d)
+    return {cond: weighted_error(r) for cond, r in rows.items()}, rows
 
 # %% ../nbs/08_abx.ipynb #ee63c35f
-def abx_scores(task: ABXTask, features: dict, progress=False) -> dict:
-    "{layer: {'within': %, 'across': %}} for every layer of `features` ({layer: {file: [T, D]}})."
-    out = {}
+def abx_scores(task: ABXTask, features: dict, progress=False, contexts=False):
+    """{layer: {'within': %, 'across': %}} for every layer of `features` ({layer: {file: [T, D]}}); with `contexts`,
+    also {layer: {condition: `context_errors` rows}}, from which intervals resample the contexts."""
+    out, rows = {}, {}
     for layer, feats in tqdm(features.items(), desc="ABX per layer", disable=not progress, leave=False):
         for f, t in feats.items():
             if not torch.isfinite(torch.as_tensor(t)).all(): raise DataError(f"features of {f} (layer {layer}) contain NaN or Inf")
         dims = {int(torch.as_tensor(t).shape[1]) for t in feats.values()}
         if len(dims) != 1: raise DataError(f"features of layer {layer} have different dimensions across files: {sorted(dims)}")
-        out[layer] = _score(task, _pair_distances(task, {k: torch.as_tensor(v) for k, v in feats.items()}))
-    return out
+        out[layer], rows[layer] = _score(task, _pair_distances(task, {k: torch.as_tensor(v) for k, v in feats.items()}))
+    return (out, rows) if contexts else out
 
 def task_summary(task: ABXTask) -> dict:
     "Counts of the task: items, files, speakers, and the within/across-speaker comparisons it makes."

@@ -10,9 +10,9 @@ from pathlib import Path
 import vgs_study
 
 # %% auto #0
-__all__ = ['PAPER_CONV', 'CHOICES', 'RANGES', 'PAPER_SCENARIO_NAMES', 'PRESETS', 'REPO', 'ModelConfig', 'DataConfig',
-           'TrainConfig', 'EvalConfig', 'StudyConfig', 'ConfigError', 'Config', 'describe', 'preset', 'load_config',
-           'repo_path', 'load_module', 'load_object', 'absolute_spec']
+__all__ = ['PAPER_CONV', 'CHOICES', 'RANGES', 'PAPER_SCENARIO_NAMES', 'EMBEDDED_METRICS', 'PRESETS', 'REPO', 'ModelConfig',
+           'DataConfig', 'TrainConfig', 'EvalConfig', 'StudyConfig', 'ConfigError', 'Config', 'describe', 'preset',
+           'load_config', 'repo_path', 'load_module', 'load_object', 'absolute_spec']
 
 # %% ../nbs/00_config.ipynb #1a642814
 PAPER_CONV = ((512, 10, 5),) + ((512, 3, 2),) * 4 + ((512, 2, 2),) * 2
@@ -43,7 +43,8 @@ class ModelConfig:
     mask_prob: float = 0.65                # probability of a frame starting a masked span
     mask_length: int = 10                  # frames per masked span
     min_masks: int = 2                     # at least this many spans per utterance
-    trim_mask: bool = True                 # every utterance in a batch gets the same number of masked frames
+    trim_mask: bool = True                 # the utterances of a shard get the same number of masked frames
+    mask_shard: int = 16                   # utterances per trimming shard (the reference: 16 per GPU); 0: the whole batch
     num_negatives: int = 100               # distractors per masked frame, from the same utterance
     codebook_groups: int = 2               # product quantizer groups G
     codebook_size: int = 320               # codes per group V
@@ -100,20 +101,20 @@ class DataConfig:
     sample_rate: int = 16000               # Hz; files at another rate are refused
     max_seconds_train: float = 8.0         # training utterances are cut to this
     max_seconds_eval: float = 10.0         # evaluation utterances are cut to this
-    # embedded corpus: sizes
-    n_train_images: int = 2000             # training scenes
-    n_val_images: int = 100                # validation scenes (held-out voices)
-    n_test_images: int = 500               # test scenes (held-out voices)
+    # embedded corpus: sizes (defaults: the `default` preset's)
+    n_train_images: int = 1000             # training scenes
+    n_val_images: int = 60                 # validation scenes (held-out voices)
+    n_test_images: int = 1000              # test scenes (held-out voices)
     n_seen_voices_images: int = 100        # scenes spoken by training voices (memorising vs learning); 0: none
-    captions_per_image: int = 5            # spoken captions per scene
+    captions_per_image: int = 2            # spoken captions per scene
     n_train_voices: int = 24               # voices heard in training
     n_heldout_voices: int = 8              # voices of val, test and the ABX set
-    n_abx_utterances: int = 600            # sentences of the ABX set
+    n_abx_utterances: int = 400            # sentences of the ABX set
     image_size: int = 64                   # scene images are size x size pixels
     patch_size: int = 16                   # region features are the raw pixels of a grid of patches
     # embedded corpus: the world (02_corpus shows it; the README says why it is this one)
-    world_shapes: int = 8                  # the first n of corpus.SHAPES
-    world_colours: int = 12                # the first n of corpus.COLOURS
+    world_shapes: int = 6                  # the first n of corpus.SHAPES
+    world_colours: int = 6                 # the first n of corpus.COLOURS
     world_objects: list = field(default_factory=lambda: [1.0])   # probability of 1, 2, ... objects in a scene
     world_sizes: bool = False              # objects are small or big, and captions say which
     world_patterns: bool = False           # objects may be checkered / zigzag / shiny, and captions say so
@@ -134,12 +135,13 @@ class TrainConfig:
     decay_unused: bool = True              # weight decay also shrinks a branch whose loss weight is 0 (as the reference)
     warmup_fraction: float = 0.1           # linear warm-up over this share of a phase's updates, then linear decay
     grad_clip: float = 1.0                 # global gradient-norm clipping (0: none)
-    bf16: bool = True                      # bfloat16 autocast (False: fp32, as the reference code)
+    precision: str = "auto"                # "bf16" autocast, "fp32", or "auto": bf16 where the hardware computes it natively
     seed: int = 1                          # seeds the weights, the data order, masks and dropout
     deterministic: str = "auto"            # deterministic algorithms: "auto" (on a CPU, off on a GPU), "on" or "off"
     num_workers: int = -1                  # DataLoader workers (-1: 0 on a CPU, 6 with a GPU)
     length_buckets: int = 0                # sort each window of k batches by length (0/1: plain random batches)
     keep_every: int = 5                    # keep every k-th epoch checkpoint for the ABX curves
+    switch_checkpoints: list = field(default_factory=lambda: [0.25, 0.5])   # extra checkpoints this far into the first epoch after a switch
     checkpoint_every_steps: int = 0        # also write a mid-epoch checkpoint every N updates (0: only at epoch ends)
     log_every: int = 10                    # a metrics.jsonl row (and the zero-weight loss) every N updates
     threads: int = 0                       # torch threads (0: leave the default)
@@ -149,14 +151,18 @@ class TrainConfig:
 class EvalConfig:
     "Retrieval and ABX settings."
     recall_ks: list = field(default_factory=lambda: [1, 5, 10])   # recall@k for these k
+    recall_gallery: int = 0                # retrieval within folds of this many test images, averaged (0: the whole split)
     abx_mode: str = "libri-light"          # "libri-light" (the ZeroSpeech 2021 evaluator's conventions) or "exact"
     abx_max_size_group: int = 10           # items per (context, speaker, phone) group, at most
     abx_max_x_across: int = 5              # X speakers per across-speaker comparison, at most
     abx_seed: int = 0                      # seeds those draws
-    frame_rate: float = 50.0               # model frames per second (20 ms frames)
     batch_size: int = 32                   # utterances per batch when embedding a split
     val_recall_every: int = 1              # validation recall every k epochs (0: never)
     metrics: list = field(default_factory=lambda: ["recall", "abx"])   # scored per checkpoint: registered names, or package.module:name / file.py:name
+    bootstrap: int = 1000                  # resamples of the test items behind every interval of the report
+    cka_frames: int = 1024                 # frames of the ABX sentences that CKA compares (the same ones in every run)
+    cka_debiased: bool = False             # CKA with the unbiased HSIC estimator (slower; less biased with few frames)
+    word_abx_captions: int = 400           # test captions whose colour and shape words make the word-level ABX task
 
 @dataclass
 class StudyConfig:
@@ -188,6 +194,11 @@ class Config:
     eval: EvalConfig = field(default_factory=EvalConfig)
     study: StudyConfig = field(default_factory=StudyConfig)
 
+    @property
+    def frame_rate(self) -> float:
+        "Model frames per second (50 for 20 ms frames): the sample rate over the conv front-end's total stride."
+        return self.data.sample_rate / self.model.frame_stride
+
     def to_dict(self): return asdict(self)
     def to_json(self, path=None):
         text = json.dumps(self.to_dict(), indent=2)
@@ -196,6 +207,7 @@ class Config:
 
     @classmethod
     def from_dict(cls, d):
+        d = _upgrade(d)
         kw = {}
         for f in dataclasses.fields(cls):
             if f.name not in d: continue
@@ -241,6 +253,17 @@ class Config:
 # %% ../nbs/00_config.ipynb #b40bfbf3
 _SECTIONS = {"model": ModelConfig, "data": DataConfig, "train": TrainConfig, "eval": EvalConfig, "study": StudyConfig}
 
+def _upgrade(d: dict) -> dict:
+    """A configuration written by an earlier version, in today's names: `train.bf16` became `train.precision`, and
+    `eval.frame_rate` is derived from the model (`Config.frame_rate`)."""
+    d = dict(d)
+    if "train" in d and "bf16" in d["train"]:
+        train = d["train"] = dict(d["train"])
+        train.setdefault("precision", "bf16" if train.pop("bf16") else "fp32")
+    if "eval" in d and "frame_rate" in d["eval"]:           # now derived from the conv strides: `Config.frame_rate`
+        d["eval"] = {k: v for k, v in d["eval"].items() if k != "frame_rate"}
+    return d
+
 def _suggest(name, choices, prefix=""):
     import difflib
     close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
@@ -264,6 +287,7 @@ CHOICES = {"model.extractor_mode": ("group_norm", "layer_norm"), "model.vgs_inpu
            "model.audio_pooling": ("cls", "mean", "max"), "model.image_pooling": ("cls", "mean"),
            "model.match_similarity": ("dot", "cosine"), "data.corpus": ("synthetic", "spokencoco"),
            "train.optimizer": ("bertadam", "adamw"), "train.deterministic": ("auto", "on", "off"),
+           "train.precision": ("auto", "bf16", "fp32"),
            "eval.abx_mode": ("libri-light", "exact"), "study.executor": ("local", "slurm")}
 # (setting, test, what it must be)
 RANGES = [("model.mask_prob", lambda v: 0 <= v <= 1, "between 0 and 1"), ("model.mask_length", lambda v: v >= 1, ">= 1"),
@@ -281,9 +305,14 @@ RANGES = [("model.mask_prob", lambda v: 0 <= v <= 1, "between 0 and 1"), ("model
           ("train.lr", lambda v: v > 0, "> 0"), ("train.warmup_fraction", lambda v: 0 <= v < 1, "in [0, 1)"),
           ("train.grad_clip", lambda v: v >= 0, ">= 0"), ("train.keep_every", lambda v: v >= 1, ">= 1"),
           ("train.log_every", lambda v: v >= 1, ">= 1"), ("train.switch_epoch", lambda v: v >= 0, ">= 0"),
+          ("train.switch_checkpoints", lambda v: all(isinstance(f, (int, float)) and 0 < f < 1 for f in v),
+           "a list of fractions of an epoch, each strictly between 0 and 1"),
+          ("model.mask_shard", lambda v: v >= 0, ">= 0"), ("eval.bootstrap", lambda v: v >= 100, ">= 100"),
+          ("eval.recall_gallery", lambda v: v == 0 or v >= 2, "0 (the whole split) or at least 2 images"),
+          ("eval.cka_frames", lambda v: v >= 8, ">= 8"), ("eval.word_abx_captions", lambda v: v >= 1, ">= 1"),
           ("eval.recall_ks", lambda v: len(v) >= 1 and all(isinstance(k, int) and k >= 1 for k in v), "a list of integers >= 1"),
           ("eval.metrics", lambda v: len(v) >= 1 and all(isinstance(m, str) and m for m in v), "a list of metric names"),
-          ("eval.frame_rate", lambda v: v > 0, "> 0"), ("eval.batch_size", lambda v: v >= 1, ">= 1"),
+          ("eval.batch_size", lambda v: v >= 1, ">= 1"),
           ("study.slurm_gpus", lambda v: v >= 0, ">= 0"), ("study.slurm_cpus", lambda v: v >= 1, ">= 1"),
           ("study.slurm_mem_gb", lambda v: v >= 1, ">= 1"), ("study.slurm_time_min", lambda v: v >= 1, ">= 1"),
           ("study.slurm_extra", lambda v: all(isinstance(x, str) and "=" in x for x in v), 'a list of "key=value" sbatch options')]
@@ -324,16 +353,18 @@ def describe(cfg: Config) -> str:
 # %% ../nbs/00_config.ipynb #212bed68
 PAPER_SCENARIO_NAMES = ("W2V2", "VGS", "VGS+", "(W2V2, VGS+)", "(VGS, VGS+)", "(W2V2, VGS)", "(VGS, W2V2)", "(VGS+, W2V2)",
                         "(VGS+, VGS)")
+EMBEDDED_METRICS = ["recall", "abx", "cka", "word_abx"]
 
-def _cpu_model(d, heads, ffn, shared, ssl, conv, widths, image_layers):
+def _cpu_model(width: int, heads: int, ffn: int, shared: int, ssl: int, conv: list, head_widths: list,
+               image_layers: int) -> ModelConfig:
+    "The small model of the embedded presets: `width`-d layers, `shared` + `ssl` of them, the conv front-end `conv`."
     return ModelConfig(
-        conv_layers=[[conv, 10, 5]] + [[conv, 3, 2]] * 4 + [[conv, 2, 2]] * 2,
-        embed_dim=d, n_heads=heads, ffn_dim=ffn, n_shared_layers=shared, n_ssl_layers=ssl,
+        conv_layers=conv, embed_dim=width, n_heads=heads, ffn_dim=ffn, n_shared_layers=shared, n_ssl_layers=ssl,
         dropout=0.1, attention_dropout=0.0, dropout_input=0.1, dropout_features=0.1,
         pos_conv_kernel=32, pos_conv_groups=8,
         mask_prob=0.5, mask_length=5, min_masks=2, num_negatives=30,
-        codebook_groups=2, codebook_size=32, codevector_dim=d, final_dim=d, gumbel_temp=[2.0, 0.5, 0.999],
-        resdavenet_widths=widths, resdavenet_blocks=1, audio_head_heads=heads, audio_head_ffn=ffn,
+        codebook_groups=2, codebook_size=32, codevector_dim=width, final_dim=width, gumbel_temp=[2.0, 0.5, 0.999],
+        resdavenet_widths=head_widths, resdavenet_blocks=1, audio_head_heads=heads, audio_head_ffn=ffn,
         vgs_dropout=0.0, vgs_input="unmasked", audio_pooling="mean", image_pooling="mean", center_embeddings=True,
         image_feat_dim=768, image_layers=image_layers, image_heads=heads, image_ffn=ffn,
         match_similarity="cosine", match_temperature=0.1)
@@ -349,27 +380,29 @@ def preset(name: str) -> Config:
                               image_features="mscoco_imgfeat/coco_obj36.h5",
                               abx_item="zerospeech2021/phonetic/dev-clean.item",
                               abx_wavs="zerospeech2021/phonetic/dev-clean")
-        cfg.study.slurm_gpus, cfg.study.slurm_cpus, cfg.study.slurm_mem_gb, cfg.study.slurm_time_min = 1, 10, 64, 24 * 60
+        cfg.study = StudyConfig(slurm_gpus=1, slurm_cpus=10, slurm_mem_gb=64, slurm_time_min=24 * 60)
         return cfg
     if name == "default":
-        cfg = Config(preset="default", model=_cpu_model(128, 4, 512, 3, 2, 128, [64, 96, 128, 128], 1))
-        cfg.data = DataConfig(root="data/synthetic-default", max_seconds_train=4.0, max_seconds_eval=10.0,
-                              n_train_images=1000, n_val_images=60, n_test_images=100, n_seen_voices_images=100,
-                              captions_per_image=2, n_train_voices=24, n_heldout_voices=8, n_abx_utterances=200,
-                              world_shapes=6, world_colours=6, world_objects=[1.0], world_carrier_rate=0.05)
-        cfg.train = TrainConfig(epochs=6, switch_epoch=2, batch_size=8, lr=5e-4, optimizer="adamw",
-                                eps=1e-8, weight_decay=0.01, bf16=True, keep_every=2, threads=2)
-        cfg.eval.batch_size = 16
+        conv = [[64, 20, 10], [128, 3, 2], [128, 3, 2], [128, 3, 2], [128, 2, 2], [128, 2, 2]]   # stride 320: 50 frames/s
+        cfg = Config(preset="default", model=_cpu_model(width=128, heads=4, ffn=512, shared=3, ssl=2, conv=conv,
+                                                        head_widths=[64, 96, 128, 128], image_layers=1))
+        cfg.data = DataConfig(root="data/synthetic-default", max_seconds_train=4.0)     # the embedded world's defaults
+        cfg.train = TrainConfig(epochs=6, switch_epoch=2, batch_size=8, lr=5e-4, optimizer="adamw", eps=1e-8,
+                                weight_decay=0.01, keep_every=2, threads=2)
+        cfg.eval = EvalConfig(batch_size=16, recall_gallery=100, metrics=list(EMBEDDED_METRICS))
+        cfg.study = StudyConfig(seeds=[1, 2, 3])
         return cfg
     if name == "tiny":
-        cfg = Config(preset="tiny", model=_cpu_model(64, 2, 256, 2, 1, 64, [32, 48, 64, 64], 1))
+        conv = [[64, 10, 5]] + [[64, 3, 2]] * 4 + [[64, 2, 2]] * 2
+        cfg = Config(preset="tiny", model=_cpu_model(width=64, heads=2, ffn=256, shared=2, ssl=1, conv=conv,
+                                                     head_widths=[32, 48, 64, 64], image_layers=1))
         cfg.data = DataConfig(root="data/synthetic-tiny", max_seconds_train=3.0, max_seconds_eval=10.0,
                               n_train_images=100, n_val_images=10, n_test_images=40, n_seen_voices_images=20,
                               captions_per_image=2, n_train_voices=8, n_heldout_voices=4, n_abx_utterances=40,
                               world_shapes=6, world_colours=6, world_objects=[1.0], world_carrier_rate=0.1)
         cfg.train = TrainConfig(epochs=2, switch_epoch=1, batch_size=8, lr=1e-3, optimizer="adamw",
-                                eps=1e-8, bf16=False, keep_every=1, log_every=5)
-        cfg.eval.batch_size = 16
+                                eps=1e-8, precision="fp32", keep_every=1, log_every=5)
+        cfg.eval = EvalConfig(batch_size=16, metrics=list(EMBEDDED_METRICS))
         return cfg
     raise ConfigError(f"unknown preset {name!r}: choose tiny, default or paper{_suggest(name, list(PRESETS))}")
 

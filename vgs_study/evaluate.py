@@ -16,50 +16,97 @@ from tqdm.auto import tqdm
 from .config import Config, ConfigError, load_object
 from .data import (SpokenCaptionDataset, collate, load_audio, normalize_wav, read_item_file, split_dataset,
                             DataError, atomic_write, find_audio)
-from .model import pick_device
+from .model import pick_device, pick_precision
 from .checkpoint import list_checkpoints, load_model, MetricsLog
 from .losses import similarity_matrix
-from .abx import build_task, abx_scores, task_summary
+from .abx import build_task, abx_scores, task_summary, CONTEXT_COLUMNS
+from .sharing import WordSet, cka_between, cka_frames, word_abx, word_triplets
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'METRICS', 'RECALL', 'ABX', 'retrieval_recall', 'embed_split', 'evaluate_recall', 'ABXSet', 'Metric',
-           'register_metric', 'get_metric', 'metrics_of', 'flatten', 'EvalContext', 'recall_splits', 'evaluate_run',
-           'summarise_run', 'final_results']
+__all__ = ['log', 'METRICS', 'RECALL', 'ABX', 'CKA', 'WORD_ABX', 'hit_probability', 'chance_recall', 'retrieval_ranks',
+           'retrieval_recall', 'embed_split', 'evaluate_recall', 'ABXSet', 'Metric', 'register_metric', 'get_metric',
+           'metrics_of', 'flatten', 'EvalContext', 'recall_splits', 'rank_records', 'evaluate_run', 'summarise_run',
+           'final_results']
 
 # %% ../nbs/09_evaluate.ipynb #36b90467
-def retrieval_recall(audio: torch.Tensor, image: torch.Tensor, caption_image: torch.Tensor, ks=(1, 5, 10),
-                     similarity="dot", temperature=1.0, chunk=1024) -> dict:
-    """Recall@k (x100) both ways. audio [N, D] caption embeddings, image [I, D] unique images,
-    caption_image [N] index of each caption's image."""
+def hit_probability(greater, ties, own, k: int) -> torch.Tensor:
+    """For each query, the probability that its first relevant item is among the top `k` when ties are broken at
+    random: `greater` items score higher than its best relevant one, `ties` irrelevant items score the same, and `own`
+    relevant items share that score. No ties: 1 if greater < k, else 0."""
+    f64 = lambda x: x.double() if isinstance(x, torch.Tensor) else torch.from_numpy(np.array(x, dtype=np.float64))
+    greater, ties, own = f64(greater), f64(ties), f64(own)
+    room = (k - greater).clamp(min=0)                      # places of the top k left for the tied block
+    lg = torch.lgamma                                      # P(the first `room` places of the block all go to others)
+    miss = torch.exp(lg(ties + 1) - lg((ties - room).clamp(min=0) + 1) + lg(ties + own - room + 1) - lg(ties + own + 1))
+    return torch.where(room > ties, torch.ones_like(miss), 1 - miss)
+
+def chance_recall(relevant, gallery, k: int) -> float:
+    "Recall@k (x100) of a model that ranks at random, for queries with `relevant` relevant items among `gallery`."
+    relevant, gallery = np.asarray(relevant, dtype=np.float64), np.asarray(gallery, dtype=np.float64)
+    return float(100 * hit_probability(np.zeros_like(relevant), gallery - relevant, relevant, k).mean())
+
+def retrieval_ranks(audio: torch.Tensor, image: torch.Tensor, caption_image: torch.Tensor, similarity="dot",
+                    temperature=1.0, chunk=1024, gallery: int = 0) -> dict:
+    """Where each query's answer ranks, both ways. audio [N, D] caption embeddings, image [I, D] unique images,
+    caption_image [N] index of each caption's image. Per direction, tensors over the queries: `query` (the caption's
+    or the image's index), `greater` (candidates that score higher than the query's best relevant one), `ties`
+    (irrelevant candidates that score the same), `own` (relevant candidates that score the same, itself included),
+    `relevant` (relevant candidates in all), `image` (the image a caption shows, or the image itself) and `gallery` (the
+    number of candidates). With `gallery` > 0 the images are cut into consecutive folds of that many, and each query
+    competes within its fold only (as COCO's "1K test" protocol does)."""
     N, I = len(audio), len(image)
-    ks = [int(k) for k in ks]
-    s2i = {k: 0 for k in ks}; i2s = {k: 0 for k in ks}
-    for s in range(0, N, chunk):                                   # speech -> image
+    if 0 < gallery < I:
+        parts = []
+        for a in range(0, I, gallery):
+            b = min(a + gallery, I)
+            idx = ((caption_image >= a) & (caption_image < b)).nonzero().squeeze(1)
+            r = retrieval_ranks(audio[idx], image[a:b], caption_image[idx] - a, similarity, temperature, chunk)
+            r["speech_to_image"]["query"], r["image_to_speech"]["query"] = idx, r["image_to_speech"]["query"] + a
+            for q in r.values(): q["image"] = q["image"] + a
+            parts.append(r)
+        return {d: {k: torch.cat([p[d][k] for p in parts]) for k in parts[0][d]} for d in parts[0]}
+    s2i, i2s = [], []
+    for s in range(0, N, chunk):                                   # speech -> image: one relevant image per caption
         S = similarity_matrix(image, audio[s:s + chunk], similarity, temperature).T      # [n, I]
         true = S.gather(1, caption_image[s:s + chunk].view(-1, 1))
-        rank = (S > true).sum(1)
-        for k in ks: s2i[k] += int((rank < k).sum())
-    for s in range(0, I, chunk):                                   # image -> speech
+        s2i.append(torch.stack([(S > true).sum(1), (S == true).sum(1) - 1], 1))
+    for s in range(0, I, chunk):                                   # image -> speech: the best of the image's captions
         S = similarity_matrix(image[s:s + chunk], audio, similarity, temperature)        # [n, N]
         own = caption_image.view(1, -1) == torch.arange(s, min(s + chunk, I)).view(-1, 1)
-        best_own = S.masked_fill(~own, float("-inf")).max(1, keepdim=True).values
-        rank = (S > best_own).sum(1)
-        for k in ks: i2s[k] += int((rank < k).sum())
-    return {"speech_to_image": {str(k): 100 * s2i[k] / N for k in ks},
-            "image_to_speech": {str(k): 100 * i2s[k] / I for k in ks}}
+        best = S.masked_fill(~own, float("-inf")).max(1, keepdim=True).values
+        tied = S == best
+        i2s.append(torch.stack([(S > best).sum(1), (tied & ~own).sum(1), (tied & own).sum(1), own.sum(1)], 1))
+    s2i, i2s = torch.cat(s2i), torch.cat(i2s)
+    one = torch.ones(N, dtype=torch.long)
+    return {"speech_to_image": {"query": torch.arange(N), "greater": s2i[:, 0], "ties": s2i[:, 1], "own": one,
+                                "relevant": one, "image": caption_image.long(), "gallery": torch.full((N,), I)},
+            "image_to_speech": {"query": torch.arange(I), "greater": i2s[:, 0], "ties": i2s[:, 1], "own": i2s[:, 2],
+                                "relevant": i2s[:, 3], "image": torch.arange(I), "gallery": torch.full((I,), N)}}
+
+def retrieval_recall(audio: torch.Tensor, image: torch.Tensor, caption_image: torch.Tensor, ks=(1, 5, 10),
+                     similarity="dot", temperature=1.0, chunk=1024, ranks: dict | None = None) -> dict:
+    """Recall@k (x100) both ways, ties broken at random (in expectation): a model whose embeddings are all equal scores
+    chance, not 100%. Arguments as `retrieval_ranks` (or its result as `ranks`)."""
+    r = ranks or retrieval_ranks(audio, image, caption_image, similarity, temperature, chunk)
+    return {d: {str(int(k)): float(100 * hit_probability(q["greater"], q["ties"], q["own"], int(k)).mean()) for k in ks}
+            for d, q in r.items()}
 
 # %% ../nbs/09_evaluate.ipynb #010b63cc
 @torch.no_grad()
-def embed_split(model, dataset: SpokenCaptionDataset, batch_size=32, device="cpu", bf16=False, progress=False):
-    "(audio [N, D], image [I, D], caption_image [N]) for every caption and unique image of a split."
+def embed_split(model, dataset: SpokenCaptionDataset, batch_size=32, device="cpu", precision="fp32", progress=False):
+    """(audio [N, D], image [I, D], caption_image [N]) for every caption and unique image of a split. A padding-exact
+    model embeds the captions in batches of similar lengths (less padding to compute, the same embeddings)."""
     model.eval()
-    dl = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate)
-    audio, cap_img = [], []
-    ac = torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16, enabled=bf16)
+    n = len(dataset)
+    order = np.argsort(dataset.lengths(), kind="stable") if model.cfg.padding_exact else np.arange(n)
+    batches = [order[s:s + batch_size].tolist() for s in range(0, n, batch_size)]
+    dl = torch.utils.data.DataLoader(dataset, batch_sampler=batches, collate_fn=collate)
+    audio, cap_img = torch.zeros(n, model.cfg.embed_dim), torch.zeros(n, dtype=torch.long)
+    ac = torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16, enabled=precision == "bf16")
     for b in tqdm(dl, desc="embedding captions", disable=not progress, leave=False):
-        with ac: audio.append(model.embed_audio(b["wav"].to(device), b["wav_lengths"]).float().cpu())
-        cap_img.append(b["image"])
+        with ac: audio[b["index"]] = model.embed_audio(b["wav"].to(device), b["wav_lengths"]).float().cpu()
+        cap_img[b["index"]] = b["image"]
     images = []
     for s in range(0, len(dataset.image_ids), batch_size):
         ids = dataset.image_ids[s:s + batch_size]
@@ -67,12 +114,16 @@ def embed_split(model, dataset: SpokenCaptionDataset, batch_size=32, device="cpu
         feats = torch.from_numpy(np.stack([x[0] for x in f])).to(device)
         boxes = torch.from_numpy(np.stack([x[1] for x in f])).to(device)
         with ac: images.append(model.embed_image(feats, boxes).float().cpu())
-    return torch.cat(audio), torch.cat(images), torch.cat(cap_img)
+    return audio, torch.cat(images), cap_img
 
-def evaluate_recall(model, cfg: Config, dataset, device="cpu", progress=False) -> dict:
-    "Recall@k both ways on a split: {'speech_to_image': {k: %}, 'image_to_speech': {k: %}}."
-    a, i, ci = embed_split(model, dataset, cfg.eval.batch_size, device, cfg.train.bf16, progress)
-    return retrieval_recall(a, i, ci, cfg.eval.recall_ks, cfg.model.match_similarity, cfg.model.match_temperature)
+def evaluate_recall(model, cfg: Config, dataset, device="cpu", progress=False, ranks=False):
+    """Recall@k both ways on a split: {'speech_to_image': {k: %}, 'image_to_speech': {k: %}}; with `ranks`, also
+    `retrieval_ranks`' per-query counts."""
+    prec = pick_precision(cfg.train.precision, torch.device(device))
+    a, i, ci = embed_split(model, dataset, cfg.eval.batch_size, device, prec, progress)
+    r = retrieval_ranks(a, i, ci, cfg.model.match_similarity, cfg.model.match_temperature, gallery=cfg.eval.recall_gallery)
+    recall = retrieval_recall(None, None, None, cfg.eval.recall_ks, ranks=r)
+    return (recall, r) if ranks else recall
 
 # %% ../nbs/09_evaluate.ipynb #c18f9469
 class ABXSet:
@@ -104,13 +155,21 @@ class ABXSet:
 
     @torch.no_grad()
     def layer_features(self, model, device="cpu", progress=False) -> dict:
-        "{layer (1-based): {file: [T, D]}} from one unmasked forward pass per utterance."
+        """{layer (1-based): {file: [T, D]}} from unmasked forward passes: whole utterances, in batches of similar
+        lengths for a padding-exact model (the same features as one at a time), else one utterance per pass."""
         model.eval()
-        out = {}
-        for f in tqdm(self.files, desc="ABX features", disable=not progress, leave=False):
-            layers = model.layer_outputs(torch.from_numpy(self.wavs[f]).unsqueeze(0).to(device))
-            for l, h in enumerate(layers, start=1): out.setdefault(l, {})[f] = h[0].float().cpu()
-        return out
+        out, files = {}, sorted(self.files, key=lambda f: len(self.wavs[f]))
+        size = self.ev.batch_size if model.cfg.padding_exact else 1
+        for s in tqdm(range(0, len(files), size), desc="ABX features", disable=not progress, leave=False):
+            fs = files[s:s + size]
+            lengths = torch.tensor([len(self.wavs[f]) for f in fs])
+            wav = torch.zeros(len(fs), int(lengths.max()))
+            for k, f in enumerate(fs): wav[k, :lengths[k]] = torch.from_numpy(self.wavs[f])
+            layers = model.layer_outputs(wav.to(device), lengths if len(fs) > 1 else None)
+            frames = model.w2v2.feature_extractor.output_lengths(lengths).tolist()
+            for l, h in enumerate(layers, start=1):
+                for k, f in enumerate(fs): out.setdefault(l, {})[f] = h[k, :frames[k]].float().cpu()
+        return {l: dict(sorted(v.items())) for l, v in out.items()}
 
     def mfcc_features(self) -> dict:
         "39-d MFCC + deltas at 100 frames/s, the reference row."
@@ -123,27 +182,34 @@ class ABXSet:
             out[f] = torch.cat([c, d1, d2]).T
         return {"mfcc": out}
 
-    def score(self, features: dict, rate: float) -> tuple[dict, dict]:
+    def score(self, features: dict, rate: float, contexts=False) -> tuple:
+        """(scores, the task's counts) of `features`; with `contexts`, also every layer's context rows (see
+        `abx.context_errors`)."""
         first = next(iter(features.values()))
         task = self.task({k: len(v) for k, v in first.items()}, rate)
-        return abx_scores(task, features), task_summary(task)
+        if not contexts: return abx_scores(task, features), task_summary(task)
+        scores, rows = abx_scores(task, features, contexts=True)
+        return scores, task_summary(task), rows
 
 # %% ../nbs/09_evaluate.ipynb #e7a10002
 @dataclass
 class Metric:
     """One evaluation metric. `score(model, ctx)` measures one checkpoint (`ctx`: an `EvalContext`) and returns
     records, dicts holding the `columns` and the `value`; `summary(df)` turns one epoch's records (a DataFrame) into
-    nested numbers (a leaf named `layer` is an index)."""
+    nested numbers (a leaf named `layer` is an index). A metric with `items` returns `(records, item_records)`: the
+    item records (one per test query, or per ABX context) are what the report's intervals resample."""
     name: str                 # key in results.json, and the run's table <run>/<name>.csv
     columns: tuple            # what one record is indexed by (besides run and epoch)
     value: str                # the measured column
-    score: Callable           # (model, ctx) -> list of records
+    score: Callable           # (model, ctx) -> list of records (or (records, item records) with `items`)
     summary: Callable         # (DataFrame of one epoch's records) -> nested dict of numbers
     title: str = ""           # heading of its table in the report
+    items: tuple = ()         # columns of its item table <run>/<name>_items.csv.gz, if it keeps one
 
     @property
     def header(self) -> list: return ["run", "epoch", *self.columns, self.value]
     def path(self, run_dir) -> Path: return Path(run_dir) / f"{self.name}.csv"
+    def items_path(self, run_dir) -> Path: return Path(run_dir) / f"{self.name}_items.csv.gz"
 
 METRICS: dict = {}
 _RESERVED = {"epochs", "init", "ci95", "runs"}
@@ -176,15 +242,26 @@ def flatten(tree, prefix="") -> dict:
 
 # %% ../nbs/09_evaluate.ipynb #e7a10003
 class EvalContext:
-    "What a metric measures on: the run's settings, its directory, the device and the corpus, whose splits load once."
+    """What a metric measures on: the run's settings, its directory, the device and the corpus, whose splits load once,
+    and the epoch being scored (set by `evaluate_run`)."""
     def __init__(self, cfg: Config, run_dir=None, corpus_root=None, device="cpu"):
         self.cfg, self.run_dir, self.device = cfg, Path(run_dir) if run_dir else None, device
         self.root = Path(corpus_root or cfg.data.root)
+        self.epoch, self._features = None, (None, None)
+
+    def layer_features(self, model) -> dict:
+        "The ABX set's features of every layer of `model` (see `ABXSet.layer_features`), computed once per checkpoint."
+        if self._features[0] is not model: self._features = (model, self.abx_set.layer_features(model, self.device))
+        return self._features[1]
 
     @cached_property
     def recall_sets(self) -> dict: return {s: split_dataset(self.cfg, s, self.root) for s in recall_splits(self.cfg, self.root)}
     @cached_property
     def abx_set(self) -> ABXSet: return ABXSet(self.cfg, self.root)
+    @cached_property
+    def word_set(self) -> WordSet: return WordSet(self.cfg, self.root, self.cfg.eval.word_abx_captions)
+    @cached_property
+    def word_task(self) -> dict: return word_triplets(self.word_set.tokens)
 
 def recall_splits(cfg: Config, root=None) -> list[str]:
     """Splits scored for retrieval: `test` (held-out voices), and `seen_voices` (new images spoken by training voices)
@@ -192,23 +269,36 @@ def recall_splits(cfg: Config, root=None) -> list[str]:
     root = Path(root or cfg.data.root)
     return ["test"] + (["seen_voices"] if cfg.data.seen_voices_json and (root / cfg.data.seen_voices_json).exists() else [])
 
-def _score_recall(model, ctx: EvalContext) -> list:
+_RANK_COLUMNS = ("query", "image", "greater", "ties", "own", "relevant", "gallery")
+
+def rank_records(split: str, ranks: dict) -> list[dict]:
+    "`retrieval_ranks`' counts as one record per query: the `recall` metric's item table (what intervals resample)."
     out = []
-    for split, ds in ctx.recall_sets.items():
-        r = evaluate_recall(model, ctx.cfg, ds, ctx.device)
-        out += [{"split": split, "direction": d, "k": int(k), "recall": v} for d, kv in r.items() for k, v in kv.items()]
+    for d, q in ranks.items():
+        cols = np.stack([q[c].numpy() for c in _RANK_COLUMNS], 1).tolist()
+        out += [{"split": split, "direction": d, **dict(zip(_RANK_COLUMNS, row))} for row in cols]
     return out
+
+def _score_recall(model, ctx: EvalContext) -> tuple[list, list]:
+    out, items = [], []
+    for split, ds in ctx.recall_sets.items():
+        r, ranks = evaluate_recall(model, ctx.cfg, ds, ctx.device, ranks=True)
+        out += [{"split": split, "direction": d, "k": int(k), "recall": v} for d, kv in r.items() for k, v in kv.items()]
+        items += rank_records(split, ranks)
+    return out, items
 
 def _summarise_recall(df) -> dict:
     "{split: {direction: {k: recall}}}"
     return {s: {d: {str(int(k)): float(v) for k, v in zip(g.k, g.recall)} for d, g in rs.groupby("direction")}
             for s, rs in df.groupby("split")}
 
-def _score_abx(model, ctx: EvalContext) -> list:
+def _score_abx(model, ctx: EvalContext) -> tuple[list, list]:
     s = ctx.abx_set
-    scores, task = s.score(s.layer_features(model, ctx.device), ctx.cfg.eval.frame_rate)
+    scores, task, rows = s.score(ctx.layer_features(model), ctx.cfg.frame_rate, contexts=True)
     if ctx.run_dir: atomic_write(ctx.run_dir / "abx_items.json", json.dumps(task) + "\n")   # the task's size
-    return [{"layer": l, "condition": c, "error": v} for l, sc in scores.items() for c, v in sc.items()]
+    items = [{"layer": l, "condition": c, **dict(zip(CONTEXT_COLUMNS, r))}
+             for l, by_cond in rows.items() for c, rs in by_cond.items() for r in rs.tolist()]
+    return [{"layer": l, "condition": c, "error": v} for l, sc in scores.items() for c, v in sc.items()], items
 
 def _summarise_abx(df) -> dict:
     "{condition: {'error': best layer's error, 'layer': that layer, 'by_layer': {layer: error}}}"
@@ -216,23 +306,76 @@ def _summarise_abx(df) -> dict:
                 "by_layer": {str(int(l)): float(e) for l, e in zip(g.layer, g.error)}}
             for c, g in df.groupby("condition") if g.error.notna().any()}      # no triplets: no score
 
+def _score_cka(model, ctx: EvalContext) -> list:
+    c = ctx.cfg
+    X = cka_frames(ctx.layer_features(model), c.eval.cka_frames, c.eval.abx_seed)
+    if ctx.run_dir is not None and ctx.epoch in (c.train.switch_epoch, c.train.epochs):   # what the report compares
+        import io
+        buf = io.BytesIO(); np.savez_compressed(buf, **{f"layer_{l}": x.astype(np.float16) for l, x in X.items()})
+        atomic_write(ctx.run_dir / "cka" / f"epoch_{int(ctx.epoch):03d}.npz", buf.getvalue())
+    M, layers = cka_between(X, X, c.eval.cka_debiased), sorted(X)
+    return [{"layer_a": a, "layer_b": b, "cka": float(M[i, j])} for i, a in enumerate(layers) for j, b in enumerate(layers)]
+
+def _summarise_cka(df) -> dict:
+    "{layer a: {layer b: CKA}}"
+    return {str(int(a)): {str(int(b)): float(v) for b, v in zip(g.layer_b, g.cka)} for a, g in df.groupby("layer_a")}
+
+def _score_word_abx(model, ctx: EvalContext) -> list:
+    try: words = ctx.word_set
+    except DataError as e:
+        log.warning("word-level ABX skipped: %s", e); return []
+    vectors = words.pooled(model, ctx.cfg.frame_rate, ctx.cfg.eval.abx_mode, ctx.device, ctx.cfg.eval.batch_size)
+    return [{"layer": l, "condition": c, "error": e} for l, v in vectors.items() for c, e in word_abx(v, ctx.word_task).items()]
+
 RECALL = register_metric(Metric("recall", ("split", "direction", "k"), "recall", _score_recall, _summarise_recall,
-                                "Retrieval recall (%)"))
-ABX = register_metric(Metric("abx", ("layer", "condition"), "error", _score_abx, _summarise_abx, "ABX error (%)"))
+                                "Retrieval recall (%)", ("split", "direction", *_RANK_COLUMNS)))
+ABX = register_metric(Metric("abx", ("layer", "condition"), "error", _score_abx, _summarise_abx, "ABX error (%)",
+                             ("layer", "condition", *CONTEXT_COLUMNS)))
+CKA = register_metric(Metric("cka", ("layer_a", "layer_b"), "cka", _score_cka, _summarise_cka, "CKA between a run's layers"))
+WORD_ABX = register_metric(Metric("word_abx", ("layer", "condition"), "error", _score_word_abx, _summarise_abx,
+                                  "Word-level ABX error (%)"))
 
 # %% ../nbs/09_evaluate.ipynb #0497daa4
-def _append_csv(path: Path, rows: list, header: list):
-    "Append rows by rewriting the file atomically, so an interrupted evaluation never leaves half a row."
-    import io
-    old = path.read_text() if path.exists() else ""
+def _append_csv(path: Path, rows: list, header: list, epoch=None):
+    """Append rows by rewriting the file atomically, so an interrupted evaluation never leaves half a row; a `.gz`
+    path is compressed. With `epoch`, rows of that epoch already there (from an interrupted job) are replaced."""
+    import gzip, io
+    zipped = path.suffix == ".gz"
+    old = (gzip.decompress(path.read_bytes()).decode() if zipped else path.read_text()) if path.exists() else ""
     buf = io.StringIO(); w = csv.writer(buf)
-    if not old: w.writerow(header)
+    if epoch is not None and old:                         # the epoch is the second column
+        w.writerows(r for n, r in enumerate(csv.reader(io.StringIO(old))) if n == 0 or float(r[1]) != epoch)
+    else: buf.write(old) if old else w.writerow(header)
     w.writerows(rows)
-    atomic_write(path, old + buf.getvalue())
+    text = buf.getvalue()
+    atomic_write(path, gzip.compress(text.encode(), mtime=0) if zipped else text)
+
+def _rows_of(path: Path, epoch) -> list:
+    "The rows of one epoch of a metric's table (plain or gzipped CSV), without the header."
+    import gzip, io
+    text = gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else path.read_text()
+    return [r for n, r in enumerate(csv.reader(io.StringIO(text))) if n > 0 and float(r[1]) == epoch]
+
+def _initial_twin(run_dir: Path, cfg: Config, ckpt: Path, m: Metric):
+    """(rows, item rows) of `m` that a sibling run (same study and seed, same data and evaluation settings) already
+    scored for the same random initialisation, or None: every scenario of a seed starts from the same weights."""
+    from vgs_study.checkpoint import load_checkpoint
+    mine = None
+    for other in sorted(p for p in run_dir.parent.iterdir() if p != run_dir and p.is_dir()):
+        twin = other / "checkpoints" / ckpt.name
+        if not (twin.exists() and 0 in _done_epochs(m.path(other)) and (not m.items or m.items_path(other).exists())
+                and (other / "config.json").exists()): continue
+        theirs = Config.from_json(other / "config.json")
+        if (theirs.eval, theirs.data, theirs.model) != (cfg.eval, cfg.data, cfg.model): continue
+        mine = mine or load_checkpoint(ckpt)["model"]
+        w = load_checkpoint(twin)["model"]
+        if w.keys() == mine.keys() and all(torch.equal(w[k], mine[k]) for k in w):
+            return _rows_of(m.path(other), 0), (_rows_of(m.items_path(other), 0) if m.items else [])
+    return None
 
 def _done_epochs(path: Path) -> set:
     if not path.exists(): return set()
-    with open(path) as f: return {int(r["epoch"]) for r in csv.DictReader(f)}
+    with open(path) as f: return {float(r["epoch"]) for r in csv.DictReader(f)}
 
 def evaluate_run(run_dir, corpus_root=None, device="auto", progress=True) -> dict:
     "Score the kept checkpoints of `run_dir` with every metric (epoch 0 is the random-initialisation control); returns the final results."
@@ -247,12 +390,22 @@ def evaluate_run(run_dir, corpus_root=None, device="auto", progress=True) -> dic
     for epoch, path in tqdm(sorted(ckpts.items()), desc=f"evaluating {name}", disable=not progress):
         todo = [m for m in metrics if epoch not in done[m.name]]
         if not todo: continue
-        model = load_model(path, cfg, ctx.device)
+        model, ctx.epoch = load_model(path, cfg, ctx.device), epoch
         for m in todo:
-            records = m.score(model, ctx)
-            _append_csv(m.path(run_dir), [[name, epoch, *(r[c] for c in (*m.columns, m.value))] for r in records], m.header)
-            summary = m.summary(pd.DataFrame(records)) if records else {}
-            tb.scalars({k: v for k, v in flatten(summary).items() if "by_layer" not in k}, epoch, prefix=f"eval/{m.name}/")
+            twin = _initial_twin(run_dir, cfg, path, m) if epoch == 0 else None
+            if twin:                                     # copied from a sibling run: the same weights, already scored
+                rows, item_rows = ([[name, *r[1:]] for r in t] for t in twin)
+                records = [dict(zip((*m.columns, m.value), r[2:])) for r in rows]
+            else:
+                records, item_rows = m.score(model, ctx), []
+                if m.items: records, items = records; item_rows = [[name, epoch, *(r[c] for c in m.items)] for r in items]
+                rows = [[name, epoch, *(r[c] for c in (*m.columns, m.value))] for r in records]
+            if m.items:                                  # the item rows first: the metric's table marks the epoch done
+                _append_csv(m.items_path(run_dir), item_rows, ["run", "epoch", *m.items], epoch)
+            _append_csv(m.path(run_dir), rows, m.header)
+            summary = m.summary(pd.DataFrame(records).astype({m.value: float})) if records else {}
+            if float(epoch).is_integer():                # TensorBoard's steps are whole epochs
+                tb.scalars({k: v for k, v in flatten(summary).items() if "by_layer" not in k}, int(epoch), prefix=f"eval/{m.name}/")
     res = final_results(run_dir, metrics)
     end = run_dir / "done.json"
     if end.exists() and json.loads(end.read_text()).get("epochs") == max(ckpts):

@@ -16,7 +16,7 @@ import argparse, json, os, resource, statistics, subprocess, sys, time
 from pathlib import Path
 import numpy as np, torch
 from vgs_study.config import preset
-from vgs_study.model import FaSTVGS
+from vgs_study.model import FaSTVGS, native_bf16, pick_precision
 from vgs_study.train import make_optimizer
 
 VARIANTS = ("HF W2V2", "W2V2", "VGS", "VGS+")
@@ -77,7 +77,7 @@ class Runner:
         else:
             self.model = FaSTVGS(cfg.model).to(device).train()
             self.opt = make_optimizer(self.model, tc, device)
-        self.clip = tc.grad_clip
+        self.clip, self.updates = tc.grad_clip, 0
 
     def step(self, b):
         dev, ac = self.device, torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
@@ -92,8 +92,8 @@ class Runner:
             loss = out.loss
         else:
             bb = {k: v if k == "wav_lengths" else v.to(dev, non_blocking=True) for k, v in b.items()}
-            with ac: loss = self.model(bb, ALPHA[self.name], rng=np.random.default_rng(0))["loss"]
-            self.model.update_done()
+            with ac: loss = self.model(bb, ALPHA[self.name], rng=np.random.default_rng(0), updates=self.updates)["loss"]
+            self.updates += 1
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
         self.opt.step(); self.opt.zero_grad(set_to_none=True)
@@ -172,7 +172,9 @@ def main():
             for n in names: rows.append((prec, det, n, med[n], audio[n] / med[n], peaks[n]))
             del runners
             if device.type == "cuda": torch.cuda.empty_cache()
-    name = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU, {a.threads} threads"
+    name = torch.cuda.get_device_name() if device.type == "cuda" else (
+        f"CPU ({torch.backends.cpu.get_cpu_capability()}, native bf16: {native_bf16(device)}), {a.threads} threads")
+    print(f"train.precision=auto trains in {pick_precision('auto', device)} here")
     print(f"\n{name}; preset {a.preset} encoder, batch {B}" + (f" x {a.seconds} s random audio" if not a.with_data else f", data from {a.with_data}")
           + f"; medians of {a.rounds} interleaved rounds of {a.steps} updates; AdamW")
     print(f"{'precision':<9} {'determ.':<7} {'update':<8} {'s/update':>9} {'audio-s/s':>10} {'peak MiB':>9} {'vs HF':>6}")
