@@ -75,7 +75,13 @@ def dtw_batch(dist: torch.Tensor, n: torch.Tensor, m: torch.Tensor) -> torch.Ten
 @dataclass
 class ABXTask:
     "Kept items with their frame slices, and the triplets of both conditions (layer-independent)."
-    items: list; slices: list; dropped: list; within: dict; across: dict; pairs: np.ndarray; n_files: int
+    items: list
+    slices: list
+    dropped: list
+    within: dict
+    across: dict
+    pairs: np.ndarray
+    n_files: int
     _index: dict | None = None
 
 def build_task(items: list[Item], n_frames: dict, rate=50.0, mode="libri-light", max_size_group=10, max_x_across=5,
@@ -90,10 +96,13 @@ def build_task(items: list[Item], n_frames: dict, rate=50.0, mode="libri-light",
     for it in sorted(items, key=lambda x: (x.file, x.line)):
         sl = item_frames(it.onset, it.offset, n_frames[it.file], rate, mode)
         if sl is None: dropped.append(it)
-        else: kept.append(it); slices.append(sl)
+        else:
+            kept.append(it)
+            slices.append(sl)
     ctx_ids, ph_ids, spk_ids = {}, {}, {}
     for it in sorted(kept, key=lambda x: x.line):            # ids in order of first appearance in the item file
-        ctx_ids.setdefault(f"{it.prev}+{it.next}", len(ctx_ids)); ph_ids.setdefault(it.phone, len(ph_ids))
+        ctx_ids.setdefault(f"{it.prev}+{it.next}", len(ctx_ids))
+        ph_ids.setdefault(it.phone, len(ph_ids))
         spk_ids.setdefault(it.speaker, len(spk_ids))
     key = [(ctx_ids[f"{it.prev}+{it.next}"], spk_ids[it.speaker], ph_ids[it.phone]) for it in kept]
     groups = defaultdict(list)                                # (c, s, p) -> item indices, in file order
@@ -112,14 +121,17 @@ def build_task(items: list[Item], n_frames: dict, rate=50.0, mode="libri-light",
             if len(groups[(c, s, a)]) > 1:
                 for b in phones:
                     if b == a: continue
-                    gb = cap(groups[(c, s, b)]); ga = cap(groups[(c, s, a)])
+                    gb = cap(groups[(c, s, b)])
+                    ga = cap(groups[(c, s, a)])
                     within[(s, a, b, c)] = (ga, gb)
             others = [x for x in spk_by_cp[(c, a)] if x != s]
             if mode != "exact" and len(others) > max_x_across: others = rng.sample(others, k=max_x_across)
             for sx in others:
                 for b in phones:
                     if b == a: continue
-                    ga = cap(groups[(c, s, a)]); gb = cap(groups[(c, s, b)]); gx = cap(groups[(c, sx, a)])
+                    ga = cap(groups[(c, s, a)])
+                    gb = cap(groups[(c, s, b)])
+                    gx = cap(groups[(c, sx, a)])
                     across[(s, a, b, c, sx)] = (ga, gb, gx)
     pairs = set()
     for ga, gb in within.values():
@@ -136,7 +148,9 @@ def _pair_distances(task: ABXTask, feats: dict, chunk=2048) -> np.ndarray:
     offset, parts, total = {}, [], 0
     for f in files:                                        # normalise every frame once, file by file
         x = normalize_with_singularity(torch.as_tensor(feats[f]).float())
-        offset[f] = total; total += len(x); parts.append(x)
+        offset[f] = total
+        total += len(x)
+        parts.append(x)
     frames = torch.cat(parts + [torch.zeros(1, parts[0].shape[1])])       # last row: padding
     starts = torch.tensor([offset[it.file] + a for it, (a, _) in zip(task.items, task.slices)])
     lens = torch.tensor([b - a for a, b in task.slices])
@@ -179,7 +193,10 @@ def _triplet_index(task: ABXTask):
                 x, a, b = np.meshgrid(gx, ga, gb, indexing="ij")
                 keep = slice(None)
             x, a, b = x.reshape(-1)[keep], a.reshape(-1)[keep], b.reshape(-1)[keep]
-            k1.append(pid(x, a)); k2.append(pid(x, b)); gid.append(np.full(len(x), g)); names.append(key)
+            k1.append(pid(x, a))
+            k2.append(pid(x, b))
+            gid.append(np.full(len(x), g))
+            names.append(key)
         cat = lambda l, dt: np.concatenate(l).astype(dt) if l else np.zeros(0, dt)
         out[cond] = (cat(k1, np.int64), cat(k2, np.int64), cat(gid, np.int64), names)
     task._index = out
@@ -193,13 +210,16 @@ def context_errors(task: ABXTask, d: np.ndarray) -> dict:
     `error_sum` = their errors, each a fraction). It holds everything the evaluator's average needs."""
     out = {}
     for cond, (k1, k2, gid, names) in _triplet_index(task).items():
-        if not names: out[cond] = np.zeros((0, 6)); continue
+        if not names:
+            out[cond] = np.zeros((0, 6))
+            continue
         da, db = d[k1], d[k2]
         hits = (da < db) + 0.5 * (da == db)
         err = 1 - np.bincount(gid, hits, minlength=len(names)) / np.bincount(gid, minlength=len(names))
         keys, row = np.unique(np.array([k[:4] for k in names]), axis=0, return_inverse=True)   # (s, a, b, c)
         row = row.ravel()
-        out[cond] = np.column_stack([keys, np.bincount(row, minlength=len(keys)), np.bincount(row, err, minlength=len(keys))])
+        out[cond] = np.column_stack([keys, np.bincount(row, minlength=len(keys)),
+                                     np.bincount(row, err, minlength=len(keys))])
     return out
 
 def weighted_error(rows: np.ndarray, weights: np.ndarray | None = None):
@@ -218,7 +238,8 @@ def weighted_error(rows: np.ndarray, weights: np.ndarray | None = None):
     num, den = W @ E, W @ N                                                 # [n, (s, a, b)]
     ok = den > 0
     mean_sab = np.where(ok, num / np.where(ok, den, 1), 0.0)
-    P = np.zeros((len(keys), int(pair.max()) + 1)); P[np.arange(len(keys)), pair] = 1
+    P = np.zeros((len(keys), int(pair.max()) + 1))
+    P[np.arange(len(keys)), pair] = 1
     per_pair = (mean_sab @ P) / np.where((ok @ P) > 0, ok @ P, np.nan)      # mean over speakers; nan if none left
     out = 100 * np.nanmean(per_pair, axis=1)
     return float(out[0]) if single else out

@@ -32,7 +32,12 @@ BACKGROUNDS = ((40, 60, 90), (200, 210, 220), (70, 110, 70), (120, 100, 140))
 @dataclass
 class Obj:
     "One drawn object: shape, colour, size, pattern and its centre (fractions of the image size)."
-    shape: str; colour: str; size: str; pattern: str; x: float; y: float
+    shape: str
+    colour: str
+    size: str
+    pattern: str
+    x: float
+    y: float
 
 def sample_scene(rng: np.random.Generator, dc: DataConfig = DataConfig()) -> list[Obj]:
     """Objects of different kinds (shape and colour) on a jittered 3x3 grid, drawn from the world of `dc`: the first
@@ -71,13 +76,15 @@ def draw_scene(objs: list[Obj], size: int, rng: np.random.Generator) -> np.ndarr
         elif o.shape == "diamond": d.polygon([(cx, cy - r), (cx + r, cy), (cx, cy + r), (cx - r, cy)], fill=col)
         elif o.shape == "cross":
             w = r / 3
-            d.rectangle([cx - w, cy - r, cx + w, cy + r], fill=col); d.rectangle([cx - r, cy - w, cx + r, cy + w], fill=col)
+            d.rectangle([cx - w, cy - r, cx + w, cy + r], fill=col)
+            d.rectangle([cx - r, cy - w, cx + r, cy + w], fill=col)
         elif o.shape == "star":
             pts = [(cx + (r if k % 2 == 0 else r / 2.3) * math.sin(k * math.pi / 5),
                     cy - (r if k % 2 == 0 else r / 2.3) * math.cos(k * math.pi / 5)) for k in range(10)]
             d.polygon(pts, fill=col)
         elif o.shape == "heart":
-            d.ellipse([cx - r, cy - r, cx, cy], fill=col); d.ellipse([cx, cy - r, cx + r, cy], fill=col)
+            d.ellipse([cx - r, cy - r, cx, cy], fill=col)
+            d.ellipse([cx, cy - r, cx + r, cy], fill=col)
             d.polygon([(cx - r, cy - r / 2), (cx + r, cy - r / 2), (cx, cy + r)], fill=col)
         if o.pattern == "checkered":
             step = max(2, int(r / 3))
@@ -152,7 +159,8 @@ def patch_features(img: np.ndarray, patch: int):
 def write_image_features(path, img_ids, feats, boxes, img_h, img_w):
     "Write region features in the MSCOCO HDF5 layout (atomically)."
     import h5py
-    path = Path(path); tmp = path.with_suffix(path.suffix + ".partial")
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".partial")
     with h5py.File(tmp, "w") as f:
         kw = {"track_times": False}          # no timestamps: the same data gives the same bytes
         f.create_dataset("features", data=np.asarray(feats, np.float32), **kw)
@@ -166,7 +174,11 @@ def write_image_features(path, img_ids, feats, boxes, img_h, img_w):
 @dataclass
 class UttSpec:
     "Everything needed to make one utterance, independent of which process makes it."
-    uttid: str; text: str; voice: Voice; wav: str; seed: int
+    uttid: str
+    text: str
+    voice: Voice
+    wav: str
+    seed: int
 
 def augment_params(seed: int, voice: Voice):
     "Per-utterance rate (wpm), pitch, SNR (dB) and gain, drawn from the utterance's own seed."
@@ -186,7 +198,8 @@ def make_utterance(spec: UttSpec, root: Path, sample_rate: int):
     audio = np.clip(audio * gain / max(1e-6, float(np.abs(audio).max())), -1, 1)
     wav_path = root / spec.wav
     wav_path.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO(); sf.write(buf, audio, sample_rate, subtype="PCM_16", format="WAV")
+    buf = io.BytesIO()
+    sf.write(buf, audio, sample_rate, subtype="PCM_16", format="WAV")
     atomic_write(wav_path, buf.getvalue())
     align = {"uttid": spec.uttid, "text": spec.text, "speaker": spec.voice.name, "sample_rate": sample_rate,
              "n_samples": len(audio),
@@ -197,7 +210,8 @@ def make_utterance(spec: UttSpec, root: Path, sample_rate: int):
 
 def _run_chunk(args):
     specs, root, sample_rate = args
-    import torch; torch.set_num_threads(1)
+    import torch
+    torch.set_num_threads(1)
     return [make_utterance(s, Path(root), sample_rate) for s in specs]
 
 # %% ../nbs/02_corpus.ipynb #921b6339
@@ -215,7 +229,8 @@ def _plan(dc: DataConfig, seed: int):
     rng = np.random.default_rng(seed)
     voices = [voices[int(i)] for i in rng.permutation(len(voices))]
     train_v, held_v = sorted(voices[:dc.n_train_voices], key=lambda v: v.name), sorted(voices[dc.n_train_voices:], key=lambda v: v.name)
-    sizes = {"train": dc.n_train_images, "val": dc.n_val_images, "test": dc.n_test_images, "seen_voices": dc.n_seen_voices_images}
+    sizes = {"train": dc.n_train_images, "val": dc.n_val_images, "test": dc.n_test_images,
+             "seen_voices": dc.n_seen_voices_images}
     splits, specs = {}, []
     for split in corpus_splits(dc):
         vs, rows = (train_v if split in ("train", "seen_voices") else held_v), []
@@ -238,7 +253,8 @@ def _plan(dc: DataConfig, seed: int):
         v = held_v[i % len(held_v)]
         uttid = f"abx_{i:05d}"
         spec = UttSpec(uttid, abx_sentence(rng), v, f"abx/wavs/{uttid}.wav", int(rng.integers(2**31)))
-        specs.append(spec); abx.append(spec)
+        specs.append(spec)
+        abx.append(spec)
     return splits, specs, abx, train_v, held_v
 
 
@@ -256,10 +272,12 @@ def item_lines(align: dict, min_phone_seconds: float = 0.03):
 
 def corpus_hash(root) -> str:
     "SHA-256 over every file of the corpus (relative path and bytes), manifest excluded."
-    root = Path(root); h = hashlib.sha256()
+    root = Path(root)
+    h = hashlib.sha256()
     for p in sorted(root.rglob("*")):
         if p.is_file() and p.name != "manifest.json" and ".partial" not in p.name and "/.chunks" not in p.as_posix():
-            h.update(p.relative_to(root).as_posix().encode()); h.update(p.read_bytes())
+            h.update(p.relative_to(root).as_posix().encode())
+            h.update(p.read_bytes())
     return h.hexdigest()
 
 # %% ../nbs/02_corpus.ipynb #86206e65
@@ -277,13 +295,16 @@ def _draw_images(out: Path, splits: dict, names, dc: DataConfig, progress: bool)
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
         for img_id, objs, img_seed in tqdm(splits[split + "_images"], desc=f"drawing {split} scenes", disable=not progress, leave=False):
             arr = draw_scene(objs, dc.image_size, np.random.default_rng(img_seed))
-            buf = io.BytesIO(); Image.fromarray(arr).save(buf, format="PNG")
+            buf = io.BytesIO()
+            Image.fromarray(arr).save(buf, format="PNG")
             atomic_write(out / "images" / split / f"{img_id}.png", buf.getvalue())
-        done.parent.mkdir(exist_ok=True); done.write_text("ok\n")
+        done.parent.mkdir(exist_ok=True)
+        done.write_text("ok\n")
 
 def _speak_all(out: Path, specs: list, dc: DataConfig, workers: int, progress: bool) -> dict:
     "Synthesise every utterance in fixed chunks, each in a fresh process (finished chunks are kept); {uttid: summary}."
-    chunk_dir = out / ".chunks"; chunk_dir.mkdir(exist_ok=True)
+    chunk_dir = out / ".chunks"
+    chunk_dir.mkdir(exist_ok=True)
     chunks = [specs[i:i + CHUNK] for i in range(0, len(specs), CHUNK)]
     todo = [i for i in range(len(chunks)) if not (chunk_dir / f"speech_{i:05d}.json").exists()]
     import torch, torchaudio  # imported once here, inherited by the forked workers
@@ -303,7 +324,9 @@ def _write_tables(out: Path, splits: dict, names, abx: list, dc: DataConfig) -> 
     for split in names:
         for img_id, _, _ in splits[split + "_images"]:
             f, b = patch_features(np.asarray(Image.open(out / "images" / split / f"{img_id}.png")), dc.patch_size)
-            ids.append(img_id); fs.append(f); bs.append(b)
+            ids.append(img_id)
+            fs.append(f)
+            bs.append(b)
     write_image_features(out / dc.image_features, ids, fs, bs, [dc.image_size] * len(ids), [dc.image_size] * len(ids))
     for split in names:
         atomic_write(out / split_file(dc, split), (json.dumps({"data": splits[split]}, indent=1) + "\n").encode())
@@ -342,7 +365,8 @@ def generate_corpus(out, cfg: Config | str = "tiny", seed: int = 0, workers: int
     if manifest_path.exists():
         m = json.loads(manifest_path.read_text())
         if m.get("settings") == settings and m.get("seed") == seed:
-            log.info("corpus in %s is complete; nothing to do", out); return m
+            log.info("corpus in %s is complete; nothing to do", out)
+            return m
         raise FileExistsError(f"{out} holds a corpus made with other settings; choose another --out or delete it")
     t0 = time.time()
     out.mkdir(parents=True, exist_ok=True)

@@ -121,7 +121,8 @@ def evaluate_recall(model, cfg: Config, dataset, device="cpu", progress=False, r
     `retrieval_ranks`' per-query counts."""
     prec = pick_precision(cfg.train.precision, torch.device(device))
     a, i, ci = embed_split(model, dataset, cfg.eval.batch_size, device, prec, progress)
-    r = retrieval_ranks(a, i, ci, cfg.model.match_similarity, cfg.model.match_temperature, gallery=cfg.eval.recall_gallery)
+    r = retrieval_ranks(a, i, ci, cfg.model.match_similarity, cfg.model.match_temperature,
+                        gallery=cfg.eval.recall_gallery)
     recall = retrieval_recall(None, None, None, cfg.eval.recall_ks, ranks=r)
     return (recall, r) if ranks else recall
 
@@ -174,11 +175,13 @@ class ABXSet:
     def mfcc_features(self) -> dict:
         "39-d MFCC + deltas at 100 frames/s, the reference row."
         import torchaudio
-        mf = torchaudio.transforms.MFCC(self.sample_rate, n_mfcc=13, melkwargs={"n_fft": 400, "hop_length": 160, "n_mels": 40})
+        mf = torchaudio.transforms.MFCC(self.sample_rate, n_mfcc=13,
+                                        melkwargs={"n_fft": 400, "hop_length": 160, "n_mels": 40})
         out = {}
         for f in self.files:
             c = mf(torch.from_numpy(self.wavs[f]))                       # [13, T]
-            d1 = torchaudio.functional.compute_deltas(c); d2 = torchaudio.functional.compute_deltas(d1)
+            d1 = torchaudio.functional.compute_deltas(c)
+            d2 = torchaudio.functional.compute_deltas(d1)
             out[f] = torch.cat([c, d1, d2]).T
         return {"mfcc": out}
 
@@ -238,7 +241,8 @@ def metrics_of(cfg: Config) -> list:
 def flatten(tree, prefix="") -> dict:
     "{'a': {'b': 1}} -> {'a/b': 1}"
     if not isinstance(tree, dict): return {prefix: tree}
-    return {k: v for key, sub in tree.items() for k, v in flatten(sub, f"{prefix}/{key}" if prefix else str(key)).items()}
+    return {k: v for key, sub in tree.items() for k,
+            v in flatten(sub, f"{prefix}/{key}" if prefix else str(key)).items()}
 
 # %% ../nbs/09_evaluate.ipynb #e7a10003
 class EvalContext:
@@ -255,7 +259,8 @@ class EvalContext:
         return self._features[1]
 
     @cached_property
-    def recall_sets(self) -> dict: return {s: split_dataset(self.cfg, s, self.root) for s in recall_splits(self.cfg, self.root)}
+    def recall_sets(self) -> dict: return {s: split_dataset(self.cfg, s, self.root) for s in recall_splits(self.cfg,
+                                                                                                           self.root)}
     @cached_property
     def abx_set(self) -> ABXSet: return ABXSet(self.cfg, self.root)
     @cached_property
@@ -283,7 +288,8 @@ def _score_recall(model, ctx: EvalContext) -> tuple[list, list]:
     out, items = [], []
     for split, ds in ctx.recall_sets.items():
         r, ranks = evaluate_recall(model, ctx.cfg, ds, ctx.device, ranks=True)
-        out += [{"split": split, "direction": d, "k": int(k), "recall": v} for d, kv in r.items() for k, v in kv.items()]
+        out += [{"split": split, "direction": d, "k": int(k), "recall": v} for d, kv in r.items() for k,
+                v in kv.items()]
         items += rank_records(split, ranks)
     return out, items
 
@@ -311,10 +317,12 @@ def _score_cka(model, ctx: EvalContext) -> list:
     X = cka_frames(ctx.layer_features(model), c.eval.cka_frames, c.eval.abx_seed)
     if ctx.run_dir is not None and ctx.epoch in (c.train.switch_epoch, c.train.epochs):   # what the report compares
         import io
-        buf = io.BytesIO(); np.savez_compressed(buf, **{f"layer_{l}": x.astype(np.float16) for l, x in X.items()})
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **{f"layer_{l}": x.astype(np.float16) for l, x in X.items()})
         atomic_write(ctx.run_dir / "cka" / f"epoch_{int(ctx.epoch):03d}.npz", buf.getvalue())
     M, layers = cka_between(X, X, c.eval.cka_debiased), sorted(X)
-    return [{"layer_a": a, "layer_b": b, "cka": float(M[i, j])} for i, a in enumerate(layers) for j, b in enumerate(layers)]
+    return [{"layer_a": a, "layer_b": b, "cka": float(M[i, j])} for i, a in enumerate(layers) for j,
+            b in enumerate(layers)]
 
 def _summarise_cka(df) -> dict:
     "{layer a: {layer b: CKA}}"
@@ -323,15 +331,18 @@ def _summarise_cka(df) -> dict:
 def _score_word_abx(model, ctx: EvalContext) -> list:
     try: words = ctx.word_set
     except DataError as e:
-        log.warning("word-level ABX skipped: %s", e); return []
+        log.warning("word-level ABX skipped: %s", e)
+        return []
     vectors = words.pooled(model, ctx.cfg.frame_rate, ctx.cfg.eval.abx_mode, ctx.device, ctx.cfg.eval.batch_size)
-    return [{"layer": l, "condition": c, "error": e} for l, v in vectors.items() for c, e in word_abx(v, ctx.word_task).items()]
+    return [{"layer": l, "condition": c, "error": e} for l, v in vectors.items() for c,
+            e in word_abx(v, ctx.word_task).items()]
 
 RECALL = register_metric(Metric("recall", ("split", "direction", "k"), "recall", _score_recall, _summarise_recall,
                                 "Retrieval recall (%)", ("split", "direction", *_RANK_COLUMNS)))
 ABX = register_metric(Metric("abx", ("layer", "condition"), "error", _score_abx, _summarise_abx, "ABX error (%)",
                              ("layer", "condition", *CONTEXT_COLUMNS)))
-CKA = register_metric(Metric("cka", ("layer_a", "layer_b"), "cka", _score_cka, _summarise_cka, "CKA between a run's layers"))
+CKA = register_metric(Metric("cka", ("layer_a", "layer_b"), "cka", _score_cka, _summarise_cka,
+                             "CKA between a run's layers"))
 WORD_ABX = register_metric(Metric("word_abx", ("layer", "condition"), "error", _score_word_abx, _summarise_abx,
                                   "Word-level ABX error (%)"))
 
@@ -342,7 +353,8 @@ def _append_csv(path: Path, rows: list, header: list, epoch=None):
     import gzip, io
     zipped = path.suffix == ".gz"
     old = (gzip.decompress(path.read_bytes()).decode() if zipped else path.read_text()) if path.exists() else ""
-    buf = io.StringIO(); w = csv.writer(buf)
+    buf = io.StringIO()
+    w = csv.writer(buf)
     if epoch is not None and old:                         # the epoch is the second column
         w.writerows(r for n, r in enumerate(csv.reader(io.StringIO(old))) if n == 0 or float(r[1]) != epoch)
     else: buf.write(old) if old else w.writerow(header)
@@ -398,14 +410,17 @@ def evaluate_run(run_dir, corpus_root=None, device="auto", progress=True) -> dic
                 records = [dict(zip((*m.columns, m.value), r[2:])) for r in rows]
             else:
                 records, item_rows = m.score(model, ctx), []
-                if m.items: records, items = records; item_rows = [[name, epoch, *(r[c] for c in m.items)] for r in items]
+                if m.items:
+                    records, items = records
+                    item_rows = [[name, epoch, *(r[c] for c in m.items)] for r in items]
                 rows = [[name, epoch, *(r[c] for c in (*m.columns, m.value))] for r in records]
             if m.items:                                  # the item rows first: the metric's table marks the epoch done
                 _append_csv(m.items_path(run_dir), item_rows, ["run", "epoch", *m.items], epoch)
             _append_csv(m.path(run_dir), rows, m.header)
             summary = m.summary(pd.DataFrame(records).astype({m.value: float})) if records else {}
             if float(epoch).is_integer():                # TensorBoard's steps are whole epochs
-                tb.scalars({k: v for k, v in flatten(summary).items() if "by_layer" not in k}, int(epoch), prefix=f"eval/{m.name}/")
+                tb.scalars({k: v for k, v in flatten(summary).items() if "by_layer" not in k}, int(epoch),
+                           prefix=f"eval/{m.name}/")
     res = final_results(run_dir, metrics)
     end = run_dir / "done.json"
     if end.exists() and json.loads(end.read_text()).get("epochs") == max(ckpts):

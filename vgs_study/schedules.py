@@ -32,7 +32,9 @@ class Constant(AlphaSchedule):
 @dataclass
 class TwoPhase(AlphaSchedule):
     "The paper's (A, B): alpha_a for `switch` epochs, then alpha_b; optimizer and LR schedule reset at the switch."
-    alpha_a: float; alpha_b: float; switch: int
+    alpha_a: float
+    alpha_b: float
+    switch: int
     @property
     def restarts(self): return (self.switch,)
     def __call__(self, epoch): return self.alpha_a if epoch < self.switch else self.alpha_b
@@ -40,7 +42,9 @@ class TwoPhase(AlphaSchedule):
 @dataclass
 class Sequence(AlphaSchedule):
     "Any two schedules as phases: `first` until `switch`, then `second` (counted from the switch); a restart at the switch."
-    first: AlphaSchedule; second: AlphaSchedule; switch: int
+    first: AlphaSchedule
+    second: AlphaSchedule
+    switch: int
     @property
     def restarts(self): return (self.switch,) + tuple(self.switch + r for r in self.second.restarts)
     def __call__(self, epoch): return self.first(epoch) if epoch < self.switch else self.second(epoch - self.switch)
@@ -48,7 +52,8 @@ class Sequence(AlphaSchedule):
 @dataclass
 class Piecewise(AlphaSchedule):
     "Constant pieces: `points` = [(start_epoch, alpha), ...]; optionally restart the optimizer at each piece."
-    points: list; restart_each: bool = False
+    points: list
+    restart_each: bool = False
     @property
     def restarts(self): return tuple(p[0] for p in self.points[1:]) if self.restart_each else ()
     def __call__(self, epoch):
@@ -60,7 +65,10 @@ class Piecewise(AlphaSchedule):
 @dataclass
 class LinearRamp(AlphaSchedule):
     "alpha goes linearly from `start` to `end` between `from_epoch` and `to_epoch`."
-    start: float; end: float; from_epoch: float; to_epoch: float
+    start: float
+    end: float
+    from_epoch: float
+    to_epoch: float
     def __call__(self, epoch):
         t = min(1.0, max(0.0, (epoch - self.from_epoch) / max(1e-9, self.to_epoch - self.from_epoch)))
         return self.start + t * (self.end - self.start)
@@ -68,7 +76,9 @@ class LinearRamp(AlphaSchedule):
 @dataclass
 class Cosine(AlphaSchedule):
     "alpha follows half a cosine from `start` to `end` over `epochs`."
-    start: float; end: float; epochs: float
+    start: float
+    end: float
+    epochs: float
     def __call__(self, epoch):
         t = min(1.0, max(0.0, epoch / self.epochs))
         return self.end + (self.start - self.end) * (1 + math.cos(math.pi * t)) / 2
@@ -76,7 +86,9 @@ class Cosine(AlphaSchedule):
 @dataclass
 class Alternating(AlphaSchedule):
     "alpha_a and alpha_b alternate every `period` epochs."
-    alpha_a: float; alpha_b: float; period: float
+    alpha_a: float
+    alpha_b: float
+    period: float
     def __call__(self, epoch): return self.alpha_a if int(epoch // self.period) % 2 == 0 else self.alpha_b
 
 # %% ../nbs/07_schedules.ipynb #9742dc8b
@@ -100,13 +112,13 @@ def load_schedules(spec: str) -> list[str]:
     if spec: load_module(spec)
     return sorted(set(CUSTOM_SCHEDULES) - before)
 
-def _imported(name: str):
-    "`package.module:Name` (or `file.py:Name`) -> the factory or AlphaSchedule class it names, registered under that name."
+def _factory(name: str):
+    """The schedule factory of a scenario part: a registered one, or the factory or `AlphaSchedule` class that
+    `package.module:Name` (or `file.py:Name`) names, imported now (not when the scenario is parsed)."""
+    if name in CUSTOM_SCHEDULES: return CUSTOM_SCHEDULES[name]
     try: obj = load_object(name)
     except ConfigError as e: raise ValueError(f"scenario {name!r}: cannot import it ({e})") from None
-    factory = obj if not (isinstance(obj, type) and issubclass(obj, AlphaSchedule)) else (lambda epochs, switch: obj())
-    register_schedule(name, factory)
-    return factory
+    return obj if not (isinstance(obj, type) and issubclass(obj, AlphaSchedule)) else (lambda epochs, switch: obj())
 
 def switch_epoch(epochs: int, paper_epochs: int = 70, paper_switch: int = 20) -> int:
     "The switch epoch scaled to a shorter run (20 of 70 in the paper)."
@@ -117,10 +129,9 @@ class Scenario:
     "A base model (`Scenario('VGS')`), a scheduled one (`Scenario('W2V2', 'VGS')`), or registered schedules in either place."
     a: str
     b: str | None = None
-    def __post_init__(self):
+    def __post_init__(self):                               # names are checked, code named by `module:Name` is not run
         for x in (self.a, self.b):
-            if x is None or x in BASE_ALPHA or x in CUSTOM_SCHEDULES: continue
-            if ":" in x: _imported(x); continue
+            if x is None or x in BASE_ALPHA or x in CUSTOM_SCHEDULES or ":" in x: continue
             raise ValueError(f"unknown model {x!r} in scenario: use {', '.join(BASE_ALPHA)}, a registered schedule "
                              f"({', '.join(CUSTOM_SCHEDULES)}) or package.module:Name")
     @classmethod
@@ -134,16 +145,18 @@ class Scenario:
     @property
     def name(self): return self.a if self.b is None else f"({self.a}, {self.b})"
     @property
-    def slug(self): return re.sub(r"[^\w+-]", "_", self.name.replace("(", "").replace(")", "").replace(", ", "-")).replace("+", "plus")
+    def slug(self): return re.sub(r"[^\w+-]", "_",
+                                  self.name.replace("(", "").replace(")", "").replace(", ", "-")).replace("+", "plus")
     @property
     def is_scheduled(self): return self.b is not None
     @property
     def base(self) -> "Scenario": return Scenario(self.a)
     def schedule(self, epochs: int, switch: int | None = None) -> AlphaSchedule:
         switch = switch_epoch(epochs) if switch is None else switch
-        part = lambda x: Constant(BASE_ALPHA[x]) if x in BASE_ALPHA else CUSTOM_SCHEDULES[x](epochs, switch)
+        part = lambda x: Constant(BASE_ALPHA[x]) if x in BASE_ALPHA else _factory(x)(epochs, switch)
         if self.b is None: return part(self.a)
-        if self.a in BASE_ALPHA and self.b in BASE_ALPHA: return TwoPhase(BASE_ALPHA[self.a], BASE_ALPHA[self.b], switch)
+        if self.a in BASE_ALPHA and self.b in BASE_ALPHA: return TwoPhase(BASE_ALPHA[self.a], BASE_ALPHA[self.b],
+                                                                          switch)
         return Sequence(part(self.a), part(self.b), switch)
     def __str__(self): return self.name
 
@@ -154,8 +167,12 @@ def validate(cfg, scenarios=()) -> list[Scenario]:
     starts; raise `ConfigError` listing all problems, or return the parsed scenarios."""
     parsed, problems = [], []
     for s in scenarios:
-        try: sc = Scenario.parse(s) if isinstance(s, str) else s
-        except ValueError as e: problems.append(str(e)); continue
+        try:
+            sc = Scenario.parse(s) if isinstance(s, str) else s
+            sc.schedule(cfg.train.epochs, cfg.train.switch_epoch)        # imports any `module:Name` part, once, here
+        except ValueError as e:
+            problems.append(str(e))
+            continue
         parsed.append(sc)
         if sc.is_scheduled and not 0 < cfg.train.switch_epoch < cfg.train.epochs:
             problems.append(f"train.switch_epoch={cfg.train.switch_epoch} must lie between 0 and train.epochs={cfg.train.epochs} "

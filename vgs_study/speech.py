@@ -76,7 +76,9 @@ def _find_espeak():
         return el.get_library_path(), el.get_data_path()
     except ImportError:
         for p in ("libespeak-ng.so.1", "libespeak-ng.so"):
-            try: C.CDLL(p); return p, None
+            try:
+                C.CDLL(p)
+                return p, None
             except OSError: pass
     raise RuntimeError(INSTALL_HINT)
 
@@ -109,7 +111,8 @@ class Espeak:
         i = 0
         while events[i].type != 0:
             e = events[i]
-            if e.type == 7: self._events.append((bytes(e.id).split(b"\0")[0].decode("latin-1"), e.sample, e.text_position))
+            if e.type == 7: self._events.append((bytes(e.id).split(b"\0")[0].decode("latin-1"), e.sample,
+                                                 e.text_position))
             i += 1
         return 0
     def _on_pho(self, sym, kind):
@@ -147,9 +150,13 @@ def _lcs_pairs(a, b):
     for i in range(n - 1, -1, -1):
         for j in range(m - 1, -1, -1):
             L[i, j] = L[i + 1, j + 1] + 1 if a[i] == b[j] else max(L[i + 1, j], L[i, j + 1])
-    i = j = 0; out = []
+    i = j = 0
+    out = []
     while i < n and j < m:
-        if a[i] == b[j]: out.append((i, j)); i += 1; j += 1
+        if a[i] == b[j]:
+            out.append((i, j))
+            i += 1
+            j += 1
         elif L[i + 1, j] >= L[i, j + 1]: i += 1
         else: j += 1
     return out
@@ -163,7 +170,8 @@ def _merge(events, hooks):
         kind = h[1] if h else (_VOWEL if to_arpabet(label) in _VOWELS else -1)
         onset = h[2] if h else ev_pos
         if h and kind == _VOWEL and prev_type in (_LIQUID, _NASAL): onset = ev_pos
-        out.append((label, kind, onset, text_pos)); prev_type = kind
+        out.append((label, kind, onset, text_pos))
+        prev_type = kind
     return out
 
 _VOWELS = {"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"}
@@ -189,16 +197,21 @@ def speak(text: str, voice: Voice, sample_rate=16000, rate=None, pitch=None, see
         if end <= start: continue
         arpa = to_arpabet(label)
         if arpa == "OOV": log.warning("unknown eSpeak phone %r in %r", label, text)
-        if segs and arpa == "SIL" and segs[-1][0] == "SIL": segs[-1][2] = end; continue
+        if segs and arpa == "SIL" and segs[-1][0] == "SIL":
+            segs[-1][2] = end
+            continue
         segs.append([arpa, start, end, tpos])
     if not segs: raise RuntimeError(f"eSpeak produced no phones for {text!r}")
-    segs[0][1] = 0; segs[-1][2] = n
+    segs[0][1] = 0
+    segs[-1][2] = n
     phones_out = [(a, s / sample_rate, e / sample_rate) for a, s, e, _ in segs]
     words, starts = [], {}
     for a, s, e, tpos in segs:
         if a == "SIL": continue
         if tpos in starts: words[starts[tpos]][2] = e / sample_rate
-        else: starts[tpos] = len(words); words.append([_word_at(text, tpos), s / sample_rate, e / sample_rate])
+        else:
+            starts[tpos] = len(words)
+            words.append([_word_at(text, tpos), s / sample_rate, e / sample_rate])
     return audio, phones_out, [tuple(w) for w in words]
 
 def _word_at(text, pos):
