@@ -27,3 +27,15 @@ def test_notebooks_are_clean_and_keep_papermill_tags():
     for name in ("run_scenario", "evaluate_run", "study_analysis"):
         nb = nbformat.read(ROOT / "nbs" / f"{name}.ipynb", 4)
         assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells), name
+
+
+def test_notebooks_are_stored_as_jupyterlab_writes_them():
+    "Opening and saving a notebook in JupyterLab changes nothing: nbformat's layout, and the metadata the kernel reports."
+    from jupyter_client.kernelspec import KernelSpecManager
+    display = KernelSpecManager().get_kernel_spec("python3").display_name
+    for nb_path in sorted((ROOT / "nbs").glob("*.ipynb")):
+        text = nb_path.read_text()
+        nb = nbformat.reads(text, 4)
+        assert nbformat.writes(nb) + "\n" == text, f"{nb_path.name} is not laid out as nbformat writes it"
+        assert nb.metadata.kernelspec == {"display_name": display, "language": "python", "name": "python3"}, nb_path.name
+        assert nb.metadata.language_info.name == "python" and nb.metadata.language_info.pygments_lexer == "ipython3"

@@ -158,7 +158,7 @@ def _panels(data: pd.DataFrame, x, y, hue, title, ylabel, out: Path, name, cond_
     handles, labels = axes[0].get_legend_handles_labels()
     for ax in axes:
         if ax.get_legend(): ax.get_legend().remove()
-    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=10)
     fig.tight_layout()
     _save(fig, out / name)
     plt.close(fig)
