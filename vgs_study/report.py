@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_report.ipynb #8db83748
 from __future__ import annotations
-import html, json, math, time
+import html, json, math, string, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -16,7 +16,7 @@ from .findings import Evidence, findings, learning_checks, chances, t975
 from .losses import chance_accuracy
 
 # %% auto #0
-__all__ = ['PAPER_TABLE1', 'PAPER_TABLE2', 'ORDER', 'CLOSEUP', 'PAPER_TABLES', 'load_study', 'with_phase_a', 'mean_ci',
+__all__ = ['PAPER_TABLE1', 'PAPER_TABLE2', 'ORDER', 'CLOSEUP', 'PAPER_TABLES', 'PAGE', 'load_study', 'with_phase_a', 'mean_ci',
            'end_results', 'aggregate', 'figures', 'switch_closeup', 'table1', 'table_memorising', 'table2', 'table3',
            'metric_table', 'cka_results', 'cka_tables', 'cka_figures', 'job_times', 'build_report', 'finding_table',
            'time_table']
@@ -575,44 +575,61 @@ def _corpus_text(s: dict) -> str:
              f"phrases around {w['world_carrier_rate']:.0%} of captions." if w else "")
     return (f"Splits: {splits}." if splits else "") + world
 
-def _html(results, tables, figs, study_dir) -> str:
-    css = {"passed": "ok", "holds": "ok", "not passed": "no", "does not hold": "no"}
-    span = lambda s: f"<span class='{css.get(s, 'na')}'>{html.escape(s)}</span>"
-    checks = "".join(f"<li>{html.escape(c['check'])}: {span(c['status'])} <small>{html.escape(_check_detail(c))}</small></li>"
-                     for c in results["learning_checks"])
-    finds = "".join(f"<li><b>Finding {f['id']}</b>: {html.escape(f['statement'])} — {span(f['verdict'])}"
-                    + (f"<br><small>Not testable here because {html.escape(f['reason'])}.</small>" if f["reason"] else "")
-                    + (f"<br><small>{html.escape(f['note'])}</small>" if f["note"] else "")
-                    + _html_table(*finding_table(f)) + "</li>" for f in results["findings"])
-    tabs = "".join(f"<h2>{html.escape(t)}</h2>{_html_table(*v)}" for t, v in tables.items())
-    times = results.get("time", {})
-    tabs += f"<h2>Where the time went (seconds)</h2>{_html_table(*time_table(times))}" if times.get("rows") else ""
-    figs_html = "".join(f"<figure><img src='{f}.png' alt='{f}'><figcaption>{_CAPTIONS.get(f, f)}</figcaption></figure>" for f in figs)
-    s, ch, wall = results["summary"], results["chance"], results["wall_seconds"]
-    conf = (f"preset <b>{s['preset']}</b>, seeds {', '.join(map(str, results['seeds']))}, {s['epochs']} epochs (switch after "
-            f"{s['switch_epoch']}), batch {s['batch_size']}, lr {s['lr']:g} ({s['optimizer']}, {'/'.join(s['precision'])} "
-            f"on CPU capability {'/'.join(s['cpu_capability'])}); model with {s['model_layers']} layers "
-            f"({s['shared_layers']} shared). {html.escape(_corpus_text(s))}")
-    prov = (f"code {', '.join(c[:12] + c[40:] for c in s['git_commits'])}; corpus SHA-256 {', '.join(c[:16] for c in s['corpus_sha256'])}; "
-            f"packages {html.escape(', '.join(f'{k} {v}' for k, v in (s['packages'] or {}).items() if v))}")
-    fail = "".join(f"<li>{html.escape(k)}: {html.escape(v.get('error', ''))[:400]}</li>" for k,
-                   v in results["failed_jobs"].items())
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>vgs_study report: {html.escape(str(study_dir))}</title>
-<style>body{{font-family:sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222}}
-table{{border-collapse:collapse;margin:1em 0;font-size:0.9em}}td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}
-th{{background:#f2f2f2}}td:first-child{{text-align:left}}img{{max-width:100%}}.ok{{color:#1a7f37;font-weight:bold}}
-.no{{color:#b3261e;font-weight:bold}}.na{{color:#8a6d00;font-weight:bold}}figcaption,small{{font-size:0.85em;color:#555}}</style></head><body>
+PAGE = string.Template("""<!doctype html><html><head><meta charset="utf-8"><title>vgs_study report: $title</title>
+<style>body{font-family:sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:0.9em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+th{background:#f2f2f2}td:first-child{text-align:left}img{max-width:100%}.ok{color:#1a7f37;font-weight:bold}
+.no{color:#b3261e;font-weight:bold}.na{color:#8a6d00;font-weight:bold}figcaption,small{font-size:0.85em;color:#555}</style></head><body>
 <h1>Simultaneous or sequential training? — study report</h1>
-<p>{conf} Wall time {'-' if wall is None else f'{wall / 60:.1f} min'}.</p>
-<p>Chance (test split, from its counts): R@10 {ch['recall_at_10']:.1f}% (mean of both directions), contrastive accuracy
-{ch['contrastive_accuracy']:.3f}, ABX 50%. Every effect of a finding has a 95% interval from the seeds and from
-{s['bootstrap']:,} resamples of the test set (images for recall, ABX contexts for ABX); a verdict is read from the
+<p>$configuration Wall time $wall.</p>
+<p>Chance (test split, from its counts): R@10 $chance_r10% (mean of both directions), contrastive accuracy
+$chance_accuracy, ABX 50%. Every effect of a finding has a 95% interval from the seeds and from
+$bootstrap resamples of the test set (images for recall, ABX contexts for ABX); a verdict is read from the
 interval against the smallest effect that matters: <i>holds</i> beyond it, <i>reversed</i> beyond it the other way,
 <i>no effect</i> inside it, <i>inconclusive</i> across it.
 The paper's numbers (SpokenCOCO, LibriSpeech; 70 epochs) are shown for the direction of effects, not their size.
 Machine-readable: <a href="results.json">results.json</a>, <a href="tables.md">tables.md</a>.</p>
-<h2>Learning checks</h2><ul>{checks or '<li>not available</li>'}</ul>
-<h2>Findings of the paper, tested on this study</h2><ul>{finds or '<li>not enough scenarios</li>'}</ul>
-{tabs}<h2>Figures</h2>{figs_html}
-{f'<h2>Failed jobs</h2><ul>{fail}</ul>' if fail else ''}
-<h2>Provenance</h2><p><small>{prov}</small></p></body></html>"""
+<h2>Learning checks</h2><ul>$checks</ul>
+<h2>Findings of the paper, tested on this study</h2><ul>$findings</ul>
+$tables<h2>Figures</h2>$figures
+$failed
+<h2>Provenance</h2><p><small>$provenance</small></p></body></html>""")
+
+_CSS = {"passed": "ok", "holds": "ok", "not passed": "no", "does not hold": "no"}
+
+def _span(s) -> str: return f"<span class='{_CSS.get(s, 'na')}'>{html.escape(s)}</span>"
+
+def _html_finding(f) -> str:
+    why = f"<br><small>Not testable here because {html.escape(f['reason'])}.</small>" if f["reason"] else ""
+    note = f"<br><small>{html.escape(f['note'])}</small>" if f["note"] else ""
+    return (f"<li><b>Finding {f['id']}</b>: {html.escape(f['statement'])} — {_span(f['verdict'])}{why}{note}"
+            f"{_html_table(*finding_table(f))}</li>")
+
+def _configuration(results) -> str:
+    s = results["summary"]
+    return (f"preset <b>{s['preset']}</b>, seeds {', '.join(map(str, results['seeds']))}, {s['epochs']} epochs (switch "
+            f"after {s['switch_epoch']}), batch {s['batch_size']}, lr {s['lr']:g} ({s['optimizer']}, "
+            f"{'/'.join(s['precision'])} on CPU capability {'/'.join(s['cpu_capability'])}); model with "
+            f"{s['model_layers']} layers ({s['shared_layers']} shared). {html.escape(_corpus_text(s))}")
+
+def _html(results, tables, figs, study_dir) -> str:
+    "The report page: `PAGE` filled with the results, each piece escaped."
+    s, ch, wall, times = results["summary"], results["chance"], results["wall_seconds"], results.get("time", {})
+    checks = "".join(f"<li>{html.escape(c['check'])}: {_span(c['status'])} <small>{html.escape(_check_detail(c))}</small></li>"
+                     for c in results["learning_checks"])
+    tabs = "".join(f"<h2>{html.escape(t)}</h2>{_html_table(*v)}" for t, v in tables.items())
+    if times.get("rows"): tabs += f"<h2>Where the time went (seconds)</h2>{_html_table(*time_table(times))}"
+    fail = "".join(f"<li>{html.escape(k)}: {html.escape(v.get('error', ''))[:400]}</li>"
+                   for k, v in results["failed_jobs"].items())
+    packages = ", ".join(f"{k} {v}" for k, v in (s["packages"] or {}).items() if v)
+    return PAGE.substitute(
+        title=html.escape(str(study_dir)), configuration=_configuration(results),
+        wall="-" if wall is None else f"{wall / 60:.1f} min", chance_r10=f"{ch['recall_at_10']:.1f}",
+        chance_accuracy=f"{ch['contrastive_accuracy']:.3f}", bootstrap=f"{s['bootstrap']:,}",
+        checks=checks or "<li>not available</li>",
+        findings="".join(_html_finding(f) for f in results["findings"]) or "<li>not enough scenarios</li>",
+        tables=tabs, failed=f"<h2>Failed jobs</h2><ul>{fail}</ul>" if fail else "",
+        figures="".join(f"<figure><img src='{f}.png' alt='{f}'><figcaption>{_CAPTIONS.get(f, f)}</figcaption></figure>"
+                        for f in figs),
+        provenance=(f"code {', '.join(c[:12] + c[40:] for c in s['git_commits'])}; corpus SHA-256 "
+                    f"{', '.join(c[:16] for c in s['corpus_sha256'])}; packages {html.escape(packages)}"))

@@ -4,7 +4,8 @@
 
 # %% ../nbs/10_train.ipynb #f233cf95
 from __future__ import annotations
-import json, logging, os, platform, random, subprocess, sys, time
+import dataclasses, json, logging, os, platform, random, subprocess, sys, time
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['log', 'BertAdam', 'make_optimizer', 'warmup_linear', 'provenance', 'init_distributed', 'gather_all',
-           'TrainingDiverged', 'Trainer', 'train', 'validation']
+           'TrainingDiverged', 'RunState', 'Trainer', 'train', 'validation']
 
 # %% ../nbs/10_train.ipynb #04df8577
 class BertAdam(torch.optim.Optimizer):
@@ -129,6 +130,33 @@ def _num_workers(tc, device):
 _SUMS = ("loss_av", "loss_aud", "contrastive", "accuracy")
 
 # %% ../nbs/10_train.ipynb #46a5cfb1
+@dataclass
+class RunState:
+    """Where a run stands: everything its checkpoints hold besides the weights, the optimizer, the LR schedule and the
+    random state. The trainer changes each number in one place: `epoch` and `position` as batches and epochs end,
+    `step` in `update`, the phase's bounds and `phase_step` in `begin_phase`."""
+    epoch: int = 0          # the epoch being trained; at an epoch's end, the epochs done
+    position: int = 0       # batches of that epoch already done
+    step: int = 0           # updates done
+    phase: int = 0          # the schedule's phase (0: phase A)
+    phase_start: int = 0    # its first epoch
+    phase_end: int = 0      # the epoch where it ends
+    phase_step: int = 0     # updates done when it began (the Gumbel temperature counts from here)
+    sums: dict = field(default_factory=dict)   # this epoch's running sums of losses and accuracy
+
+    def to_checkpoint(self) -> dict:
+        "The state as checkpoint entries (plain numbers), with the sampler's view of it: epoch within the phase, position."
+        return {**asdict(self), "sums": {k: float(v) for k, v in self.sums.items()},
+                "sampler": {"epoch": self.epoch - self.phase_start, "position": self.position}}
+
+    @classmethod
+    def from_checkpoint(cls, ck: dict) -> "RunState":
+        "The state a checkpoint holds (also one written by an earlier version, with `sampler` and `epoch_sums`)."
+        s = cls(**{f.name: ck[f.name] for f in dataclasses.fields(cls) if f.name in ck})
+        if "epoch_sums" in ck: s.sums = dict(ck["epoch_sums"])
+        if "position" not in ck and "sampler" in ck: s.position = ck["sampler"]["position"]
+        return s
+
 class Trainer:
     "One run of one scenario, resumable at any update."
     def __init__(self, cfg: Config, scenario, out_dir, corpus_root=None, init_from=None, progress=True, validate=True):
@@ -137,7 +165,7 @@ class Trainer:
         self.scenario = Scenario.parse(scenario) if isinstance(scenario, str) else scenario
         validate_settings(cfg, [self.scenario])
         self.out, self.corpus_root, self.init_from = Path(out_dir), corpus_root, init_from
-        self.progress, self.validate = progress, validate
+        self.progress, self.with_validation = progress, validate
         self.device = pick_device(self.tc.device)
         self.precision = pick_precision(self.tc.precision, self.device)
         self.epochs = self.tc.epochs
@@ -150,33 +178,33 @@ class Trainer:
             log.info("%s: already finished", self.out)
             return json.loads((self.out / "done.json").read_text())
         self.setup()
-        for epoch in range(self.start_epoch, self.epochs):
-            if epoch >= self.phase_end: self.start_phase(epoch)
-            if not self.run_epoch(epoch, stop_after_steps): return {"stopped_at_step": self.step}
-            self.end_epoch(epoch)
+        s = self.state
+        while s.epoch < self.epochs:
+            if s.epoch >= s.phase_end: self.begin_phase(s.epoch)
+            if not self.run_epoch(stop_after_steps): return {"stopped_at_step": s.step}
+            self.end_epoch()
         return self.finish()
 
     def setup(self):
         "Data, model and state: a new run, a resumed one (`last.pt`), or phase B from a base run's checkpoint."
         tc, cfg = self.tc, self.cfg
-        # the process group starts here, not in the constructor
-        self.rank, self.world = init_distributed(self.device)
-        self.main = self.rank == 0
+        self.rank, self.world = init_distributed(self.device)     # the process group starts here, not in the constructor
+        self.is_main = self.rank == 0
         if tc.threads: torch.set_num_threads(tc.threads)
-        if self.main: log.info("%s: training on %s in %s (train.precision=%s; CPU capability %s)", self.scenario.name,
-                               self.device, self.precision, tc.precision, torch.backends.cpu.get_cpu_capability())
+        if self.is_main: log.info("%s: training on %s in %s (train.precision=%s; CPU capability %s)", self.scenario.name,
+                                  self.device, self.precision, tc.precision, torch.backends.cpu.get_cpu_capability())
         if tc.deterministic == "on" or (tc.deterministic == "auto" and self.device.type == "cpu"):
             torch.use_deterministic_algorithms(True, warn_only=True)
         self.train_set = split_dataset(cfg, "train", self.corpus_root)
-        self.val_set = split_dataset(cfg, "val", self.corpus_root) if self.validate else None
-        _seed_all(tc.seed)
+        self.val_set = split_dataset(cfg, "val", self.corpus_root) if self.with_validation else None
+        _seed_all(tc.seed)                                # the initial weights
         self.model = FaSTVGS(cfg.model).to(self.device)
         lengths = self.train_set.lengths() if tc.length_buckets > 1 else None
         self.sampler = ResumableSampler(len(self.train_set), tc.batch_size, tc.seed, self.rank, self.world,
                                         lengths=lengths, bucket=tc.length_buckets)
-        self.nb = len(self.sampler.batches())
-        if self.nb == 0: raise ValueError(f"batch size {tc.batch_size} is larger than the training split ({len(self.train_set)})")
-        self.start_epoch, self.step, self.phase_step, self.sums = 0, 0, 0, None
+        self.batches_per_epoch = len(self.sampler.batches())
+        if self.batches_per_epoch == 0:
+            raise ValueError(f"batch size {tc.batch_size} is larger than the training split ({len(self.train_set)})")
         last = self.out / "checkpoints" / "last.pt"
         resume = load_checkpoint(last) if last.exists() else None
         base = load_checkpoint(self.init_from) if resume is None and self.init_from is not None else None
@@ -184,37 +212,24 @@ class Trainer:
             if ck is not None:
                 check_compatible(ck, cfg, path)
                 self.model.load_state_dict(ck["model"])
-        if resume is not None:
-            self.start_epoch, self.step, self.phase_step = resume["epoch"], resume["step"], resume.get("phase_step", 0)
-            self.sampler.load_state_dict(resume["sampler"])
-            if resume["sampler"]["position"]: self.sums = dict(resume["epoch_sums"])
-            if self.main: log.info("resuming %s at epoch %d, update %d", self.out, self.start_epoch, self.step)
-        elif base is not None:
-            self.start_epoch = int(base["epoch"])
-            self.sampler.set_epoch(0, 0)
-            if self.main: log.info("%s: phase B starts from %s (epoch %d); optimizer, sampler and LR schedule restart",
-                                   self.scenario.name, self.init_from, self.start_epoch)
-        self.phase, self.phase_start, self.phase_end = _phase_bounds(self.schedule, self.epochs, self.start_epoch)
-        if base is not None: self.phase_start = self.start_epoch
-        self.logs = MetricsLog(self.out, enabled=self.main)
-        if self.main: self.write_run_info()
+        self.state = RunState.from_checkpoint(resume) if resume is not None else RunState()
+        self.logs = MetricsLog(self.out, enabled=self.is_main)
+        if self.is_main: self.write_run_info()
         self.net = self.model
         if self.world > 1:
             if self.device.type == "cuda": sync_batchnorm(self.model)
             self.net = torch.nn.parallel.DistributedDataParallel(self.model, find_unused_parameters=True)
-        self.new_optimizer()
         if resume is not None:
+            if self.is_main: log.info("resuming %s at epoch %d, update %d", self.out, self.state.epoch, self.state.step)
+            self.new_optimizer()
             self.opt.load_state_dict(resume["optimizer"])
             self.sched.load_state_dict(resume["scheduler"])
             _set_rng_state(resume["rng"])
-            self.phase, self.phase_start, self.phase_end = resume["phase"], resume["phase_start"], resume["phase_end"]
-        elif base is not None: _seed_all(tc.seed + 1000 * self.start_epoch)
+        else: self.begin_phase(int(base["epoch"]) if base is not None else 0)
         self.autocast = torch.autocast(device_type=self.device.type, dtype=torch.bfloat16,
                                        enabled=self.precision == "bf16")
-        # (update, epoch, loss) of the first non-finite loss
-        self.nonfinite = torch.full((3,), -1.0, device=self.device)
-        if self.main and resume is None and base is None and not list_checkpoints(self.out): self.save(0, 0,
-                                                                                                       "epoch_000.pt")
+        self.nonfinite = torch.full((3,), -1.0, device=self.device)     # (update, epoch, loss) of the first non-finite loss
+        if self.is_main and resume is None and base is None and not list_checkpoints(self.out): self.save("epoch_000.pt")
 
     def write_run_info(self):
         "config.json and run.json (scenario, seed, provenance); logs cut back to the resumed state."
@@ -226,69 +241,74 @@ class Trainer:
                 **provenance(self.cfg, self.corpus_root)}
         if (self.out / "run.json").exists(): info["started"] = json.loads((self.out / "run.json").read_text())["started"]
         atomic_write(self.out / "run.json", json.dumps(info, indent=1) + "\n")
-        self.logs.truncate("metrics", self.step)
-        self.logs.truncate("epochs", self.start_epoch, "epoch")
+        self.logs.truncate("metrics", self.state.step)
+        self.logs.truncate("epochs", self.state.epoch, "epoch")
+
+    def begin_phase(self, epoch: int):
+        """The phase that starts at `epoch` (a new run's first one, a switch, or phase B from a base run's checkpoint):
+        its bounds, a fresh optimizer and LR schedule, the Gumbel temperature's count, and after the first phase the
+        random state, seeded from (seed, epoch) so that phase B is the same in one process or started from the base run."""
+        s = self.state
+        s.phase, _, s.phase_end = _phase_bounds(self.schedule, self.epochs, epoch)
+        s.epoch, s.position, s.phase_start, s.phase_step = epoch, 0, epoch, s.step
+        self.new_optimizer()
+        if epoch == 0: return
+        _seed_all(self.tc.seed + 1000 * epoch)
+        if self.is_main:
+            source = f" from {self.init_from}" if s.step == 0 and self.init_from else ""
+            log.info("%s: phase %d starts at epoch %d%s (alpha %.2f): optimizer, LR schedule, Gumbel temperature and "
+                     "data order restart", self.scenario.name, s.phase + 1, epoch, source, self.schedule(epoch))
 
     def new_optimizer(self):
         "A fresh optimizer and LR schedule for the current phase (phase A's spans the whole base run)."
-        span = (self.epochs if self.phase_start == 0 else self.phase_end - self.phase_start) * self.nb
+        s = self.state
+        span = (self.epochs if s.phase_start == 0 else s.phase_end - s.phase_start) * self.batches_per_epoch
         self.opt = make_optimizer(self.model, self.tc, self.device)
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, warmup_linear(span, self.tc.warmup_fraction))
-
-    def start_phase(self, epoch):
-        """The switch of a scheduled scenario: new optimizer, LR schedule, Gumbel temperature schedule and data order,
-        seeded from (seed, epoch)."""
-        self.phase, self.phase_start, self.phase_end = _phase_bounds(self.schedule, self.epochs, epoch)
-        self.phase_step = self.step
-        self.new_optimizer()
-        _seed_all(self.tc.seed + 1000 * epoch)
-        self.sampler.set_epoch(0, 0)
-        if self.main: log.info("%s: phase %d starts at epoch %d (alpha %.2f): optimizer and LR schedule restart",
-                               self.scenario.name, self.phase + 1, epoch, self.schedule(epoch))
 
     def batches(self):
         "The rest of this epoch's batches through a DataLoader (workers, pinned memory on a GPU)."
         nw = _num_workers(self.tc, self.device)
-        return torch.utils.data.DataLoader(self.train_set, batch_sampler=self.sampler.batches()[self.sampler.position:],
+        return torch.utils.data.DataLoader(self.train_set, batch_sampler=self.sampler.batches()[self.state.position:],
                                            collate_fn=collate, num_workers=nw, pin_memory=self.device.type == "cuda",
                                            prefetch_factor=4 if nw else None,
                                            generator=torch.Generator().manual_seed(self.tc.seed))   # not the global RNG
 
-    def run_epoch(self, epoch, stop_after_steps=None) -> bool:
+    def run_epoch(self, stop_after_steps=None) -> bool:
         "One pass over the training batches (from the saved position when resuming mid-epoch); False if stopped early."
-        if self.sampler.position == 0 and self.sampler.epoch != epoch - self.phase_start:
-            self.sampler.set_epoch(epoch - self.phase_start, 0)
-        if self.sums is None or self.sampler.position == 0: self.sums = {k: 0.0 for k in _SUMS} | {f"n_{k}": 0 for k in _SUMS}
+        s, nb = self.state, self.batches_per_epoch
+        self.sampler.set_epoch(s.epoch - s.phase_start, s.position)      # the data order: the epoch within the phase
+        if s.position == 0: s.sums = {k: 0.0 for k in _SUMS} | {f"n_{k}": 0 for k in _SUMS}
         self.net.train()
-        bar = tqdm(total=self.nb, initial=self.sampler.position, desc=f"{self.scenario.name} epoch {epoch + 1}/{self.epochs}",
-                   disable=not (self.progress and self.main), leave=False)
+        bar = tqdm(total=nb, initial=s.position, desc=f"{self.scenario.name} epoch {s.epoch + 1}/{self.epochs}",
+                   disable=not (self.progress and self.is_main), leave=False)
         self.t0, self.audio_s = time.time(), 0.0
         for batch in self.batches():
-            self.sampler.position += 1
-            alpha = float(self.schedule(epoch + (self.sampler.position - 1) / self.nb))
-            logging_step = (self.step + 1) % self.tc.log_every == 0 or self.sampler.position == self.nb
-            o, gn = self.update(batch, alpha, epoch, logging_step)
+            s.position += 1
+            alpha = float(self.schedule(s.epoch + (s.position - 1) / nb))
+            logging_step = (s.step + 1) % self.tc.log_every == 0 or s.position == nb
+            o, gn = self.update(batch, alpha, logging_step)
             bar.update(1)
-            if logging_step: self.log_update(o, gn, alpha, epoch, bar)
-            if self.tc.checkpoint_every_steps and self.step % self.tc.checkpoint_every_steps == 0 and self.sampler.position < self.nb:
-                self.save(epoch, self.sampler.position, "last.pt")
-            if self.main and (name := self.switch_checkpoint(epoch)): self.save(epoch, self.sampler.position, name)
-            if stop_after_steps is not None and self.step >= stop_after_steps:
+            if logging_step: self.log_update(o, gn, alpha, bar)
+            every = self.tc.checkpoint_every_steps
+            if every and s.step % every == 0 and s.position < nb: self.save("last.pt")
+            if self.is_main and (name := self.switch_checkpoint()): self.save(name)
+            if stop_after_steps is not None and s.step >= stop_after_steps:
                 bar.close()
                 return False
         bar.close()
         return True
 
-    def update(self, batch, alpha, epoch, logging_step):
+    def update(self, batch, alpha, logging_step):
         "One optimizer step: forward (both losses on logging steps), backward, clipping, optimizer and LR schedule."
-        tc = self.tc
+        tc, s = self.tc, self.state
         self.audio_s += float(batch["wav_lengths"].sum()) / self.cfg.data.sample_rate * self.world
         b = {k: v if k == "wav_lengths" else v.to(self.device, non_blocking=True) for k, v in batch.items()}
         np_rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,))))
         with self.autocast:
             o = self.net(b, alpha, rng=np_rng, all_losses=logging_step, gather=gather_all if self.world > 1 else None,
-                         updates=self.step - self.phase_step)
-        self._watch(o["loss"], epoch)
+                         updates=s.step - s.phase_step)
+        self._watch(o["loss"])
         o["loss"].backward()
         if tc.decay_unused:                               # zero gradients let weight decay reach unused branches
             for p in self.model.parameters():
@@ -297,18 +317,18 @@ class Trainer:
         self.opt.step()
         self.sched.step()
         self.opt.zero_grad(set_to_none=not tc.decay_unused)
-        self.step += 1
+        s.step += 1
         for k in _SUMS:
             if k in o:
-                self.sums[k] = self.sums[k] + o[k].detach().float()
-                self.sums[f"n_{k}"] += 1
+                s.sums[k] = s.sums[k] + o[k].detach().float()
+                s.sums[f"n_{k}"] += 1
         return o, gn
 
-    def _watch(self, loss, epoch):
+    def _watch(self, loss):
         "Remember (on the device, without waiting for it) the first update whose loss is not finite."
         first = (self.nonfinite[0] < 0) & ~torch.isfinite(loss.detach())
-        now = torch.stack([torch.full((), self.step + 1.0, device=self.device), torch.full((), epoch + 1.0, device=self.device),
-                           loss.detach().float()])
+        at = [self.state.step + 1.0, self.state.epoch + 1.0]
+        now = torch.stack([*(torch.full((), v, device=self.device) for v in at), loss.detach().float()])
         self.nonfinite = torch.where(first, now, self.nonfinite)
 
     def check_finite(self):
@@ -318,63 +338,61 @@ class Trainer:
             raise TrainingDiverged(f"{self.scenario.name}: loss is {value} at epoch {int(epoch)}, update {int(step)}; "
                                    f"the last good checkpoint is kept in {self.out / 'checkpoints'}")
 
-    def log_update(self, o, gn, alpha, epoch, bar):
+    def log_update(self, o, gn, alpha, bar):
         "A row of metrics.jsonl (and TensorBoard) on a logging step: the only per-update host sync."
         self.check_finite()
-        row = {"step": self.step, "epoch": epoch + self.sampler.position / self.nb, "alpha": alpha,
+        s = self.state
+        row = {"step": s.step, "epoch": s.epoch + s.position / self.batches_per_epoch, "alpha": alpha,
                "lr": self.sched.get_last_lr()[0], "loss": float(o["loss"].detach())}
         row |= {k: o[k].detach().item() for k in ("loss_av", "loss_aud", "contrastive", "diversity", "feature_penalty",
-                                         "accuracy", "perplexity", "code_perplexity") if k in o}
-        tau = self.model.w2v2.quantizer.temperature(self.step - 1 - self.phase_step)      # of the update just made
+                                                  "accuracy", "perplexity", "code_perplexity") if k in o}
+        tau = self.model.w2v2.quantizer.temperature(s.step - 1 - s.phase_step)      # of the update just made
         row |= {"gumbel_temperature": tau, "grad_norm": float(gn),
                 "audio_seconds_per_second": self.audio_s / max(1e-9, time.time() - self.t0)}
         bar.set_postfix(alpha=f"{alpha:.2f}", av=f"{row.get('loss_av', 0):.3f}", aud=f"{row.get('loss_aud', 0):.3f}")
         self.logs.write("metrics", row, prefix="train/")
 
-    def switch_checkpoint(self, epoch) -> str | None:
+    def switch_checkpoint(self) -> str | None:
         """The name of the kept checkpoint due now, a fraction (`train.switch_checkpoints`) into the first epoch after a
         switch (`epoch_002.250.pt`: a quarter of epoch 3), or None: forgetting and the ABX jump seen close up."""
-        if self.phase == 0 or epoch != self.phase_start: return None
+        s = self.state
+        if s.phase == 0 or s.epoch != s.phase_start: return None
         for f in self.tc.switch_checkpoints:
-            if self.sampler.position == max(1, round(f * self.nb)): return f"epoch_{epoch:03d}.{round(f * 1000):03d}.pt"
+            if s.position == max(1, round(f * self.batches_per_epoch)): return f"epoch_{s.epoch:03d}.{round(f * 1000):03d}.pt"
         return None
 
-    def end_epoch(self, epoch):
+    def end_epoch(self):
         "Epoch means, validation, epochs.jsonl, and the checkpoints (kept ones and last.pt)."
-        self.sampler.set_epoch(epoch + 1 - self.phase_start, 0)
-        if not self.main: return
+        s = self.state
+        e, sums = s.epoch + 1, s.sums
+        s.epoch, s.position = e, 0
+        if not self.is_main: return
         self.check_finite()
-        means = {f"train_{k}": float(self.sums[k]) / self.sums[f"n_{k}"] for k in _SUMS if self.sums[f"n_{k}"]}
-        row = {"epoch": epoch + 1, "step": self.step, "alpha": float(self.schedule(epoch + 0.999)),
+        means = {f"train_{k}": float(sums[k]) / sums[f"n_{k}"] for k in _SUMS if sums[f"n_{k}"]}
+        row = {"epoch": e, "step": s.step, "alpha": float(self.schedule(e - 1 + 0.999)),
                "seconds": round(time.time() - self.t0, 1), **means,
                "audio_seconds_per_second": round(self.audio_s / max(1e-9, time.time() - self.t0), 2)}
-        if self.validate: row.update(validation(self.model, self.cfg, self.val_set, self.device, epoch + 1))
+        if self.with_validation: row.update(validation(self.model, self.cfg, self.val_set, self.device, e))
         self.logs.write("epochs", row, step_key="epoch", prefix="epoch/")
-        log.info("%s epoch %d/%d: %s", self.scenario.name, epoch + 1, self.epochs,
+        log.info("%s epoch %d/%d: %s", self.scenario.name, e, self.epochs,
                  ", ".join(f"{k} {v:.3g}" for k, v in row.items() if isinstance(v, float)))
-        e = epoch + 1
-        after_switch = self.phase > 0 and bool(self.tc.switch_checkpoints) and e == self.phase_start + 1
-        if e % self.tc.keep_every == 0 or e in (self.epochs, self.switch) or after_switch: self.save(e, 0, f"epoch_{e:03d}.pt")
-        self.save(e, 0, "last.pt")
+        after_switch = s.phase > 0 and bool(self.tc.switch_checkpoints) and e == s.phase_start + 1
+        if e % self.tc.keep_every == 0 or e in (self.epochs, self.switch) or after_switch: self.save(f"epoch_{e:03d}.pt")
+        self.save("last.pt")
 
-    def save(self, epoch, position, name):
+    def save(self, name):
         "A checkpoint with everything needed to resume exactly (after checking that the loss is finite)."
         self.check_finite()
         state = {"model": self.model.state_dict(), "optimizer": self.opt.state_dict() if hasattr(self, "opt") else {},
-                 "scheduler": self.sched.state_dict() if hasattr(self, "sched") else {},
-                 "sampler": {"epoch": self.sampler.epoch, "position": position, "seed": self.tc.seed},
-                 "rng": _rng_state(),
-                 "epoch": epoch, "step": self.step, "phase": self.phase, "phase_start": self.phase_start,
-                 "phase_step": self.phase_step,
-                 "phase_end": self.phase_end, "config": self.cfg.to_dict(), "scenario": self.scenario.name,
-                 "epoch_sums": {k: float(v) for k, v in (self.sums or {}).items()}}
+                 "scheduler": self.sched.state_dict() if hasattr(self, "sched") else {}, "rng": _rng_state(),
+                 "config": self.cfg.to_dict(), "scenario": self.scenario.name, **self.state.to_checkpoint()}
         save_checkpoint(state, self.out / "checkpoints" / name)
 
     def finish(self) -> dict:
         "run.json gets its end time; done.json marks the run finished."
-        result = {"scenario": self.scenario.name, "epochs": self.epochs, "steps": self.step,
+        result = {"scenario": self.scenario.name, "epochs": self.epochs, "steps": self.state.step,
                   "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-        if self.main:
+        if self.is_main:
             info = json.loads((self.out / "run.json").read_text())
             info["finished"] = result["finished"]
             atomic_write(self.out / "run.json", json.dumps(info, indent=1) + "\n")
