@@ -404,7 +404,7 @@ def preset(name: str) -> Config:
                                                         head_widths=[64, 96, 128, 128], image_layers=1))
         cfg.data = DataConfig(root="data/synthetic-default", max_seconds_train=4.0)     # the embedded world's defaults
         cfg.train = TrainConfig(epochs=6, switch_epoch=2, batch_size=8, lr=5e-4, optimizer="adamw", eps=1e-8,
-                                weight_decay=0.01, keep_every=2, threads=2)
+                                weight_decay=0.01, warmup_fraction=0.25, keep_every=2, threads=2)
         cfg.eval = EvalConfig(batch_size=16, recall_gallery=100, metrics=list(EMBEDDED_METRICS))
         cfg.study = StudyConfig(seeds=[1, 2, 3])
         return cfg
