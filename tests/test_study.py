@@ -97,15 +97,17 @@ def test_a_failing_scenario_does_not_lose_the_others(tmp_path, tiny_corpus):
     out = tmp_path / "s"
     (out / "runs/seed1/VGS/checkpoints").mkdir(parents=True)
     (out / "runs/seed1/VGS/checkpoints/last.pt").write_bytes(b"not a checkpoint")     # a corrupt file
-    status = run_study("tiny", out, corpus=tiny_corpus, scenarios=["W2V2", "VGS", "(VGS, W2V2)"],
-                       overrides=["train.epochs=2", "train.switch_epoch=1", "eval.val_recall_every=0"], use_papermill=False,
-                       progress=False)
+    args = dict(corpus=tiny_corpus, scenarios=["W2V2", "VGS", "(VGS, W2V2)"], jobs=2, use_papermill=False, progress=False,
+                overrides=["train.epochs=2", "train.switch_epoch=1", "eval.val_recall_every=0"])
+    status = run_study("tiny", out, **args)
     assert status["train W2V2 seed 1"] == "done" and status["evaluate W2V2 seed 1"] == "done"
     assert status["train VGS seed 1"] == "failed" and status["train (VGS, W2V2) seed 1"] == "skipped"
     st = json.loads((out / "status.json").read_text())
     assert "not a readable checkpoint" in st["train VGS seed 1"]["error"]
     r = json.loads((out / "report/results.json").read_text())
     assert "W2V2" in r["scenarios"] and "train VGS seed 1" in r["failed_jobs"]
+    again = run_study("tiny", out, report=False, **args)      # the same study resumes (2 jobs side by side: 1 thread each)
+    assert again["train W2V2 seed 1"] == "done (already)" and again["train VGS seed 1"] == "failed"
 
 
 WEIGHT_NORM = """

@@ -67,20 +67,8 @@ def build_parser():
     p.add_argument("--frame-rate", type=float, default=50.0)
     p.add_argument("--mode", choices=["libri-light", "exact"], default="libri-light")
     p.add_argument("--seed", type=int, default=0)
-    p = add("study",
-            "Run the whole study: corpus, the nine scenarios, evaluation and the report (idempotent, resumable).")
-    p.add_argument("--preset", choices=PRESETS, default="default")
-    p.add_argument("--set", action="append", default=[])
-    p.add_argument("--out", required=True)
-    p.add_argument("--seeds", type=int, nargs="+")
-    p.add_argument("--scenarios", nargs="+", help='subset, e.g. W2V2 VGS "(W2V2, VGS)"')
-    p.add_argument("--corpus")
-    p.add_argument("--jobs", type=int, help="scenarios trained side by side (default: 2 for default, else 1)")
-    p.add_argument("--no-papermill", action="store_true", help="run jobs through the command line instead of notebooks "
-                   "(the same as --set study.use_papermill=false)")
-    p.add_argument("--executor", choices=["local", "slurm"], help="run the jobs here (default) or submit them to Slurm "
-                   "(the same as --set study.executor=slurm; resources: study.slurm_* settings)")
-    p.add_argument("--no-progress", action="store_true")
+    _study_args(add("study",
+                    "Run the whole study: corpus, the nine scenarios, evaluation and the report (idempotent, resumable)."))
     p = add("status",
             "Where every job of a study stands (for a Slurm study: queued, running, done, failed or cancelled).")
     p.add_argument("--study", required=True)
@@ -97,6 +85,22 @@ def build_parser():
     p.add_argument("--config")
     p.add_argument("--set", action="append", default=[])
     return ap
+
+def _study_args(p):
+    "The options of `vgs-study study`."
+    p.add_argument("--preset", choices=PRESETS, default="default")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="override a setting (repeatable), e.g. train.epochs=6")
+    p.add_argument("--out", required=True, help="the study folder (an existing one is resumed)")
+    p.add_argument("--seeds", type=int, nargs="+", help="seeds to train (default: study.seeds)")
+    p.add_argument("--scenarios", nargs="+", help='subset, e.g. W2V2 VGS "(W2V2, VGS)"')
+    p.add_argument("--corpus", help="a prepared corpus (default: the embedded one, generated in the study folder)")
+    p.add_argument("--jobs", type=int, help="scenarios trained side by side (default: 2 for default, else 1)")
+    p.add_argument("--no-papermill", action="store_true", help="run jobs through the command line instead of notebooks "
+                   "(the same as --set study.use_papermill=false)")
+    p.add_argument("--executor", choices=["local", "slurm"], help="run the jobs here (default) or submit them to Slurm "
+                   "(the same as --set study.executor=slurm; resources: study.slurm_* settings)")
+    p.add_argument("--no-progress", action="store_true")
 
 
 # %% ../nbs/13_cli.ipynb #d4b9ba1d

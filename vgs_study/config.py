@@ -359,7 +359,9 @@ def describe(cfg: Config) -> str:
     import inspect, re
     lines = [f"preset: {cfg.preset}"]
     for name, cls in _SECTIONS.items():
-        doc = dict(re.findall(r"^\s+(\w+):[^#\n]*#\s*(.*)$", inspect.getsource(cls), re.M))
+        src = inspect.getsource(cls)                         # a field's comment: on its line, or the line above
+        doc = {k: c for c, k in re.findall(r"^\s+#\s*(.*)\n\s+(\w+):", src, re.M)}
+        doc.update(re.findall(r"^\s+(\w+):[^#\n]*#\s*(.*)$", src, re.M))
         lines.append(f"\n[{name}] {cls.__doc__}")
         for f in dataclasses.fields(cls):
             lines.append(f"  {name}.{f.name} = {json.dumps(getattr(getattr(cfg, name), f.name))}" + (f"    # {doc[f.name]}" if f.name in doc else ""))

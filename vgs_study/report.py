@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .config import Config
+from .data import atomic_write
 from .evaluate import summarise_run, metrics_of, flatten, ABXSet
 from .schedules import Scenario, PAPER_SCENARIOS
 from .slurm import unfinished_jobs
@@ -414,7 +415,7 @@ def _mfcc_scores(cfg, corpus, cache: Path):
     except Exception as e:
         print(f"MFCC reference row skipped: {e}")
         return None
-    cache.write_text(json.dumps(scores) + "\n")
+    atomic_write(cache, json.dumps(scores) + "\n")
     return scores
 
 def _summary(cfg: Config, man: dict, data: dict) -> dict:
@@ -503,9 +504,9 @@ def build_report(study_dir, mfcc=True) -> dict:
                "summary": _summary(cfg, man, data),
                "corpus": {k: man.get(k) for k in ("counts", "hours", "sha256")} if man else None,
                "wall_seconds": wall, "generated": time.strftime("%Y-%m-%d %H:%M:%S")}
-    (out / "results.json").write_text(json.dumps(results, indent=1, default=float) + "\n")
-    (out / "tables.md").write_text(_markdown(results, tables))
-    (out / "index.html").write_text(_html(results, tables, figs, study_dir))
+    atomic_write(out / "results.json", json.dumps(results, indent=1, default=float) + "\n")
+    atomic_write(out / "tables.md", _markdown(results, tables))
+    atomic_write(out / "index.html", _html(results, tables, figs, study_dir))
     return results
 
 # %% ../nbs/12_report.ipynb #7b3c9a10

@@ -94,7 +94,8 @@ def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_
     from tqdm.auto import tqdm
     by_name = {j.name: j for j in jobs}
     before = json.loads(status_path.read_text()) if status_path and status_path.exists() else {}
-    bar = tqdm(total=len(jobs), desc="study jobs", unit="job", disable=not progress)
+    already = sum(j.done.exists() for j in jobs)          # counted from the start, so the rate is of this run's work
+    bar = tqdm(total=len(jobs), initial=already, desc="study jobs", unit="job", disable=not progress)
     def save_status():
         if status_path:
             atomic_write(status_path, json.dumps({j.name: {"status": j.status, "error": j.error, "seconds": j.seconds,
@@ -139,8 +140,7 @@ def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     fut.result()
-                    del running[fut]
-                    bar.update(1)
+                    if running.pop(fut).status != "done (already)": bar.update(1)
                     save_status()
     bar.close()
     return jobs
@@ -186,11 +186,11 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
     validate(cfg, cfg.study.scenarios)
     metrics_of(cfg)                                          # an unknown metric stops the study here
     if use_papermill is None: use_papermill = cfg.study.use_papermill
-    out = _study_dir(out, cfg)
     slurm = cfg.study.executor == "slurm"
     if slurm and cfg.study.slurm_gpus > 1: use_papermill = False      # torchrun runs the command line
     workers = 1 if slurm else jobs or (2 if cfg.preset == "default" else 1)
     if workers > 1: cfg.train.threads = 1                  # side-by-side 1-thread jobs use 2 cores best
+    out = _study_dir(out, cfg)                               # compared with a saved study as it will run
     cfg.to_json(out / "config.json")
     if corpus is None and cfg.data.corpus == "synthetic":
         corpus = out / "corpus"
