@@ -42,15 +42,19 @@ def _read_jsonl(p: Path):
 def load_study(study_dir) -> dict:
     """Tidy tables of every run: one per metric of the study's `eval.metrics` (`recall`, `abx`, ...) and one per item
     table (`recall_items`, `abx_items`), `epochs` (training and validation per epoch), `runs` (the runs' records) and
-    `metrics` (the `Metric`s themselves)."""
+    `metrics` (the `Metric`s themselves). A run enters only once it is trained and evaluated (`done.json` and
+    `evaluated.json`): a run still training, or half evaluated, would pass for a finished one; `unfinished` names it."""
     study_dir = Path(study_dir)
     metrics = metrics_of(Config.from_json(study_dir / "config.json"))
-    tables, ep, runs = {m.name: [] for m in metrics}, [], {}
+    tables, ep, runs, unfinished = {m.name: [] for m in metrics}, [], {}, []
     for rd in sorted((study_dir / "runs").glob("seed*/*")):
         if not (rd / "run.json").exists(): continue
         info = json.loads((rd / "run.json").read_text())
         seed, name = int(rd.parent.name[4:]), info["scenario"]
-        runs[(seed, name)] = {"dir": str(rd), **info, "finished": (rd / "done.json").exists()}
+        if not ((rd / "done.json").exists() and (rd / "evaluated.json").exists()):
+            unfinished.append(f"{name} seed {seed}")
+            continue
+        runs[(seed, name)] = {"dir": str(rd), **info}
         for m in metrics:
             paths = {m.name: m.path(rd)} | ({f"{m.name}_items": m.items_path(rd)} if m.items else {})
             for key, path in paths.items():
@@ -63,7 +67,7 @@ def load_study(study_dir) -> dict:
     cat = lambda l: pd.concat(l, ignore_index=True) if l else pd.DataFrame()
     return {"recall": pd.DataFrame(), "abx": pd.DataFrame(), "recall_items": pd.DataFrame(), "abx_items": pd.DataFrame(),
             **{k: cat(v) for k, v in tables.items()},
-            "epochs": pd.DataFrame(ep), "runs": runs, "metrics": metrics}
+            "epochs": pd.DataFrame(ep), "runs": runs, "unfinished": unfinished, "metrics": metrics}
 
 def with_phase_a(df: pd.DataFrame, runs: dict) -> pd.DataFrame:
     "Prefix each scheduled run's curve with its base run's epochs up to the switch."
@@ -464,7 +468,9 @@ def build_report(study_dir, mfcc=True) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     cfg = Config.from_json(study_dir / "config.json")
     data = load_study(study_dir)
-    if not data["runs"]: raise FileNotFoundError(f"{study_dir}: no runs to report")
+    if not data["runs"]:
+        raise FileNotFoundError(f"{study_dir}: no runs to report (none is both trained and evaluated"
+                                + (f"; unfinished: {', '.join(data['unfinished'])})" if data["unfinished"] else ")"))
     per_seed = end_results(data)
     agg = aggregate(per_seed)
     corpus = _corpus_of(study_dir, cfg)
@@ -501,6 +507,7 @@ def build_report(study_dir, mfcc=True) -> dict:
                           "abx": 50.0},
                "time": job_times(status, data["epochs"]),
                "failed_jobs": {k: v for k, v in status.items() if v.get("status") in ("failed", "skipped")},
+               "unfinished_runs": data["unfinished"],
                "summary": _summary(cfg, man, data),
                "corpus": {k: man.get(k) for k in ("counts", "hours", "sha256")} if man else None,
                "wall_seconds": wall, "generated": time.strftime("%Y-%m-%d %H:%M:%S")}
@@ -550,7 +557,11 @@ def _markdown(results, tables) -> str:
     md.append("# Learning checks\n\n" + "\n".join(f"- {_check_line(c)}" for c in results["learning_checks"]) + "\n")
     md.append("# Findings\n\n" + "\n".join(f"{_finding_head(f)}\n\n{_md(*finding_table(f))}\n" for f in results["findings"]))
     if results.get("time", {}).get("rows"): md.append(f"# Where the time went (seconds)\n\n{_md(*time_table(results['time']))}\n")
+    if results.get("unfinished_runs"): md.insert(0, f"{_unfinished_text(results)}\n")
     return "\n".join(md)
+
+def _unfinished_text(results) -> str:
+    return ("Not in this report (training or evaluation not finished): " + ", ".join(results["unfinished_runs"]) + ".")
 
 _CAPTIONS = {"fig2_left_abx_vs_layer": "Fig. 2 (left): ABX error per layer after training (log scale); MFCC and chance as lines.",
              "fig2_right_abx_vs_epoch": "Fig. 2 (right): best-layer ABX error per evaluated epoch (scheduled runs include their phase A).",
@@ -622,9 +633,10 @@ def _html(results, tables, figs, study_dir) -> str:
     if times.get("rows"): tabs += f"<h2>Where the time went (seconds)</h2>{_html_table(*time_table(times))}"
     fail = "".join(f"<li>{html.escape(k)}: {html.escape(v.get('error', ''))[:400]}</li>"
                    for k, v in results["failed_jobs"].items())
+    unfinished = f" <b>{html.escape(_unfinished_text(results))}</b>" if results.get("unfinished_runs") else ""
     packages = ", ".join(f"{k} {v}" for k, v in (s["packages"] or {}).items() if v)
     return PAGE.substitute(
-        title=html.escape(str(study_dir)), configuration=_configuration(results),
+        title=html.escape(str(study_dir)), configuration=_configuration(results) + unfinished,
         wall="-" if wall is None else f"{wall / 60:.1f} min", chance_r10=f"{ch['recall_at_10']:.1f}",
         chance_accuracy=f"{ch['contrastive_accuracy']:.3f}", bootstrap=f"{s['bootstrap']:,}",
         checks=checks or "<li>not available</li>",

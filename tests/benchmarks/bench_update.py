@@ -36,7 +36,8 @@ def update(model, opt, b, alpha, bf16, step):
         out = model(b, alpha, rng=np.random.default_rng(step), updates=step)
     out["loss"].backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-    opt.step(); opt.zero_grad(set_to_none=True)
+    opt.step()
+    opt.zero_grad(set_to_none=True)
 
 
 def flops(model, b, alpha):
@@ -49,9 +50,12 @@ def flops(model, b, alpha):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--corpus", required=True); ap.add_argument("--preset", default="default")
-    ap.add_argument("--updates", type=int, default=30); ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--precision", nargs="+", default=["fp32", "bf16"]); ap.add_argument("--set", nargs="*", default=[])
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--preset", default="default")
+    ap.add_argument("--updates", type=int, default=30)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--precision", nargs="+", default=["fp32", "bf16"])
+    ap.add_argument("--set", nargs="*", default=[])
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     cfg = preset(a.preset).override(*a.set)
@@ -72,7 +76,9 @@ def main():
             for k, b in enumerate(bs[:2]): update(model, opt, b, alpha, prec == "bf16", k)    # warm-up
             ts = []
             for k, b in enumerate(bs[2:]):
-                t0 = time.perf_counter(); update(model, opt, b, alpha, prec == "bf16", k); ts.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                update(model, opt, b, alpha, prec == "bf16", k)
+                ts.append(time.perf_counter() - t0)
             s = sum(ts) / len(ts)
             print(f"{name:<6} {prec:<9} {s:>9.3f} {sum(audio) / sum(ts):>10.1f} {gf:>13.2f} {gf / s:>8.1f} {100 * gf / s / peak:>8.0f}%")
 
