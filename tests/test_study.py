@@ -173,12 +173,15 @@ def test_a_schedule_and_a_metric_from_files_reach_the_report(tmp_path, tiny_corp
 
 def test_a_failed_job_skips_its_dependents_only_and_the_status_table_says_so(tmp_path):
     from vgs_study.study import Job, run_jobs, study_status
+    changes = []
     def job(name, script, needs=()):
         return Job(name, ["sh", "-c", script.format(done=tmp_path / f"{name}.done")], tmp_path / f"{name}.log",
                    tmp_path / f"{name}.done", list(needs))
     jobs = run_jobs([job("a", "touch {done}"), job("b", "exit 3", ["a"]), job("c", "touch {done}", ["b"]),
-                     job("d", "true", ["a"])], progress=False, status_path=tmp_path / "status.json")
+                     job("d", "true", ["a"])], progress=False, status_path=tmp_path / "status.json",
+                    on_change=lambda: changes.append(1))
     assert [j.status for j in jobs] == ["done", "failed", "skipped", "failed"]     # d exits 0 but writes no marker
+    assert len(changes) >= 7                                 # every start and end (the study keeps wall.json current)
     assert "exit code 3" in jobs[1].error and "needs b which failed" in jobs[2].error
     rows = [l.split() for l in study_status(tmp_path).splitlines()]
     assert rows[0] == ["job", "state", "seconds", "log"] and [r[:2] for r in rows[1:]] == [["a", "done"], ["b", "failed"],

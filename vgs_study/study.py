@@ -89,14 +89,17 @@ def _die_with_parent():
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)          # PR_SET_PDEATHSIG
     except Exception: pass
 
-def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_path: Path | None = None):
-    "Run jobs in dependency order, `workers` at a time; a failed job fails its dependents and nothing else."
+def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_path: Path | None = None,
+             on_change=None):
+    """Run jobs in dependency order, `workers` at a time; a failed job fails its dependents and nothing else.
+    `on_change()` is called whenever a job starts or ends."""
     from tqdm.auto import tqdm
     by_name = {j.name: j for j in jobs}
     before = json.loads(status_path.read_text()) if status_path and status_path.exists() else {}
     already = sum(j.done.exists() for j in jobs)          # counted from the start, so the rate is of this run's work
     bar = tqdm(total=len(jobs), initial=already, desc="study jobs", unit="job", disable=not progress)
     def save_status():
+        if on_change: on_change()
         if status_path:
             atomic_write(status_path, json.dumps({j.name: {"status": j.status, "error": j.error, "seconds": j.seconds,
                                                            "log": str(j.log)} for j in jobs}, indent=1) + "\n")
@@ -207,11 +210,11 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
     log.info("study in %s: %d scenarios x %d seed(s), %d jobs, %d at a time", out, len(cfg.study.scenarios),
              len(cfg.study.seeds), len(jl), workers)
     env = dict(os.environ, OMP_NUM_THREADS=str(cfg.train.threads or os.cpu_count()), PYTHONUNBUFFERED="1")
-    run_jobs(jl, workers, env, progress, out / "status.json")
-    train_wall = time.time() - t0
-    wall = json.loads((out / "wall.json").read_text()) if (out / "wall.json").exists() else {"seconds": 0.0}
-    wall["seconds"] = round(wall["seconds"] + train_wall, 1)
-    atomic_write(out / "wall.json", json.dumps(wall) + "\n")
+    before = json.loads((out / "wall.json").read_text())["seconds"] if (out / "wall.json").exists() else 0.0
+    def record_wall():                                   # kept current: an interrupted study keeps its time too
+        atomic_write(out / "wall.json", json.dumps({"seconds": round(before + time.time() - t0, 1)}) + "\n")
+    run_jobs(jl, workers, env, progress, out / "status.json", on_change=record_wall)
+    record_wall()
     if report:
         from vgs_study.report import build_report
         nb = notebook("study_analysis.ipynb")
