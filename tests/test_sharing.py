@@ -77,3 +77,11 @@ def test_close_up_checkpoints_are_kept_at_the_right_updates(tiny_cfg, tmp_path):
         ck = load_checkpoint(cks[epoch])
         assert ck["step"] == per_epoch + max(1, round(fraction * per_epoch)) and ck["phase"] == 1
         assert ck["position"] == ck["step"] - per_epoch and ck["phase_step"] == per_epoch
+    from vgs_study.evaluate import evaluate_run
+    cfg_run = json.loads((tmp_path / "run/config.json").read_text())
+    assert {"word_abx", "cka"} <= set(cfg_run["eval"]["metrics"])
+    evaluate_run(tmp_path / "run", progress=False)                 # close-ups: only what the close-up figure reads
+    import pandas as pd
+    epochs = lambda f: sorted(set(pd.read_csv(tmp_path / "run" / f).epoch))
+    assert epochs("abx.csv") == epochs("recall.csv") == [0, 1, 1.125, 1.5, 2]
+    assert epochs("word_abx.csv") == [0, 1, 2]

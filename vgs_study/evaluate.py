@@ -24,10 +24,10 @@ from .sharing import WordSet, cka_between, cka_frames, word_abx, word_triplets
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'METRICS', 'RECALL', 'ABX', 'CKA', 'WORD_ABX', 'hit_probability', 'chance_recall', 'retrieval_ranks',
-           'retrieval_recall', 'embed_split', 'evaluate_recall', 'ABXSet', 'Metric', 'register_metric', 'get_metric',
-           'metrics_of', 'flatten', 'EvalContext', 'recall_splits', 'rank_records', 'evaluate_run', 'summarise_run',
-           'final_results']
+__all__ = ['log', 'METRICS', 'RECALL', 'ABX', 'CKA', 'WORD_ABX', 'CLOSE_UP_METRICS', 'hit_probability', 'chance_recall',
+           'retrieval_ranks', 'retrieval_recall', 'embed_split', 'evaluate_recall', 'ABXSet', 'Metric',
+           'register_metric', 'get_metric', 'metrics_of', 'flatten', 'EvalContext', 'recall_splits', 'rank_records',
+           'evaluate_run', 'summarise_run', 'final_results']
 
 # %% ../nbs/09_evaluate.ipynb #36b90467
 def hit_probability(greater, ties, own, k: int) -> torch.Tensor:
@@ -389,6 +389,8 @@ def _done_epochs(path: Path) -> set:
     if not path.exists(): return set()
     with open(path) as f: return {float(r["epoch"]) for r in csv.DictReader(f)}
 
+CLOSE_UP_METRICS = ("recall", "abx")   # all that the switch close-up and finding 5 read at a fraction of an epoch
+
 def evaluate_run(run_dir, corpus_root=None, device="auto", progress=True) -> dict:
     "Score the kept checkpoints of `run_dir` with every metric (epoch 0 is the random-initialisation control); returns the final results."
     run_dir = Path(run_dir)
@@ -400,7 +402,8 @@ def evaluate_run(run_dir, corpus_root=None, device="auto", progress=True) -> dic
     name = json.loads((run_dir / "run.json").read_text())["scenario"] if (run_dir / "run.json").exists() else run_dir.name
     done, tb = {m.name: _done_epochs(m.path(run_dir)) for m in metrics}, MetricsLog(run_dir)
     for epoch, path in tqdm(sorted(ckpts.items()), desc=f"evaluating {name}", disable=not progress):
-        todo = [m for m in metrics if epoch not in done[m.name]]
+        todo = [m for m in metrics if epoch not in done[m.name]
+                and (float(epoch).is_integer() or m.name in CLOSE_UP_METRICS)]
         if not todo: continue
         model, ctx.epoch = load_model(path, cfg, ctx.device), epoch
         for m in todo:
