@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from .config import Config, ConfigError, load_object
 from .data import (SpokenCaptionDataset, collate, load_audio, normalize_wav, read_item_file, split_dataset,
                             DataError, atomic_write, find_audio)
-from .model import pick_device, pick_precision
+from .model import pick_device, pick_precision, utterance_layers
 from .checkpoint import list_checkpoints, load_model, MetricsLog
 from .losses import similarity_matrix
 from .abx import build_task, abx_scores, task_summary, CONTEXT_COLUMNS
@@ -158,19 +158,9 @@ class ABXSet:
     def layer_features(self, model, device="cpu", progress=False) -> dict:
         """{layer (1-based): {file: [T, D]}} from unmasked forward passes: whole utterances, in batches of similar
         lengths for a padding-exact model (the same features as one at a time), else one utterance per pass."""
-        model.eval()
-        out, files = {}, sorted(self.files, key=lambda f: len(self.wavs[f]))
-        size = self.ev.batch_size if model.cfg.padding_exact else 1
-        for s in tqdm(range(0, len(files), size), desc="ABX features", disable=not progress, leave=False):
-            fs = files[s:s + size]
-            lengths = torch.tensor([len(self.wavs[f]) for f in fs])
-            wav = torch.zeros(len(fs), int(lengths.max()))
-            for k, f in enumerate(fs): wav[k, :lengths[k]] = torch.from_numpy(self.wavs[f])
-            layers = model.layer_outputs(wav.to(device), lengths if len(fs) > 1 else None)
-            frames = model.w2v2.feature_extractor.output_lengths(lengths).tolist()
-            for l, h in enumerate(layers, start=1):
-                for k, f in enumerate(fs): out.setdefault(l, {})[f] = h[k, :frames[k]].float().cpu()
-        return {l: dict(sorted(v.items())) for l, v in out.items()}
+        files = sorted(self.files)
+        per = utterance_layers(model, [self.wavs[f] for f in files], self.ev.batch_size, device, progress, "ABX features")
+        return {l: {f: per[i][l - 1] for i, f in enumerate(files)} for l in range(1, len(per[0]) + 1 if per else 1)}
 
     def mfcc_features(self) -> dict:
         "39-d MFCC + deltas at 100 frames/s, the reference row."

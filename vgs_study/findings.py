@@ -17,9 +17,9 @@ from .config import Config
 
 # %% auto #0
 __all__ = ['VERDICTS', 'THRESHOLDS', 'W2V2_FIRST', 'NINE', 'FINDINGS', 'SSL_TIMES_CHANCE', 'RECALL_TIMES_CHANCE', 'CODES_IN_USE',
-           'ABX_GAIN', 'verdict', 'Threshold', 't975', 'interval', 'chances', 'Evidence', 'recall', 'abx', 'higher',
-           'lower', 'above_chance', 'best_of', 'switch_jump', 'loss_faster', 'Part', 'Finding', 'learning_checks',
-           'assess', 'findings', 'simulated_study']
+           'ABX_GAIN', 'verdict', 'Threshold', 't975', 'seed_half_width', 'interval', 'chances', 'Evidence', 'recall',
+           'abx', 'higher', 'lower', 'above_chance', 'best_of', 'switch_jump', 'loss_faster', 'Part', 'Finding',
+           'learning_checks', 'assess', 'findings', 'simulated_study']
 
 # %% ../nbs/11c_findings.ipynb #24d0d4b8
 VERDICTS = ("holds", "reversed", "no effect", "inconclusive")
@@ -60,6 +60,11 @@ def t975(df: int) -> float:
     "Student's t quantile 0.975 with `df` degrees of freedom (1.96 beyond 10)."
     return _T975[df - 1] if 1 <= df <= len(_T975) else 1.96
 
+def seed_half_width(values) -> float:
+    "Half-width of Student's 95% t-interval of the mean of per-seed values (0 with one seed)."
+    v = np.asarray(values, float)
+    return float(t975(len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else 0.0
+
 def interval(per_seed: dict) -> dict:
     """Mean effect over seeds with a 95% interval from both sources of noise. `per_seed[s]` is the effect of seed s
     on the full test set (index 0) and on every bootstrap resample of the test set (1..B), the same resamples for
@@ -72,8 +77,7 @@ def interval(per_seed: dict) -> dict:
     boot = E[1:].mean(1)
     boot = boot[np.isfinite(boot)]
     h_test = float(np.percentile(boot, 97.5) - np.percentile(boot, 2.5)) / 2 if len(boot) > 1 else 0.0
-    n = len(seeds)
-    h_seed = float(t975(n - 1) * E[0].std(ddof=1) / math.sqrt(n)) if n > 1 else 0.0
+    h_seed = seed_half_width(E[0])
     half = math.hypot(h_test, h_seed)
     return {"effect": point, "low": point - half, "high": point + half, "half_test": h_test, "half_seeds": h_seed,
             "seeds": seeds, "per_seed": [float(x) for x in E[0]]}

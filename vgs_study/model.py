@@ -13,7 +13,7 @@ from .w2v2 import Wav2Vec2, TransformerLayer, init_bert
 
 # %% auto #0
 __all__ = ['MaskedBatchNorm1d', 'BasicBlock', 'ResDAVEnet', 'sync_batchnorm', 'AudioHead', 'ImageEncoder', 'FaSTVGS',
-           'parameter_counts', 'pick_device', 'native_bf16', 'pick_precision']
+           'utterance_layers', 'parameter_counts', 'pick_device', 'native_bf16', 'pick_precision']
 
 # %% ../nbs/06_model.ipynb #c589853a
 class MaskedBatchNorm1d(nn.BatchNorm1d):
@@ -240,6 +240,27 @@ class FaSTVGS(nn.Module):
     @torch.no_grad()
     def layer_outputs(self, wav, lengths=None): return self.w2v2.layer_outputs(wav, lengths)
 
+
+# %% ../nbs/06_model.ipynb #48f51c70
+@torch.no_grad()
+def utterance_layers(model: FaSTVGS, wavs: list, batch_size=16, device="cpu", progress=False, desc="features") -> list:
+    """Every layer's frames of each waveform: `out[i][l]` is [T_i, D] (float32, on the CPU) for layer l + 1, from
+    unmasked passes over batches of similar lengths for a padding-exact model (the same features as one utterance at
+    a time), else one utterance per pass. ABX, CKA and word-level ABX all read their features through it."""
+    from tqdm.auto import tqdm
+    model.eval()
+    order = sorted(range(len(wavs)), key=lambda k: len(wavs[k]))
+    size = batch_size if model.cfg.padding_exact else 1
+    out = [None] * len(wavs)
+    for s in tqdm(range(0, len(order), size), desc=desc, disable=not progress, leave=False):
+        ks = order[s:s + size]
+        lengths = torch.tensor([len(wavs[k]) for k in ks])
+        wav = torch.zeros(len(ks), int(lengths.max()))
+        for j, k in enumerate(ks): wav[j, :lengths[j]] = torch.from_numpy(wavs[k])
+        layers = model.layer_outputs(wav.to(device), lengths if len(ks) > 1 else None)
+        frames = model.w2v2.feature_extractor.output_lengths(lengths).tolist()
+        for j, k in enumerate(ks): out[k] = [h[j, :frames[j]].float().cpu() for h in layers]
+    return out
 
 # %% ../nbs/06_model.ipynb #c543c423
 def parameter_counts(model: FaSTVGS) -> dict:

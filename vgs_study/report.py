@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_report.ipynb #8db83748
 from __future__ import annotations
-import html, json, math, string, time
+import html, json, string, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -13,7 +13,7 @@ from .data import atomic_write
 from .evaluate import summarise_run, metrics_of, flatten, ABXSet
 from .schedules import Scenario, PAPER_SCENARIOS
 from .slurm import unfinished_jobs
-from .findings import Evidence, findings, learning_checks, chances, t975
+from .findings import Evidence, findings, learning_checks, chances, seed_half_width
 from .losses import chance_accuracy
 
 # %% auto #0
@@ -86,8 +86,7 @@ def mean_ci(values) -> dict:
     "Mean and 95% t-interval half-width over seeds (0 for a single seed)."
     v = np.asarray([x for x in values if x is not None and np.isfinite(x)], float)
     if len(v) == 0: return {"mean": float("nan"), "ci95": float("nan"), "n": 0}
-    if len(v) == 1: return {"mean": float(v[0]), "ci95": 0.0, "n": 1}
-    return {"mean": float(v.mean()), "ci95": float(t975(len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v))), "n": len(v)}
+    return {"mean": float(v.mean()), "ci95": seed_half_width(v), "n": len(v)}
 
 def _fmt(m, digits=1):
     if not np.isfinite(m["mean"]): return "-"

@@ -13,6 +13,7 @@ from .abx import item_frames
 from .config import Config
 from .corpus import COLOURS, SHAPES
 from .data import DataError, load_audio, normalize_wav, read_split, split_file
+from .model import utterance_layers
 
 # %% auto #0
 __all__ = ['WORD_CATEGORIES', 'linear_cka', 'cka_frames', 'cka_between', 'WordSet', 'word_triplets', 'word_abx']
@@ -79,18 +80,7 @@ class WordSet:
     @torch.no_grad()
     def pooled(self, model, rate: float, mode="libri-light", device="cpu", batch_size=16) -> dict:
         "{layer: [tokens, D]}: each word token's frames of each layer, mean-pooled (padding-exact batches by length)."
-        model.eval()
-        order = sorted(range(len(self.wavs)), key=lambda k: len(self.wavs[k]))
-        size = batch_size if model.cfg.padding_exact else 1
-        by_caption = {}
-        for s in range(0, len(order), size):
-            ks = order[s:s + size]
-            lengths = torch.tensor([len(self.wavs[k]) for k in ks])
-            wav = torch.zeros(len(ks), int(lengths.max()))
-            for j, k in enumerate(ks): wav[j, :lengths[j]] = torch.from_numpy(self.wavs[k])
-            layers = model.layer_outputs(wav.to(device), lengths if len(ks) > 1 else None)
-            frames = model.w2v2.feature_extractor.output_lengths(lengths).tolist()
-            for j, k in enumerate(ks): by_caption[k] = [h[j, :frames[j]].float().cpu() for h in layers]
+        by_caption = utterance_layers(model, self.wavs, batch_size, device)
         out = {}
         for k, _, _, on, off, _ in self.tokens:
             h = by_caption[k]
