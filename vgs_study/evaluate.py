@@ -341,8 +341,7 @@ def _append_csv(path: Path, rows: list, header: list, epoch=None):
     """Append rows by rewriting the file atomically, so an interrupted evaluation never leaves half a row; a `.gz`
     path is compressed. With `epoch`, rows of that epoch already there (from an interrupted job) are replaced."""
     import gzip, io
-    zipped = path.suffix == ".gz"
-    old = (gzip.decompress(path.read_bytes()).decode() if zipped else path.read_text()) if path.exists() else ""
+    old = _table_text(path) if path.exists() else ""
     buf = io.StringIO()
     w = csv.writer(buf)
     if epoch is not None and old:                         # the epoch is the second column
@@ -350,13 +349,17 @@ def _append_csv(path: Path, rows: list, header: list, epoch=None):
     else: buf.write(old) if old else w.writerow(header)
     w.writerows(rows)
     text = buf.getvalue()
-    atomic_write(path, gzip.compress(text.encode(), mtime=0) if zipped else text)
+    atomic_write(path, gzip.compress(text.encode(), mtime=0) if path.suffix == ".gz" else text)
+
+def _table_text(path: Path) -> str:
+    "A metric's table as text (plain or gzipped CSV)."
+    import gzip
+    return gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else path.read_text()
 
 def _rows_of(path: Path, epoch) -> list:
-    "The rows of one epoch of a metric's table (plain or gzipped CSV), without the header."
-    import gzip, io
-    text = gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else path.read_text()
-    return [r for n, r in enumerate(csv.reader(io.StringIO(text))) if n > 0 and float(r[1]) == epoch]
+    "The rows of one epoch of a metric's table, without the header."
+    import io
+    return [r for n, r in enumerate(csv.reader(io.StringIO(_table_text(path)))) if n > 0 and float(r[1]) == epoch]
 
 def _initial_twin(run_dir: Path, cfg: Config, ckpt: Path, m: Metric):
     """(rows, item rows) of `m` that a sibling run (same study and seed, same data and evaluation settings) already
