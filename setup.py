@@ -20,6 +20,7 @@ setuptools.setup(
     python_requires=f">={cfg['min_python']}",
     packages=setuptools.find_packages(include=['vgs_study', 'vgs_study.*']),
     include_package_data=True,
+    package_data={'vgs_study': ['*.html']},          # the report page's template
     install_requires=reqs,
     extras_require={'test': test_reqs, 'docs': docs_reqs, 'dev': test_reqs + docs_reqs},
     entry_points={'console_scripts': cfg['console_scripts'].split(),

@@ -5,6 +5,7 @@
 # %% ../nbs/12_report.ipynb #8db83748
 from __future__ import annotations
 import html, json, string, time
+from importlib import resources
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -13,14 +14,15 @@ from .data import atomic_write
 from .evaluate import summarise_run, metrics_of, flatten, ABXSet
 from .schedules import Scenario, PAPER_SCENARIOS
 from .slurm import unfinished_jobs
+from .sharing import cka_results
 from .findings import Evidence, findings, learning_checks, chances, seed_half_width
 from .losses import chance_accuracy
 
 # %% auto #0
 __all__ = ['PAPER_TABLE1', 'PAPER_TABLE2', 'ORDER', 'CLOSEUP', 'PAPER_TABLES', 'PAGE', 'load_study', 'with_phase_a', 'mean_ci',
-           'end_results', 'aggregate', 'figures', 'switch_closeup', 'table1', 'table_memorising', 'table2', 'table3',
-           'metric_table', 'cka_results', 'cka_tables', 'cka_figures', 'job_times', 'build_report', 'finding_table',
-           'time_table']
+           'end_results', 'summary_table', 'over_seeds', 'nested', 'scenario_results', 'figures', 'switch_closeup',
+           'table1', 'table_memorising', 'table2', 'table3', 'metric_table', 'cka_tables', 'cka_figures', 'job_times',
+           'build_report', 'finding_table', 'time_table']
 
 # %% ../nbs/12_report.ipynb #211fdf47
 PAPER_TABLE1 = {  # S->I R1, S->I R10, I->S R1, I->S R10
@@ -94,7 +96,7 @@ def _fmt(m, digits=1):
 
 # %% ../nbs/12_report.ipynb #12da8554
 def end_results(data: dict) -> dict:
-    "{scenario: {seed: summary}} at each run's last evaluated epoch (see `evaluate.summarise_run`)."
+    "{scenario: {seed: summary}} at each run's last evaluated epoch and at epoch 0 (see `evaluate.summarise_run`)."
     of = lambda df, seed, name: df[(df.seed == seed) & (df.scenario == name)] if len(df) else df
     out = {}
     for seed, name in data["runs"]:
@@ -102,35 +104,54 @@ def end_results(data: dict) -> dict:
         out.setdefault(name, {})[seed] = summarise_run(tables, data["metrics"])
     return out
 
-def _ci_tree(trees: list, key=None):
-    """Nested dicts of numbers (one per seed) -> the same nesting with `mean_ci` at the leaves; a leaf named `layer`
-    is an index and gets its most common value."""
-    first = next((t for t in trees if t is not None), None)
-    if first is None: return {}
-    if not isinstance(first, dict):
-        if key != "layer": return mean_ci(trees)
-        vals = [t for t in trees if t is not None]
-        return max(set(vals), key=vals.count)
-    keys = sorted({k for t in trees if t for k in t}, key=lambda k: (len(k), k))
-    return {k: _ci_tree([t.get(k) if t else None for t in trees], k) for k in keys}
+def summary_table(per_seed: dict) -> pd.DataFrame:
+    """`end_results` as one long table, a row per number: `scenario`, `seed`, `stage` ("end": the last evaluated epoch;
+    "init": epoch 0), `metric`, `key` (the number's place in the metric's summary, e.g. `test/speech_to_image/10` or
+    `across/error`) and `value`."""
+    rows = [(name, seed, stage, metric, key, value)
+            for name, seeds in per_seed.items() for seed, summary in seeds.items()
+            for stage, tree in (("end", summary), ("init", summary.get("init", {})))
+            for metric, numbers in tree.items() if metric not in ("epochs", "init")
+            for key, value in flatten(numbers).items()]
+    return pd.DataFrame(rows, columns=["scenario", "seed", "stage", "metric", "key", "value"])
 
-def _is_ci(x): return isinstance(x, dict) and set(x) == {"mean", "ci95", "n"}
-def _stat(tree, stat="mean"):
-    "The `stat` ('mean' or 'ci95') at every leaf of an aggregated tree (an index leaf such as `layer` stays as it is)."
-    if _is_ci(tree): return tree[stat]
-    return {k: _stat(v, stat) for k, v in tree.items()} if isinstance(tree, dict) else tree
+def _is_index(key: str) -> bool: return key.rsplit("/", 1)[-1] == "layer"     # a layer number, not a measurement
 
-def aggregate(per_seed: dict) -> dict:
-    "Mean and 95% interval over seeds of every metric's summary and of its values at initialisation."
-    agg = {}
+def _key_order(key: str) -> tuple: return tuple((len(p), p) for p in key.split("/"))   # "5" before "10"
+
+def over_seeds(table: pd.DataFrame) -> pd.DataFrame:
+    """Every number of a `summary_table` over seeds: `mean`, `ci95` (the 95% t-interval's half-width) and `n`, one row
+    per `stage`, `scenario`, `metric` and `key`. An index (a key ending in `layer`) gets its most common value (the
+    smallest on ties) as `mean`, and as `ci95` too, since it has no interval."""
+    rows = []
+    for (stage, name, metric, key), g in table.groupby(["stage", "scenario", "metric", "key"], sort=False):
+        if _is_index(key):
+            vals = [int(v) if float(v).is_integer() else v for v in g.value if pd.notna(v)]
+            mode = min(sorted(set(vals)), key=lambda v: -vals.count(v)) if vals else float("nan")
+            rows.append((stage, name, metric, key, mode, mode, len(vals)))
+        else: rows.append((stage, name, metric, key, *mean_ci(g.value.tolist()).values()))
+    return pd.DataFrame(rows, columns=["stage", "scenario", "metric", "key", "mean", "ci95", "n"], dtype=object)
+
+def nested(stats: pd.DataFrame, column="mean") -> dict:
+    "One scenario's rows of `over_seeds` back into the metric's summary form ({split: {direction: {k: ...}}}, ...)."
+    tree = {}
+    for key, value in sorted(zip(stats.key, stats[column]), key=lambda kv: _key_order(kv[0])):
+        *path, leaf = key.split("/")
+        t = tree
+        for p in path: t = t.setdefault(p, {})
+        t[leaf] = value
+    return tree
+
+def scenario_results(per_seed: dict, stats: pd.DataFrame, metrics: list) -> dict:
+    """`results.json`'s `scenarios`: per scenario its last evaluated `epochs`, each metric's means over seeds in the
+    metric's summary form, and the 95% half-widths in the same form under `ci95`."""
+    out = {}
     for name, seeds in per_seed.items():
-        rs = list(seeds.values())
-        keys = dict.fromkeys(k for r in rs for k in r if k != "epochs")
-        agg[name] = {k: _ci_tree([r.get(k) for r in rs]) for k in keys} | {"epochs": rs[0]["epochs"],
-                                                                           "seeds": sorted(seeds)}
-    return agg
-
-
+        mine = stats[(stats.stage == "end") & (stats.scenario == name)]
+        have = {m: mine[mine.metric == m] for m in metrics if any(m in r for r in seeds.values())}
+        out[name] = {"epochs": next(iter(seeds.values()))["epochs"], **{m: nested(d) for m, d in have.items()},
+                     "ci95": {m: nested(d, "ci95") for m, d in have.items()}}
+    return out
 
 # %% ../nbs/12_report.ipynb #f07227db
 def _save(fig, path: Path):
@@ -228,128 +249,100 @@ def switch_closeup(data: dict, switch: int) -> pd.DataFrame:
     return d[scheduled & (d.epoch >= switch - 1) & (d.epoch <= switch + 1)]
 
 # %% ../nbs/12_report.ipynb #4fa21d5a
-_NAN = {"mean": float("nan"), "ci95": float("nan"), "n": 0}
+class _Cells:
+    "Table cells from `over_seeds`: `cell(stage, scenario, metric, key)` reads `mean ± half-width`, `mean` or `-`."
+    def __init__(self, stats: pd.DataFrame):
+        self.rows = {(r.stage, r.scenario, r.metric, r.key): r for r in stats.itertuples(index=False)}
+        self.stats = stats
+    def has(self, stage, name, metric, prefix="") -> bool:
+        return any(a == stage and n == name and m == metric and k.startswith(prefix) for a, n, m, k in self.rows)
+    def cell(self, stage, name, metric, key, digits=1) -> str:
+        r = self.rows.get((stage, name, metric, key))
+        if r is None: return "-"
+        if _is_index(key): return str(r.mean)
+        return _fmt({"mean": r.mean, "ci95": r.ci95, "n": r.n}, digits)
+    def best_layer(self, stage, name, metric, condition) -> str:
+        "A best-layer cell: `error (layer)`."
+        if (stage, name, metric, f"{condition}/error") not in self.rows: return "-"
+        return (f"{self.cell(stage, name, metric, f'{condition}/error', 2)} "
+                f"({self.cell(stage, name, metric, f'{condition}/layer')})")
+    def first_init(self, names, metric, prefix="") -> str | None:
+        "The first scenario with `metric` scored at epoch 0 (every scenario of a seed starts from the same weights)."
+        return next((n for n in names if self.has("init", n, metric, prefix)), None)
 
-def _names(agg): return [x for x in ORDER if x in agg] + [x for x in agg if x not in ORDER]
+def _names(names) -> list:
+    "Scenario names in the paper's order, then any others in the order given."
+    have = list(dict.fromkeys(names))
+    return [x for x in ORDER if x in have] + [x for x in have if x not in ORDER]
 
-def table1(agg, chance: dict) -> tuple[list, list]:
+_DIRECTIONS = ("speech_to_image", "image_to_speech")
+
+def table1(stats, chance: dict) -> tuple[list, list]:
     "Table I: recall at the end of training (test split, held-out voices), with chance, init and the paper's numbers."
     head = ["model", "S->I R@1", "S->I R@5", "S->I R@10", "I->S R@1", "I->S R@5", "I->S R@10", "paper S->I R1 / R10",
             "paper I->S R1 / R10"]
-    cells = lambda rec: [_fmt(rec.get(d, {}).get(k, _NAN)) for d in ("speech_to_image",
-                                                                     "image_to_speech") for k in ("1", "5", "10")]
+    c = _Cells(stats)
+    cells = lambda stage, n: [c.cell(stage, n, "recall", f"test/{d}/{k}") for d in _DIRECTIONS for k in (1, 5, 10)]
     rows = []
-    for n in _names(agg):
+    for n in _names(stats.scenario):
         p = PAPER_TABLE1.get(n)
-        rows.append([n, *cells(agg[n].get("recall", {}).get("test", {})),
-                     *((f"{p[0]} / {p[1]}", f"{p[2]} / {p[3]}") if p else ("-", "-"))])
-    init = next((agg[n]["init"]["recall"]["test"] for n in _names(agg) if "test" in agg[n]["init"].get("recall", {})),
-                None)
-    if init: rows.append(["random initialisation (epoch 0)", *cells(init), "-", "-"])
-    c = lambda d, k: f"{chance[d][k]:.1f}" if k in chance.get(d, {}) else "-"
-    rows.append(["chance", *(c(d, k) for d in ("speech_to_image", "image_to_speech") for k in (1, 5, 10)), "0.0 / 0.2",
-                 "0.0 / 0.2"])
+        rows.append([n, *cells("end", n), *((f"{p[0]} / {p[1]}", f"{p[2]} / {p[3]}") if p else ("-", "-"))])
+    init = c.first_init(_names(stats.scenario), "recall", "test/")
+    if init: rows.append(["random initialisation (epoch 0)", *cells("init", init), "-", "-"])
+    ch = lambda d, k: f"{chance[d][k]:.1f}" if k in chance.get(d, {}) else "-"
+    rows.append(["chance", *(ch(d, k) for d in _DIRECTIONS for k in (1, 5, 10)), "0.0 / 0.2", "0.0 / 0.2"])
     return head, rows
 
-def table_memorising(agg) -> tuple[list, list]:
+def table_memorising(stats) -> tuple[list, list]:
     "Speech->image R@10 on new images spoken by held-out voices (test) and by training voices (seen_voices), and at init."
     head = ["model", "held-out voices (test)", "training voices (seen_voices)", "at initialisation (test)"]
-    r10 = lambda tree, split: _fmt(tree.get("recall", {}).get(split, {}).get("speech_to_image", {}).get("10", _NAN))
-    rows = [[n, r10(agg[n], "test"), r10(agg[n], "seen_voices"), r10(agg[n]["init"], "test")] for n in _names(agg)]
-    return head, rows
+    c = _Cells(stats)
+    r10 = lambda stage, n, split: c.cell(stage, n, "recall", f"{split}/speech_to_image/10")
+    return head, [[n, r10("end", n, "test"), r10("end", n, "seen_voices"), r10("init", n, "test")] for n in _names(stats.scenario)]
 
-def table2(agg, mfcc=None) -> tuple[list, list]:
+def table2(stats, mfcc=None) -> tuple[list, list]:
     "Table II: best-layer ABX (within, across speaker) and the layer, with the paper's, MFCC and the initialisation."
     head = ["model", "W-C (layer)", "A-C (layer)", "paper W-C (layer of 12)", "paper A-C (layer of 12)"]
-    rows = []
-    for n in _names(agg):
-        a, p = agg[n].get("abx", {}), PAPER_TABLE2.get(n)
-        c = [f"{_fmt(a[k]['error'], 2)} ({a[k]['layer']})" if k in a else "-" for k in ("within", "across")]
-        rows.append([n, *c, *((f"{p[0][0]} ({p[0][1]})", f"{p[1][0]} ({p[1][1]})") if p else ("-", "-"))])
-    init = next((agg[n]["init"].get("abx") for n in _names(agg) if agg[n]["init"].get("abx")), None)
-    if init: rows.append(["random initialisation (epoch 0)"] + [f"{_fmt(init[k]['error'], 2)} ({init[k]['layer']})"
-                                                                if k in init else "-" for k in ("within", "across")] + ["-", "-"])
+    c, rows = _Cells(stats), []
+    for n in _names(stats.scenario):
+        p = PAPER_TABLE2.get(n)
+        rows.append([n, *(c.best_layer("end", n, "abx", k) for k in ("within", "across")),
+                     *((f"{p[0][0]} ({p[0][1]})", f"{p[1][0]} ({p[1][1]})") if p else ("-", "-"))])
+    init = c.first_init(_names(stats.scenario), "abx")
+    if init:
+        rows.append(["random initialisation (epoch 0)", *(c.best_layer("init", init, "abx", k) for k in ("within", "across")),
+                     "-", "-"])
     if mfcc: rows.append(["MFCC (reference)", f"{mfcc['within']:.2f}", f"{mfcc['across']:.2f}", "-", "-"])
     rows.append(["chance", "50", "50", "50", "50"])
     return head, rows
 
-def table3(agg) -> tuple[list, list]:
+def table3(stats) -> tuple[list, list]:
     "Table III (not in the paper): best-layer word-level ABX error on the colour and shape words, and the layer."
-    cell = lambda a, k: f"{_fmt(a[k]['error'], 2)} ({a[k]['layer']})" if k in a else "-"
-    rows = [[n, *(cell(agg[n].get("word_abx", {}), k) for k in ("within", "across"))] for n in _names(agg)]
-    init = next((agg[n]["init"].get("word_abx") for n in _names(agg) if agg[n]["init"].get("word_abx")), None)
-    if init: rows.append(["random initialisation (epoch 0)", *(cell(init, k) for k in ("within", "across"))])
+    c = _Cells(stats)
+    rows = [[n, *(c.best_layer("end", n, "word_abx", k) for k in ("within", "across"))] for n in _names(stats.scenario)]
+    init = c.first_init(_names(stats.scenario), "word_abx")
+    if init:
+        rows.append(["random initialisation (epoch 0)", *(c.best_layer("init", init, "word_abx", k) for k in ("within", "across"))])
     return ["model", "W-C (layer)", "A-C (layer)"], rows + [["chance", "50", "50"]]
 
 PAPER_TABLES = ("recall", "abx", "cka", "word_abx")   # the metrics with tables of their own (Tables I-III, CKA)
 
-def metric_table(agg, metric) -> tuple[list, list]:
+def metric_table(stats, metric) -> tuple[list, list]:
     "Any other metric: one row per scenario, one column per number of its summary (mean ± 95% interval over seeds)."
-    flat = {n: flatten(agg[n].get(metric.name, {})) for n in _names(agg)}
-    cols = list(dict.fromkeys(k.rsplit("/", 1)[0] if k.endswith(("/mean", "/ci95", "/n")) else k
-                              for f in flat.values() for k in f))
-    def cell(tree, col):
-        for key in col.split("/"): tree = tree.get(key, {}) if isinstance(tree, dict) else {}
-        return _fmt(tree, 2) if _is_ci(tree) else (str(tree) if tree != {} else "-")
-    return ["model", *cols], [[n, *(cell(agg[n].get(metric.name, {}), c) for c in cols)] for n in _names(agg)]
+    end = stats[(stats.stage == "end") & (stats.metric == metric.name)]
+    cols, c = sorted(set(end.key), key=_key_order), _Cells(stats)
+    return ["model", *cols], [[n, *(c.cell("end", n, metric.name, k, 2) for k in cols)] for n in _names(stats.scenario)]
 
-def _md(head,
-        rows): return "\n".join(["| " + " | ".join(head) + " |",
-                                 "|" + "---|" * len(head)] + ["| " + " | ".join(map(str, r)) + " |" for r in rows])
+def _md(head, rows) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return "\n".join(lines + ["| " + " | ".join(map(str, r)) + " |" for r in rows])
+
 def _html_table(head, rows):
     h = "".join(f"<th>{html.escape(c)}</th>" for c in head)
     b = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
     return f"<table><thead><tr>{h}</tr></thead><tbody>{b}</tbody></table>"
 
 # %% ../nbs/12_report.ipynb #c12cka01
-def _load_frames(run_dir, epoch: int) -> dict | None:
-    "The CKA frames a run kept at `epoch` ({layer: [n, D]}), or None."
-    p = Path(run_dir) / "cka" / f"epoch_{int(epoch):03d}.npz"
-    if not p.exists(): return None
-    with np.load(p) as z: return {int(k.split("_")[1]): z[k].astype(np.float32) for k in z.files}
-
-def cka_results(data: dict, cfg: Config) -> dict:
-    """Representation similarity, averaged over seeds: `between` (per layer, every pair of scenarios at the end of
-    training, and the mean over the shared and over the SSL-only layers), `rewrite` (each scheduled run at its end
-    against its base run's checkpoint at the switch, per layer: how much of phase A's layer phase B kept) and `within`
-    (each run's layers against each other at the end, from the `cka` metric)."""
-    from vgs_study.sharing import linear_cka
-    E, sw, deb, k = cfg.train.epochs, cfg.train.switch_epoch, cfg.eval.cka_debiased, cfg.model.n_shared_layers
-    runs = data["runs"]
-    ends = {key: _load_frames(info["dir"], E) for key, info in runs.items()}
-    names = _names({n: 0 for _, n in runs})
-    between, rewrite = {}, {}
-    for seed in sorted({s for s, _ in runs}):
-        have = [n for n in names if ends.get((seed, n))]
-        for a in have:
-            for b in have:
-                for l in ends[(seed, a)]:
-                    between.setdefault(l, {}).setdefault(a, {}).setdefault(b,
-                                                                           []).append(linear_cka(ends[(seed, a)][l],
-                                                                                                 ends[(seed, b)][l],
-                                                                                                    deb))
-            sc = Scenario.parse(a)
-            base = _load_frames(runs[(seed, sc.base.name)]["dir"], sw) if sc.is_scheduled and (seed, sc.base.name) in runs else None
-            for l in (base or {}):
-                rewrite.setdefault(a, {}).setdefault(str(l), []).append(linear_cka(ends[(seed, a)][l], base[l], deb))
-    def mean(tree):                                        # lists of per-seed values -> their mean, at every leaf
-        return {key: mean(v) for key, v in tree.items()} if isinstance(tree, dict) else float(np.mean(tree))
-    per_layer = {str(l): mean(m) for l, m in sorted(between.items())}
-    group = lambda ls: {a: {b: float(np.mean([per_layer[str(l)][a][b] for l in ls])) for b in per_layer[str(ls[0])][a]}
-                        for a in per_layer[str(ls[0])]} if ls else {}
-    layers = sorted(between)
-    out = {"between": {"shared": group([l for l in layers if l <= k]), "ssl_only": group([l for l in layers if l > k]),
-                       "by_layer": per_layer},
-           "rewrite": {n: mean(v) for n, v in rewrite.items()}, "within": {}}
-    cka = data.get("cka", pd.DataFrame())
-    if len(cka):
-        last = cka[cka.epoch == cka.groupby(["seed", "scenario"]).epoch.transform("max")]
-        for n, g in last.groupby("scenario"):
-            m = g.groupby(["layer_a", "layer_b"]).cka.mean()
-            out["within"][n] = {str(int(a)): {str(int(b)): float(v) for (a2, b), v in m.items() if a2 == a}
-                                for a in sorted({a for a, _ in m.index})}
-    return out
-
 def cka_tables(cka: dict) -> dict:
     "The CKA results as (header, rows) tables, titled."
     out = {}
@@ -471,7 +464,7 @@ def build_report(study_dir, mfcc=True) -> dict:
         raise FileNotFoundError(f"{study_dir}: no runs to report (none is both trained and evaluated"
                                 + (f"; unfinished: {', '.join(data['unfinished'])})" if data["unfinished"] else ")"))
     per_seed = end_results(data)
-    agg = aggregate(per_seed)
+    stats = over_seeds(summary_table(per_seed))
     corpus = _corpus_of(study_dir, cfg)
     man = json.loads((corpus / "manifest.json").read_text()) if (corpus / "manifest.json").exists() else {}
     ev = Evidence(data, cfg.eval.bootstrap)
@@ -484,22 +477,21 @@ def build_report(study_dir, mfcc=True) -> dict:
     status |= unfinished_jobs(study_dir)                       # a Slurm study has no status.json of its own
     wall = json.loads((study_dir / "wall.json").read_text())["seconds"] if (study_dir / "wall.json").exists() else None
     tables = {"Table I: retrieval recall (%) at the end of training (test split: new images, held-out voices)":
-              table1(agg, chance.get("test", {})),
-              "Memorising or learning: speech->image R@10 (%) by who speaks": table_memorising(agg),
+              table1(stats, chance.get("test", {})),
+              "Memorising or learning: speech->image R@10 (%) by who speaks": table_memorising(stats),
               f"Table II: best-layer ABX error (%), layer in brackets (this model: layers 1-{cfg.model.n_layers}, "
-              f"1-{cfg.model.n_shared_layers} shared; the paper's: 1-12, 1-8 shared)": table2(agg, mfcc_scores)}
+              f"1-{cfg.model.n_shared_layers} shared; the paper's: 1-12, 1-8 shared)": table2(stats, mfcc_scores)}
     names = [m.name for m in data["metrics"]]
     if "word_abx" in names:
         tables["Table III (not in the paper): best-layer word-level ABX error (%) on the colour and shape words of the "
-               "test captions, layer in brackets"] = table3(agg)
-    cka = cka_results(data, cfg) if "cka" in names else None
+               "test captions, layer in brackets"] = table3(stats)
+    cka = cka_results(data["runs"], _names(n for _, n in data["runs"]), data.get("cka"), cfg) if "cka" in names else None
     if cka:
         tables |= cka_tables(cka)
         figs += cka_figures(cka, out)
-    tables |= {m.title or m.name: metric_table(agg, m) for m in data["metrics"] if m.name not in PAPER_TABLES}
+    tables |= {m.title or m.name: metric_table(stats, m) for m in data["metrics"] if m.name not in PAPER_TABLES}
     results = {"preset": cfg.preset, "seeds": sorted({s for s, _ in data["runs"]}), "metrics": names,
-               "scenarios": {n: {"epochs": a["epochs"], **{k: _stat(a[k]) for k in names if k in a},
-                                 "ci95": {k: _stat(a[k], "ci95") for k in names if k in a}} for n, a in agg.items()},
+               "scenarios": scenario_results(per_seed, stats, names),
                "per_seed": {n: {str(s): r for s, r in v.items()} for n, v in per_seed.items()},
                "findings": fnd, "learning_checks": checks, "mfcc_abx": mfcc_scores, "cka": cka,
                "chance": {"recall": chance, "recall_at_10": ev.chance, "contrastive_accuracy": chance_accuracy(cfg.model.num_negatives),
@@ -586,25 +578,7 @@ def _corpus_text(s: dict) -> str:
              f"phrases around {w['world_carrier_rate']:.0%} of captions." if w else "")
     return (f"Splits: {splits}." if splits else "") + world
 
-PAGE = string.Template("""<!doctype html><html><head><meta charset="utf-8"><title>vgs_study report: $title</title>
-<style>body{font-family:sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0;font-size:0.9em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#f2f2f2}td:first-child{text-align:left}img{max-width:100%}.ok{color:#1a7f37;font-weight:bold}
-.no{color:#b3261e;font-weight:bold}.na{color:#8a6d00;font-weight:bold}figcaption,small{font-size:0.85em;color:#555}</style></head><body>
-<h1>Simultaneous or sequential training? — study report</h1>
-<p>$configuration Wall time $wall.</p>
-<p>Chance (test split, from its counts): R@10 $chance_r10% (mean of both directions), contrastive accuracy
-$chance_accuracy, ABX 50%. Every effect of a finding has a 95% interval from the seeds and from
-$bootstrap resamples of the test set (images for recall, ABX contexts for ABX); a verdict is read from the
-interval against the smallest effect that matters: <i>holds</i> beyond it, <i>reversed</i> beyond it the other way,
-<i>no effect</i> inside it, <i>inconclusive</i> across it.
-The paper's numbers (SpokenCOCO, LibriSpeech; 70 epochs) are shown for the direction of effects, not their size.
-Machine-readable: <a href="results.json">results.json</a>, <a href="tables.md">tables.md</a>.</p>
-<h2>Learning checks</h2><ul>$checks</ul>
-<h2>Findings of the paper, tested on this study</h2><ul>$findings</ul>
-$tables<h2>Figures</h2>$figures
-$failed
-<h2>Provenance</h2><p><small>$provenance</small></p></body></html>""")
+PAGE = string.Template((resources.files("vgs_study") / "report_page.html").read_text())   # the page, apart from the code
 
 _CSS = {"passed": "ok", "holds": "ok", "not passed": "no", "does not hold": "no"}
 

@@ -14,9 +14,11 @@ from .config import Config
 from .corpus import COLOURS, SHAPES
 from .data import DataError, load_audio, normalize_wav, read_split, split_file
 from .model import utterance_layers
+from .schedules import Scenario
 
 # %% auto #0
-__all__ = ['WORD_CATEGORIES', 'linear_cka', 'cka_frames', 'cka_between', 'WordSet', 'word_triplets', 'word_abx']
+__all__ = ['WORD_CATEGORIES', 'linear_cka', 'cka_frames', 'cka_between', 'WordSet', 'word_triplets', 'word_abx', 'load_frames',
+           'cka_results']
 
 # %% ../nbs/09b_sharing.ipynb #4433f31e
 def linear_cka(X, Y, debiased: bool = False) -> float:
@@ -127,4 +129,51 @@ def word_abx(vectors: np.ndarray, task: dict) -> dict:
         per_pair = defaultdict(list)
         for (s, a, b), e in per_sab.items(): per_pair[(a, b)].append(np.mean(e))
         out[cond] = float(100 * np.mean([np.mean(e) for e in per_pair.values()])) if per_pair else float("nan")
+    return out
+
+# %% ../nbs/09b_sharing.ipynb #c09bcka1
+def load_frames(run_dir, epoch: int) -> dict | None:
+    "The CKA frames a run kept at `epoch` ({layer: [n, D]}), or None."
+    p = Path(run_dir) / "cka" / f"epoch_{int(epoch):03d}.npz"
+    if not p.exists(): return None
+    with np.load(p) as z: return {int(k.split("_")[1]): z[k].astype(np.float32) for k in z.files}
+
+def cka_results(runs: dict, names: list, cka, cfg: Config) -> dict:
+    """Representation similarity, averaged over seeds: `between` (per layer, every pair of scenarios at the end of
+    training, and the mean over the shared and over the SSL-only layers), `rewrite` (each scheduled run at its end
+    against its base run's checkpoint at the switch, per layer: how much of phase A's layer phase B kept) and `within`
+    (each run's layers against each other at the end, from the `cka` metric's table `cka`, or None). `runs` maps
+    (seed, scenario) to the run's record with its `dir`; `names` gives the scenarios' order."""
+    E, sw, deb, k = cfg.train.epochs, cfg.train.switch_epoch, cfg.eval.cka_debiased, cfg.model.n_shared_layers
+    ends = {key: load_frames(info["dir"], E) for key, info in runs.items()}
+    between, rewrite = {}, {}
+    for seed in sorted({s for s, _ in runs}):
+        have = [n for n in names if ends.get((seed, n))]
+        for a in have:
+            for b in have:
+                for l, x in ends[(seed, a)].items():
+                    cell = between.setdefault(l, {}).setdefault(a, {}).setdefault(b, [])
+                    cell.append(linear_cka(x, ends[(seed, b)][l], deb))
+            sc = Scenario.parse(a)
+            at_switch = sc.is_scheduled and (seed, sc.base.name) in runs
+            base = load_frames(runs[(seed, sc.base.name)]["dir"], sw) if at_switch else None
+            for l in (base or {}):
+                rewrite.setdefault(a, {}).setdefault(str(l), []).append(linear_cka(ends[(seed, a)][l], base[l], deb))
+    def mean(tree):                                        # lists of per-seed values -> their mean, at every leaf
+        return {key: mean(v) for key, v in tree.items()} if isinstance(tree, dict) else float(np.mean(tree))
+    per_layer = {str(l): mean(m) for l, m in sorted(between.items())}
+    def group(ls):                                         # the mean over layers `ls` of every pair's CKA
+        if not ls: return {}
+        pairs = per_layer[str(ls[0])]
+        return {a: {b: float(np.mean([per_layer[str(l)][a][b] for l in ls])) for b in pairs[a]} for a in pairs}
+    layers = sorted(between)
+    out = {"between": {"shared": group([l for l in layers if l <= k]), "ssl_only": group([l for l in layers if l > k]),
+                       "by_layer": per_layer},
+           "rewrite": {n: mean(v) for n, v in rewrite.items()}, "within": {}}
+    if cka is not None and len(cka):
+        last = cka[cka.epoch == cka.groupby(["seed", "scenario"]).epoch.transform("max")]
+        for n, g in last.groupby("scenario"):
+            m = g.groupby(["layer_a", "layer_b"]).cka.mean()
+            out["within"][n] = {str(int(a)): {str(int(b)): float(v) for (a2, b), v in m.items() if a2 == a}
+                                for a in sorted({a for a, _ in m.index})}
     return out
