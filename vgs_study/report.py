@@ -28,13 +28,13 @@ __all__ = ['PAPER_TABLE1', 'PAPER_TABLE2', 'ORDER', 'CLOSEUP', 'PAPER_TABLES', '
 PAPER_TABLE1 = {  # S->I R1, S->I R10, I->S R1, I->S R10
     "W2V2": (0.0, 0.2, 0.0, 0.2), "VGS": (28.4, 69.4, 40.1, 81.5), "VGS+": (29.0, 70.1, 40.1, 81.8),
     "(W2V2, VGS+)": (32.0, 74.7, 44.4, 85.0), "(VGS, VGS+)": (27.9, 68.8, 39.3, 81.3),
-    "(W2V2, VGS)": (32.3, 74.9, 44.8, 84.8),
-    "(VGS, W2V2)": (0.0, 0.2, 0.0, 0.2), "(VGS+, W2V2)": (14.5, 52.0, 7.5, 32.5), "(VGS+, VGS)": (28.8, 70.0, 39.8, 81.5)}
+    "(W2V2, VGS)": (32.3, 74.9, 44.8, 84.8), "(VGS, W2V2)": (0.0, 0.2, 0.0, 0.2),
+    "(VGS+, W2V2)": (14.5, 52.0, 7.5, 32.5), "(VGS+, VGS)": (28.8, 70.0, 39.8, 81.5)}
 PAPER_TABLE2 = {  # (W-C error, layer), (A-C error, layer)
     "W2V2": ((7.05, 3), (9.53, 4)), "VGS": ((4.82, 4), (6.44, 4)), "VGS+": ((5.09, 8), (6.81, 8)),
     "(W2V2, VGS+)": ((6.95, 2), (8.72, 5)), "(VGS, VGS+)": ((5.49, 7), (7.55, 8)),
-    "(W2V2, VGS)": ((6.74, 2), (8.75, 2)),
-    "(VGS, W2V2)": ((8.4, 1), (11.54, 2)), "(VGS+, W2V2)": ((6.23, 8), (8.35, 8)), "(VGS+, VGS)": ((4.50, 9), (6.02, 9))}
+    "(W2V2, VGS)": ((6.74, 2), (8.75, 2)), "(VGS, W2V2)": ((8.4, 1), (11.54, 2)),
+    "(VGS+, W2V2)": ((6.23, 8), (8.35, 8)), "(VGS+, VGS)": ((4.50, 9), (6.02, 9))}
 ORDER = [s.name for s in PAPER_SCENARIOS]
 
 # %% ../nbs/12_report.ipynb #4b59c483
@@ -67,8 +67,8 @@ def load_study(study_dir) -> dict:
                 tables.setdefault(key, []).append(d)
         for r in _read_jsonl(rd / "epochs.jsonl"): ep.append({"seed": seed, "scenario": name, **r})
     cat = lambda l: pd.concat(l, ignore_index=True) if l else pd.DataFrame()
-    return {"recall": pd.DataFrame(), "abx": pd.DataFrame(), "recall_items": pd.DataFrame(), "abx_items": pd.DataFrame(),
-            **{k: cat(v) for k, v in tables.items()},
+    empty = {k: pd.DataFrame() for k in ("recall", "abx", "recall_items", "abx_items")}
+    return {**empty, **{k: cat(v) for k, v in tables.items()},
             "epochs": pd.DataFrame(ep), "runs": runs, "unfinished": unfinished, "metrics": metrics}
 
 def with_phase_a(df: pd.DataFrame, runs: dict) -> pd.DataFrame:
@@ -160,9 +160,10 @@ def _save(fig, path: Path):
 
 _LABELS = {"test": "held-out voices (test)", "seen_voices": "training voices (seen_voices)"}
 
-def _panels(data: pd.DataFrame, x, y, hue, title, ylabel, out: Path, name, cond_col, conds, log=True, lines=(), switch=None,
-            xlabel=None, sharey=True):
-    "Two panels (one per value of `cond_col`), integer x ticks, percent or log axes, reference lines, one shared legend."
+def _panels(data: pd.DataFrame, x, y, hue, title, ylabel, out: Path, name, cond_col, conds, log=True, lines=(),
+            switch=None, xlabel=None, sharey=True):
+    """Two panels (one per value of `cond_col`), integer x ticks, percent or log axes, reference lines, one shared
+    legend."""
     import matplotlib.pyplot as plt, seaborn as sns
     from matplotlib.ticker import MaxNLocator, FuncFormatter, NullFormatter, LogLocator
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=sharey)
@@ -201,18 +202,18 @@ def figures(data: dict, out: Path, cfg: Config, mfcc: dict | None = None, chance
     mf = (lambda c: (mfcc or {}).get(c))
     if not abx.empty:
         last = abx[abx.epoch == abx.groupby(["seed", "scenario"]).epoch.transform("max")]
-        made.append(_panels(last, "layer", "error", hue, "ABX {cond}-speaker after training (Fig. 2 left)", "ABX error (%)",
-                            out, "fig2_left_abx_vs_layer", "condition", ("within", "across"),
+        made.append(_panels(last, "layer", "error", hue, "ABX {cond}-speaker after training (Fig. 2 left)",
+                            "ABX error (%)", out, "fig2_left_abx_vs_layer", "condition", ("within", "across"),
                             lines=((mf, "MFCC", ":"), (50.0, "chance", "--")),
                             xlabel=f"layer (1-{m.n_layers}; 1-{m.n_shared_layers} shared with VGS)"))
-        best = with_phase_a(abx,
-                            data["runs"]).groupby(["seed", "scenario", "epoch", "condition"]).error.min().reset_index()
+        best = with_phase_a(abx, data["runs"]).groupby(["seed", "scenario", "epoch", "condition"]).error.min()
+        best = best.reset_index()
         made.append(_panels(best, "epoch", "error", hue, "best-layer ABX {cond}-speaker per epoch (Fig. 2 right)",
                             "ABX error (%)", out, "fig2_right_abx_vs_epoch", "condition", ("within", "across"),
                             lines=((mf, "MFCC", ":"),), switch=sw))
     if not ep.empty and {"train_loss_av", "train_loss_aud"} <= set(ep):
-        e = with_phase_a(ep, data["runs"]).melt(id_vars=["seed", "scenario", "epoch"], value_vars=["train_loss_av", "train_loss_aud"],
-                                                var_name="loss", value_name="value")
+        e = with_phase_a(ep, data["runs"]).melt(id_vars=["seed", "scenario", "epoch"], var_name="loss",
+                                                value_vars=["train_loss_av", "train_loss_aud"], value_name="value")
         e["loss"] = e["loss"].map({"train_loss_av": "loss_AV", "train_loss_aud": "loss_AUD"})
         made.append(_panels(e, "epoch", "value", hue, "{cond} per epoch (Fig. 3)", "training loss", out, "fig3_losses",
                             "loss", ("loss_AV", "loss_AUD"), switch=sw))
@@ -225,9 +226,10 @@ def figures(data: dict, out: Path, cfg: Config, mfcc: dict | None = None, chance
                             switch=sw))
     close = switch_closeup(data, sw)
     if len(close):
-        made.append(_panels(close, "epoch", "value", [n for n in hue if n in set(close.scenario)], "{cond} around the switch",
-                            "%", out, "switch_closeup", "what", CLOSEUP, log=False, switch=sw, sharey=False,
-                            lines=((lambda w: (chance_r10 or {}).get("test") if w == CLOSEUP[0] else None, "chance", "--"),)))
+        chance_line = lambda w: (chance_r10 or {}).get("test") if w == CLOSEUP[0] else None
+        made.append(_panels(close, "epoch", "value", [n for n in hue if n in set(close.scenario)],
+                            "{cond} around the switch", "%", out, "switch_closeup", "what", CLOSEUP, log=False,
+                            switch=sw, sharey=False, lines=((chance_line, "chance", "--"),)))
     return made
 
 CLOSEUP = ("speech->image R@10 (test)", "best-layer across-speaker ABX")
@@ -294,11 +296,13 @@ def table1(stats, chance: dict) -> tuple[list, list]:
     return head, rows
 
 def table_memorising(stats) -> tuple[list, list]:
-    "Speech->image R@10 on new images spoken by held-out voices (test) and by training voices (seen_voices), and at init."
+    """Speech->image R@10 on new images spoken by held-out voices (test) and by training voices (seen_voices), and at
+    initialisation."""
     head = ["model", "held-out voices (test)", "training voices (seen_voices)", "at initialisation (test)"]
     c = _Cells(stats)
     r10 = lambda stage, n, split: c.cell(stage, n, "recall", f"{split}/speech_to_image/10")
-    return head, [[n, r10("end", n, "test"), r10("end", n, "seen_voices"), r10("init", n, "test")] for n in _names(stats.scenario)]
+    return head, [[n, r10("end", n, "test"), r10("end", n, "seen_voices"), r10("init", n, "test")]
+                  for n in _names(stats.scenario)]
 
 def table2(stats, mfcc=None) -> tuple[list, list]:
     "Table II: best-layer ABX (within, across speaker) and the layer, with the paper's, MFCC and the initialisation."
@@ -310,8 +314,8 @@ def table2(stats, mfcc=None) -> tuple[list, list]:
                      *((f"{p[0][0]} ({p[0][1]})", f"{p[1][0]} ({p[1][1]})") if p else ("-", "-"))])
     init = c.first_init(_names(stats.scenario), "abx")
     if init:
-        rows.append(["random initialisation (epoch 0)", *(c.best_layer("init", init, "abx", k) for k in ("within", "across")),
-                     "-", "-"])
+        best = [c.best_layer("init", init, "abx", k) for k in ("within", "across")]
+        rows.append(["random initialisation (epoch 0)", *best, "-", "-"])
     if mfcc: rows.append(["MFCC (reference)", f"{mfcc['within']:.2f}", f"{mfcc['across']:.2f}", "-", "-"])
     rows.append(["chance", "50", "50", "50", "50"])
     return head, rows
@@ -322,7 +326,8 @@ def table3(stats) -> tuple[list, list]:
     rows = [[n, *(c.best_layer("end", n, "word_abx", k) for k in ("within", "across"))] for n in _names(stats.scenario)]
     init = c.first_init(_names(stats.scenario), "word_abx")
     if init:
-        rows.append(["random initialisation (epoch 0)", *(c.best_layer("init", init, "word_abx", k) for k in ("within", "across"))])
+        best = [c.best_layer("init", init, "word_abx", k) for k in ("within", "across")]
+        rows.append(["random initialisation (epoch 0)", *best])
     return ["model", "W-C (layer)", "A-C (layer)"], rows + [["chance", "50", "50"]]
 
 PAPER_TABLES = ("recall", "abx", "cka", "word_abx")   # the metrics with tables of their own (Tables I-III, CKA)
@@ -359,7 +364,8 @@ def cka_tables(cka: dict) -> dict:
         pairs = sorted({(a, b) for m in cka["within"].values() for a in m for b in m[a] if int(a) < int(b)},
                        key=lambda p: (int(p[0]), int(p[1])))
         out["CKA between the layers of each run at the end of training"] = (
-            ["model", *(f"{a}-{b}" for a, b in pairs)], [[n, *(f"{m[a][b]:.2f}" for a, b in pairs)] for n, m in cka["within"].items()])
+            ["model", *(f"{a}-{b}" for a, b in pairs)],
+            [[n, *(f"{m[a][b]:.2f}" for a, b in pairs)] for n, m in cka["within"].items()])
     return out
 
 def cka_figures(cka: dict, out: Path) -> list[str]:
@@ -420,14 +426,16 @@ def _summary(cfg: Config, man: dict, data: dict) -> dict:
     d, t = cfg.data, cfg.train
     world = {k: getattr(d, k) for k in ("world_shapes", "world_colours", "world_objects",
                                         "world_carrier_rate")} if d.corpus == "synthetic" else None
-    return {"preset": cfg.preset, "epochs": t.epochs, "switch_epoch": t.switch_epoch, "batch_size": t.batch_size, "lr": t.lr,
+    commit = lambda r: ((r.get("git_commit") or "unknown")
+                        + (" (with uncommitted changes)" if r.get("git_dirty") else ""))
+    return {"preset": cfg.preset, "epochs": t.epochs, "switch_epoch": t.switch_epoch, "batch_size": t.batch_size,
+            "lr": t.lr,
             "optimizer": t.optimizer, "precision": sorted({r.get("precision") or t.precision for r in runs}),
             "cpu_capability": sorted({r.get("cpu_capability") or "unknown" for r in runs}),
             "bootstrap": cfg.eval.bootstrap, "model_layers": cfg.model.n_layers,
             "shared_layers": cfg.model.n_shared_layers,
             "splits": (man or {}).get("counts"), "hours": (man or {}).get("hours"), "world": world,
-            "git_commits": sorted({(r.get("git_commit") or "unknown") + (" (with uncommitted changes)" if r.get("git_dirty") else "")
-                                   for r in runs}),
+            "git_commits": sorted({commit(r) for r in runs}),
             "corpus_sha256": sorted({r.get("corpus_sha256") or "unknown" for r in runs}),
             "packages": runs[0].get("packages") if runs else None}
 
@@ -455,7 +463,8 @@ def _corpus_of(study_dir: Path, cfg: Config) -> Path:
 def build_report(study_dir, mfcc=True) -> dict:
     "Write the report of a study directory; returns results.json's content."
     study_dir = Path(study_dir)
-    if not (study_dir / "config.json").exists(): raise FileNotFoundError(f"{study_dir}: not a study directory (no config.json)")
+    if not (study_dir / "config.json").exists():
+        raise FileNotFoundError(f"{study_dir}: not a study directory (no config.json)")
     out = study_dir / "report"
     out.mkdir(parents=True, exist_ok=True)
     cfg = Config.from_json(study_dir / "config.json")
@@ -485,7 +494,8 @@ def build_report(study_dir, mfcc=True) -> dict:
     if "word_abx" in names:
         tables["Table III (not in the paper): best-layer word-level ABX error (%) on the colour and shape words of the "
                "test captions, layer in brackets"] = table3(stats)
-    cka = cka_results(data["runs"], _names(n for _, n in data["runs"]), data.get("cka"), cfg) if "cka" in names else None
+    scenarios = _names(n for _, n in data["runs"])
+    cka = cka_results(data["runs"], scenarios, data.get("cka"), cfg) if "cka" in names else None
     if cka:
         tables |= cka_tables(cka)
         figs += cka_figures(cka, out)
@@ -494,8 +504,8 @@ def build_report(study_dir, mfcc=True) -> dict:
                "scenarios": scenario_results(per_seed, stats, names),
                "per_seed": {n: {str(s): r for s, r in v.items()} for n, v in per_seed.items()},
                "findings": fnd, "learning_checks": checks, "mfcc_abx": mfcc_scores, "cka": cka,
-               "chance": {"recall": chance, "recall_at_10": ev.chance, "contrastive_accuracy": chance_accuracy(cfg.model.num_negatives),
-                          "abx": 50.0},
+               "chance": {"recall": chance, "recall_at_10": ev.chance,
+                          "contrastive_accuracy": chance_accuracy(cfg.model.num_negatives), "abx": 50.0},
                "time": job_times(status, data["epochs"]),
                "failed_jobs": {k: v for k, v in status.items() if v.get("status") in ("failed", "skipped")},
                "unfinished_runs": data["unfinished"],
@@ -527,7 +537,8 @@ def _expect_text(p) -> str:
     return "as stated" if p["agrees"] else "against the statement"
 
 def finding_table(f) -> tuple[list, list]:
-    "The parts of one finding: claim, effect with its 95% interval, threshold, verdict, and whether that is what the paper says."
+    """The parts of one finding: claim, effect with its 95% interval, threshold, verdict, and whether that is what the
+    paper says."""
     head = ["part", "effect [95% interval]", "threshold", "verdict", "the paper says"]
     rows = [[p["claim"], _interval_text(p), f"±{p['threshold']:g} {p['unit']}", p["verdict"],
              f"{p['expect']} ({_expect_text(p)})"] for p in f["parts"]]
@@ -546,26 +557,31 @@ def _finding_head(f) -> str:
 def _markdown(results, tables) -> str:
     md = [f"# {title}\n\n{_md(*t)}\n" for title, t in tables.items()]
     md.append("# Learning checks\n\n" + "\n".join(f"- {_check_line(c)}" for c in results["learning_checks"]) + "\n")
-    md.append("# Findings\n\n" + "\n".join(f"{_finding_head(f)}\n\n{_md(*finding_table(f))}\n" for f in results["findings"]))
-    if results.get("time", {}).get("rows"): md.append(f"# Where the time went (seconds)\n\n{_md(*time_table(results['time']))}\n")
+    parts = [f"{_finding_head(f)}\n\n{_md(*finding_table(f))}\n" for f in results["findings"]]
+    md.append("# Findings\n\n" + "\n".join(parts))
+    if results.get("time", {}).get("rows"):
+        md.append(f"# Where the time went (seconds)\n\n{_md(*time_table(results['time']))}\n")
     if results.get("unfinished_runs"): md.insert(0, f"{_unfinished_text(results)}\n")
     return "\n".join(md)
 
 def _unfinished_text(results) -> str:
     return ("Not in this report (training or evaluation not finished): " + ", ".join(results["unfinished_runs"]) + ".")
 
-_CAPTIONS = {"fig2_left_abx_vs_layer": "Fig. 2 (left): ABX error per layer after training (log scale); MFCC and chance as lines.",
-             "fig2_right_abx_vs_epoch": "Fig. 2 (right): best-layer ABX error per evaluated epoch (scheduled runs include their phase A).",
-             "fig3_losses": "Fig. 3: training loss_AV and loss_AUD per epoch (log scale).",
-             "recall_vs_epoch": "Speech->image R@10 per evaluated epoch, held-out and training voices; chance as a line.",
-             "switch_closeup": "The switch close up: the scheduled runs from one epoch before their switch (their base run) to "
-                               "one after, with the checkpoints kept a quarter and a half into phase B: forgetting "
-                               "(finding 2) and the ABX jump (finding 5) as curves.",
-             "cka_between": "CKA between scenarios at the end of training, averaged over the shared and over the SSL-only "
-                            "layers (1: the same representation up to rotation and scale).",
-             "cka_rewrite": "Each scheduled run's end against its base run's checkpoint at the switch, per layer: what "
-                            "phase B kept of phase A's layers.",
-             "cka_within": "Each run's layers against each other at the end of training."}
+_CAPTIONS = {
+    "fig2_left_abx_vs_layer": "Fig. 2 (left): ABX error per layer after training (log scale); MFCC and chance as "
+                              "lines.",
+    "fig2_right_abx_vs_epoch": "Fig. 2 (right): best-layer ABX error per evaluated epoch (scheduled runs include their "
+                               "phase A).",
+    "fig3_losses": "Fig. 3: training loss_AV and loss_AUD per epoch (log scale).",
+    "recall_vs_epoch": "Speech->image R@10 per evaluated epoch, held-out and training voices; chance as a line.",
+    "switch_closeup": "The switch close up: the scheduled runs from one epoch before their switch (their base run) to "
+                      "one after, with the checkpoints kept a quarter and a half into phase B: forgetting "
+                      "(finding 2) and the ABX jump (finding 5) as curves.",
+    "cka_between": "CKA between scenarios at the end of training, averaged over the shared and over the SSL-only "
+                   "layers (1: the same representation up to rotation and scale).",
+    "cka_rewrite": "Each scheduled run's end against its base run's checkpoint at the switch, per layer: what "
+                   "phase B kept of phase A's layers.",
+    "cka_within": "Each run's layers against each other at the end of training."}
 
 def _corpus_text(s: dict) -> str:
     "The corpus in words: split sizes, hours of speech and (embedded corpus) the world."
@@ -578,7 +594,8 @@ def _corpus_text(s: dict) -> str:
              f"phrases around {w['world_carrier_rate']:.0%} of captions." if w else "")
     return (f"Splits: {splits}." if splits else "") + world
 
-PAGE = string.Template((resources.files("vgs_study") / "report_page.html").read_text())   # the page, apart from the code
+# the page, apart from the code
+PAGE = string.Template((resources.files("vgs_study") / "report_page.html").read_text())
 
 _CSS = {"passed": "ok", "holds": "ok", "not passed": "no", "does not hold": "no"}
 
@@ -600,8 +617,8 @@ def _configuration(results) -> str:
 def _html(results, tables, figs, study_dir) -> str:
     "The report page: `PAGE` filled with the results, each piece escaped."
     s, ch, wall, times = results["summary"], results["chance"], results["wall_seconds"], results.get("time", {})
-    checks = "".join(f"<li>{html.escape(c['check'])}: {_span(c['status'])} <small>{html.escape(_check_detail(c))}</small></li>"
-                     for c in results["learning_checks"])
+    checks = "".join(f"<li>{html.escape(c['check'])}: {_span(c['status'])} "
+                     f"<small>{html.escape(_check_detail(c))}</small></li>" for c in results["learning_checks"])
     tabs = "".join(f"<h2>{html.escape(t)}</h2>{_html_table(*v)}" for t, v in tables.items())
     if times.get("rows"): tabs += f"<h2>Where the time went (seconds)</h2>{_html_table(*time_table(times))}"
     fail = "".join(f"<li>{html.escape(k)}: {html.escape(v.get('error', ''))[:400]}</li>"
