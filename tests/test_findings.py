@@ -28,6 +28,13 @@ def test_verdict_rule_at_its_edges(low, high, expected):
     assert verdict(low, high, 2.0) == expected
 
 
+@pytest.mark.parametrize("df, published", [(1, 12.706), (2, 4.303), (10, 2.228), (11, 2.201), (20, 2.086),
+                                             (30, 2.042), (40, 2.021), (60, 2.000), (120, 1.980)])
+def test_t_quantile_matches_the_published_table(df, published):
+    "Student's t 0.975 quantiles (any statistics textbook's table), beyond the tabulated 30 degrees of freedom too."
+    assert abs(t975(df) - published) <= 1e-3
+
+
 def test_interval_adds_test_set_and_seed_noise_in_quadrature():
     rng = np.random.default_rng(0)
     noise = lambda: np.r_[0.0, rng.normal(0, 1.0, 4000)]                                  # row 0: the full test set
