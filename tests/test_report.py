@@ -1,4 +1,5 @@
-"""The report's numbers: every run's summary as one long table, means and intervals over seeds, and the tables read from it."""
+"""The report's numbers: every run's summary as one long table, means and intervals over seeds, and the tables read
+from it."""
 import math
 import numpy as np
 from vgs_study.report import _md, nested, over_seeds, scenario_results, summary_table, table1, table2
@@ -31,9 +32,9 @@ def test_over_seeds_is_a_mean_and_a_t_interval_per_number():
     r = s.loc[("end", "VGS", "recall", "test/speech_to_image/10")]
     v = np.array([40.0, 44.0, 39.0])
     assert math.isclose(r["mean"], v.mean()) and r["n"] == 3
-    assert math.isclose(r["ci95"], T975[2] * v.std(ddof=1) / math.sqrt(3), rel_tol=1e-3)   # the t table has 3 decimals
+    assert math.isclose(r["ci95"], T975[2] * v.std(ddof=1) / math.sqrt(3), rel_tol=1e-3)   # t tabulated to 3 decimals
     w = s.loc[("end", "W2V2", "recall", "test/speech_to_image/10")]
-    assert math.isclose(w["ci95"], T975[1] * np.std([1.0, 2.0], ddof=1) / math.sqrt(2), rel_tol=1e-3)   # the t table has 3 decimals
+    assert math.isclose(w["ci95"], T975[1] * np.std([1.0, 2.0], ddof=1) / math.sqrt(2), rel_tol=1e-3)
     # a layer is an index: its most common value over seeds (VGS: 4, 3, 3 -> 3), the smaller one on a tie (W2V2: 4, 2)
     assert s.loc[("end", "VGS", "abx", "across/layer"), "mean"] == 3
     assert s.loc[("end", "W2V2", "abx", "across/layer"), "mean"] == 2
@@ -56,7 +57,8 @@ def test_results_json_keeps_each_metric_s_own_nesting_and_key_order():
     assert list(vgs["abx"]["across"]) == ["error", "layer", "by_layer"]
     assert vgs["abx"]["across"]["layer"] == 3 and vgs["ci95"]["abx"]["across"]["layer"] == 3
     assert math.isclose(vgs["abx"]["across"]["by_layer"]["1"], 15.0)
-    assert nested(stats[(stats.scenario == "W2V2") & (stats.stage == "init")]) == {"across": {"error": 45.0, "layer": 1}}
+    w2v2_init = stats[(stats.scenario == "W2V2") & (stats.stage == "init")]
+    assert nested(w2v2_init) == {"across": {"error": 45.0, "layer": 1}}
 
 
 def test_tables_read_their_cells_from_the_long_table():
@@ -64,12 +66,13 @@ def test_tables_read_their_cells_from_the_long_table():
     head, rows = table1(stats, {"speech_to_image": {1: 1.0, 5: 5.0, 10: 10.0}})
     by_model = {r[0]: r for r in rows}
     assert list(by_model)[:2] == ["W2V2", "VGS"]                        # the paper's order
-    assert by_model["VGS"][head.index("S->I R@10")] == f"41.0 ± {T975[2] * np.std([40, 44, 39], ddof=1) / 3 ** 0.5:.1f}"
+    half = T975[2] * np.std([40, 44, 39], ddof=1) / 3 ** 0.5
+    assert by_model["VGS"][head.index("S->I R@10")] == f"41.0 ± {half:.1f}"
     assert by_model["VGS"][head.index("I->S R@10")] == "-"              # not scored: a dash, never nan
     assert by_model["chance"][head.index("S->I R@10")] == "10.0"
     head, rows = table2(stats)
     vgs = next(r for r in rows if r[0] == "VGS")
     assert vgs[head.index("A-C (layer)")] == "10.00 ± 2.48 (3)" and vgs[head.index("W-C (layer)")] == "-"
     init = next(r for r in rows if r[0].startswith("random initialisation"))
-    assert init[head.index("A-C (layer)")] == "45.00 ± 0.00 (1)"             # the first scenario's epoch 0, in the paper's order
+    assert init[head.index("A-C (layer)")] == "45.00 ± 0.00 (1)"   # W2V2's epoch 0: first in the paper's order
     assert "| VGS | - | 10.00 ± 2.48 (3) |" in _md(head, rows)
