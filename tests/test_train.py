@@ -107,3 +107,29 @@ def test_checkpoint_from_another_configuration_is_refused(tiny_cfg, tmp_path):
     cfg.model.embed_dim, cfg.train.epochs = 32, 2
     with pytest.raises(ValueError, match="another model configuration: embed_dim=64"):
         train(cfg, "(VGS, W2V2)", tmp_path / "b", init_from=tmp_path / "a/checkpoints/epoch_001.pt", progress=False)
+
+
+@pytest.mark.parametrize("hardware_bf16, onednn_bf16, x86, expected", [
+    (True, True, True, "bf16"),       # AVX512-BF16 or AMX, and oneDNN uses it
+    (True, False, True, "fp32"),      # the instructions are there but oneDNN is capped below them (ONEDNN_MAX_CPU_ISA)
+    (False, True, True, "fp32"),      # AVX512 without BF16: oneDNN emulates bf16, slower than fp32
+    (False, False, True, "fp32"),     # AVX2 only: emulated bf16 is about 8x slower than fp32
+    (False, True, False, "bf16"),     # not x86 (e.g. Arm): oneDNN's own answer
+])
+def test_auto_precision_is_bf16_only_where_the_cpu_computes_it(monkeypatch, hardware_bf16, onednn_bf16, x86, expected):
+    import vgs_study.model as model
+    monkeypatch.setattr(torch.cpu, "_is_avx2_supported", lambda: x86, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: hardware_bf16, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+    monkeypatch.setattr(model, "_onednn_bf16", lambda: onednn_bf16)
+    assert model.pick_precision("auto", "cpu") == expected
+    assert model.pick_precision("fp32", "cpu") == "fp32" and model.pick_precision("bf16", "cpu") == "bf16"
+    with pytest.raises(ValueError, match="unknown precision"): model.pick_precision("fp16", "cpu")
+
+
+def test_auto_precision_follows_an_isa_cap_in_a_fresh_process():
+    "With oneDNN capped at AVX2 (as on an AVX2-only CPU), `auto` trains in fp32 whatever the hardware has."
+    code = "from vgs_study.model import pick_precision; print(pick_precision('auto', 'cpu'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "ONEDNN_MAX_CPU_ISA": "AVX2"})
+    assert out.stdout.strip() == "fp32"

@@ -281,15 +281,18 @@ def pick_device(name: str = "auto") -> torch.device:
     if name == "auto": return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
 
+def _onednn_bf16() -> bool: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())   # oneDNN will run bf16 kernels
+
 def native_bf16(device) -> bool:
     """Whether `device` computes bfloat16 natively: a CUDA GPU that supports it, or an x86 CPU with AVX512-BF16 or AMX
-    (elsewhere, oneDNN's own answer). Without it, bf16 autocast on a CPU is emulated and several times slower than fp32."""
+    whose instructions oneDNN is allowed to use (`ONEDNN_MAX_CPU_ISA` can cap it below them); elsewhere, oneDNN's own
+    answer. Without it, bf16 autocast on a CPU is emulated and several times slower than fp32."""
     device, cpu = torch.device(device), torch.cpu
     if device.type == "cuda": return torch.cuda.is_bf16_supported()
     if device.type != "cpu": return False
     if getattr(cpu, "_is_avx2_supported", lambda: False)():
-        return bool(cpu._is_avx512_bf16_supported() or cpu._is_amx_tile_supported())
-    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        return bool(cpu._is_avx512_bf16_supported() or cpu._is_amx_tile_supported()) and _onednn_bf16()
+    return _onednn_bf16()
 
 def pick_precision(name: str, device) -> str:
     "`train.precision` for `device`: 'bf16' or 'fp32' as named, and `auto` is bf16 where `native_bf16(device)`."
