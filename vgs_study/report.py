@@ -37,6 +37,11 @@ PAPER_TABLE2 = {  # (W-C error, layer), (A-C error, layer)
     "(VGS+, W2V2)": ((6.23, 8), (8.35, 8)), "(VGS+, VGS)": ((4.50, 9), (6.02, 9))}
 ORDER = [s.name for s in PAPER_SCENARIOS]
 
+def _names(names) -> list:
+    "Scenario names in the paper's order, then any others in the order given."
+    have = list(dict.fromkeys(names))
+    return [x for x in ORDER if x in have] + [x for x in have if x not in ORDER]
+
 # %% ../nbs/12_report.ipynb #4b59c483
 def _read_jsonl(p: Path):
     return [json.loads(l) for l in p.read_text().splitlines() if l.strip()] if p.exists() else []
@@ -196,7 +201,7 @@ def figures(data: dict, out: Path, cfg: Config, mfcc: dict | None = None, chance
     matplotlib.use("Agg")
     import seaborn as sns
     sns.set_theme(style="whitegrid", context="notebook")
-    hue = [n for n in ORDER if n in {k[1] for k in data["runs"]}] + sorted({k[1] for k in data["runs"]} - set(ORDER))
+    hue = _names(sorted({name for _, name in data["runs"]}))
     abx, ep, rec, made = data["abx"], data["epochs"], data["recall"], []
     m, sw = cfg.model, cfg.train.switch_epoch
     mf = (lambda c: (mfcc or {}).get(c))
@@ -271,11 +276,6 @@ class _Cells:
     def first_init(self, names, metric, prefix="") -> str | None:
         "The first scenario with `metric` scored at epoch 0 (every scenario of a seed starts from the same weights)."
         return next((n for n in names if self.has("init", n, metric, prefix)), None)
-
-def _names(names) -> list:
-    "Scenario names in the paper's order, then any others in the order given."
-    have = list(dict.fromkeys(names))
-    return [x for x in ORDER if x in have] + [x for x in have if x not in ORDER]
 
 _DIRECTIONS = ("speech_to_image", "image_to_speech")
 
