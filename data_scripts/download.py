@@ -11,7 +11,8 @@ from vgs_study.prepare import RESOURCES, download
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("names", nargs="+", choices=sorted(RESOURCES)); ap.add_argument("--out", default="data/downloads")
+    ap.add_argument("names", nargs="+", choices=sorted(RESOURCES), help="the resources to download (resumable)")
+    ap.add_argument("--out", default="data/downloads", help="download folder (default: data/downloads)")
     ap.add_argument("--sha256", help="expected SHA-256 (one resource only)")
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO)

@@ -3,7 +3,9 @@ import json, shutil, subprocess, sys
 from pathlib import Path
 import numpy as np, pytest, soundfile as sf
 from vgs_study.cli import main
-from vgs_study.data import DataError, load_audio, read_split, read_item_file, ImageFeatures, SpokenCaptionDataset
+from vgs_study.config import load_config
+from vgs_study.data import (DataError, load_audio, read_split, read_item_file, ImageFeatures, SpokenCaptionDataset,
+                            split_dataset)
 
 SUBCOMMANDS = ["corpus", "train", "evaluate", "abx", "study", "report", "docs", "check-data", "config"]
 
@@ -44,6 +46,17 @@ def test_malformed_split_json_and_missing_features_are_named(corpus_copy):
     del d["data"][5]["caption"]["wav"]
     (corpus_copy / "test.json").write_text(json.dumps(d))
     with pytest.raises(DataError, match="entry 5 lacks 'wav'"): read_split(corpus_copy / "test.json")
+
+
+def test_feature_width_against_the_settings_is_named_before_any_work(corpus_copy, capsys):
+    "A features file of another width than model.image_feat_dim: check-data and training name the setting and both widths."
+    rc = main(["check-data", str(corpus_copy), "--preset", "tiny", "--set", "model.image_feat_dim=2048"])
+    out = capsys.readouterr().out
+    assert rc == 1 and "settings against the data: 1" in out
+    assert "image_features.h5: region features are 768-dimensional, but model.image_feat_dim=2048" in out
+    cfg = load_config("tiny", ["model.image_feat_dim=2048"])
+    with pytest.raises(DataError, match="768-dimensional, but model.image_feat_dim=2048; set --set model.image_feat_dim=768"):
+        split_dataset(cfg, "train", corpus_copy)
 
 
 def test_malformed_item_line_is_named(tmp_path):

@@ -29,6 +29,19 @@ def test_notebooks_are_clean_and_keep_papermill_tags():
         assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells), name
 
 
+def test_papermill_reads_every_parameter_with_its_help(caplog):
+    "papermill's own reader finds every assignment of a parameters cell (a line with two '=' is skipped, with a warning)."
+    import ast
+    from papermill.translators import PythonTranslator
+    for name in ("run_scenario", "evaluate_run", "study_analysis"):
+        nb = nbformat.read(ROOT / "nbs" / f"{name}.ipynb", 4)
+        cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        assigned = [t.id for node in ast.parse(cell.source).body for t in node.targets]
+        with caplog.at_level("WARNING", logger="papermill"):
+            found = [p.name for p in PythonTranslator.inspect(cell)]
+        assert found == assigned and not caplog.records, (name, found, [r.message for r in caplog.records])
+
+
 def test_notebooks_are_stored_as_jupyterlab_writes_them():
     "Opening and saving a notebook in JupyterLab changes nothing: nbformat's layout, and the metadata the kernel reports."
     from jupyter_client.kernelspec import KernelSpecManager

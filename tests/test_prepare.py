@@ -86,6 +86,10 @@ def test_karpathy_split_tsv_conversion_and_loading(tmp_path):
     assert counts["train"]["captions"] == 8
     with pytest.raises(DataError, match="differ from the Karpathy split"):
         prepare.build_karpathy_split([sc / "SpokenCOCO_train.json"], tmp_path / "dataset_coco.json", tmp_path / "o")
+    r = subprocess.run([sys.executable, str(ROOT / "data_scripts/make_karpathy_split.py"), "--spokencoco", str(sc),
+                        "--karpathy", str(tmp_path / "dataset_coco.json"), "--out", str(tmp_path / "o")],
+                       capture_output=True, text=True)                           # the script: one line, no traceback
+    assert r.returncode == 1 and r.stderr.startswith("error: image counts") and len(r.stderr.splitlines()) == 1
     ids = sorted({Path(e["image"]).stem for s in ("train2014", "val2014") for e in
                   json.loads((sc / f"SpokenCOCO_{s.replace('2014', '')}.json").read_text())["data"]})
     _tsv_fixture(tmp_path / "a.tsv", ids[:5]); _tsv_fixture(tmp_path / "b.tsv", ids[5:])

@@ -12,8 +12,8 @@ import torch
 
 # %% auto #0
 __all__ = ['DataError', 'atomic_write', 'find_audio', 'audio_header', 'load_audio', 'normalize_wav', 'ImageFeatures', 'Caption',
-           'img_id_of', 'read_split', 'SpokenCaptionDataset', 'collate', 'split_dataset', 'split_file',
-           'ResumableSampler', 'Item', 'read_item_file', 'check_dataset']
+           'img_id_of', 'read_split', 'SpokenCaptionDataset', 'collate', 'split_dataset', 'feature_mismatch',
+           'split_file', 'ResumableSampler', 'Item', 'read_item_file', 'check_dataset']
 
 # %% ../nbs/03_data.ipynb #d61e3c99
 class DataError(ValueError):
@@ -185,8 +185,16 @@ def split_dataset(cfg, split: str, root=None) -> SpokenCaptionDataset:
     d = cfg.data
     root = Path(root or d.root)
     feats = ImageFeatures(root / d.image_features)
+    mismatch = feature_mismatch(feats, cfg)
+    if mismatch: raise DataError(mismatch, "settings against the data")
     max_s = d.max_seconds_train if split == "train" else d.max_seconds_eval
     return SpokenCaptionDataset(root / split_file(d, split), root, feats, d.sample_rate, max_s)
+
+def feature_mismatch(feats: ImageFeatures, cfg) -> str | None:
+    "What the region-feature file says against the settings (the width the model's image branch expects), or None."
+    if feats.dim == cfg.model.image_feat_dim: return None
+    return (f"{feats.path}: region features are {feats.dim}-dimensional, but model.image_feat_dim="
+            f"{cfg.model.image_feat_dim}; set --set model.image_feat_dim={feats.dim} (or use the matching features file)")
 
 def split_file(d, split: str) -> str:
     "The split file of `split` in a data configuration."
@@ -273,6 +281,7 @@ def check_dataset(root, cfg, progress=False) -> dict:
     feats = None
     try: feats = ImageFeatures(root / d.image_features)
     except DataError as e: problems["image features"].append(str(e))
+    if feats is not None and (mismatch := feature_mismatch(feats, cfg)): problems["settings against the data"].append(mismatch)
     for split in ("train", "val", "test"):
         try: caps = read_split(root / split_file(d, split))
         except DataError as e:
