@@ -52,7 +52,9 @@ def test_report_contents(tiny_study):
         assert s["epochs"] == 2 and finite(s)
     assert {"recall", "abx"} <= set(r["per_seed"]["VGS"]["1"]["init"])       # the random-initialisation control
     checks = {c["id"]: c for c in r["learning_checks"]}
-    assert set(checks) == {"w2v2_ssl", "vgsplus_ssl", "vgs_recall", "vgsplus_recall", "w2v2_abx", "vgs_abx"}
+    assert set(checks) == {"w2v2_ssl", "vgsplus_ssl", "vgs_recall", "vgsplus_recall", "w2v2_abx", "vgs_abx",
+                           "w2v2_ssl_switch", "vgs_recall_switch", "vgsplus_recall_switch", "vgsplus_ssl_switch"}
+    assert all(c["epoch"] == 1 for k, c in checks.items() if k.endswith("_switch"))      # the tiny preset's switch
     assert r["chance"]["recall_at_10"] < 100 / 3                                 # the tiny preset can pass its checks
     # a finding is only tested when the checks it rests on passed; otherwise it says why not
     assert len(r["findings"]) == 5
@@ -62,9 +64,11 @@ def test_report_contents(tiny_study):
         if failed: assert all(k in f["reason"] for k in failed)
         else: assert f["verdict"] in ("holds", "does not hold", "inconclusive")
         for p in f["parts"]:                                                  # every part: an effect and its interval
-            assert p["low"] <= p["effect"] <= p["high"] and math.isfinite(p["half_test"]) and p["seeds"] == [1]
+            assert p["low"] <= p["effect"] <= p["high"] and math.isfinite(p["se_items"]) and p["seeds"] == [1]
             assert p["verdict"] in ("holds", "reversed", "no effect", "inconclusive")
-    assert [len(f["parts"]) for f in r["findings"]] == [5, 3, 4, 1, 4]
+    assert [len(f["parts"]) for f in r["findings"]] == [9, 3, 4, 2, 4]
+    close = r["switch_closeup"]                  # finding 5 at both close-up points, and per layer, against base runs
+    assert [set(p["at"]) for p in close["parts"]] == [{"0.25", "0.5"}] * 4 and len(close["by_layer"]) == 4 * 3
     assert r["wall_seconds"] > 0 and finite(r["mfcc_abx"])
     assert set(r["time"]["rows"]) == {f"{s} seed 1" for s in SCENARIOS} | {"total"}
     assert all(v is not None and v > 0 for row in r["time"]["rows"].values() for v in row)

@@ -169,8 +169,11 @@ class EvalConfig:
     # scored per checkpoint: registered names, or package.module:name / file.py:name
     metrics: list = field(default_factory=lambda: ["recall", "abx"])
     bootstrap: int = 1000                  # resamples of the test items behind every interval of the report
+    # finding 5 reads the ABX jump this far into the epoch after the switch (one of train.switch_checkpoints)
+    switch_jump_at: float = 0.5
     cka_frames: int = 1024                 # frames of the ABX sentences that CKA compares (the same ones in every run)
-    cka_debiased: bool = False             # CKA with the unbiased HSIC estimator (slower; less biased with few frames)
+    # CKA with the unbiased HSIC estimator (the biased one gives two independent random layers 0.1-0.4 at 1,024 frames)
+    cka_debiased: bool = True
     word_abx_captions: int = 400           # test captions whose colour and shape words make the word-level ABX task
 
 @dataclass
@@ -350,6 +353,9 @@ def _problems(cfg: Config) -> list[str]:
     if m.codevector_dim % max(1, m.codebook_groups): out.append("model.codevector_dim must be divisible by model.codebook_groups")
     if cfg.data.n_train_voices + cfg.data.n_heldout_voices > 46:
         out.append("data.n_train_voices + data.n_heldout_voices must be at most 46 (the eSpeak voices that align exactly)")
+    if cfg.eval.switch_jump_at not in cfg.train.switch_checkpoints:
+        out.append(f"eval.switch_jump_at={cfg.eval.switch_jump_at!r} must be one of train.switch_checkpoints="
+                   f"{cfg.train.switch_checkpoints} (the close-up checkpoints that are kept)")
     if not (cfg.train.device in ("auto", "cpu") or cfg.train.device.startswith("cuda")):
         out.append(f"train.device={cfg.train.device!r} is not one of auto, cpu, cuda, cuda:N")
     return out
@@ -405,7 +411,8 @@ def preset(name: str) -> Config:
         cfg = Config(preset="default", model=_cpu_model(width=128, heads=4, ffn=512, shared=3, ssl=2, conv=conv,
                                                         head_widths=[64, 96, 128, 128], image_layers=1))
         cfg.data = DataConfig(root="data/synthetic-default", max_seconds_train=4.0)     # the embedded world's defaults
-        cfg.train = TrainConfig(epochs=6, switch_epoch=2, batch_size=8, lr=5e-4, optimizer="adamw", eps=1e-8,
+        # 8 epochs, the switch after 4: phase A has learned retrieval by then (00_config: "Phase A at the switch")
+        cfg.train = TrainConfig(epochs=8, switch_epoch=4, batch_size=8, lr=5e-4, optimizer="adamw", eps=1e-8,
                                 weight_decay=0.01, warmup_fraction=0.25, keep_every=2, threads=2)
         cfg.eval = EvalConfig(batch_size=16, recall_gallery=100, metrics=list(EMBEDDED_METRICS))
         cfg.study = StudyConfig(seeds=[1, 2, 3])

@@ -13,13 +13,15 @@ from .abx import weighted_error
 from .evaluate import hit_probability, chance_recall
 from .losses import chance_accuracy
 from .schedules import Scenario
-from .config import Config
+from .config import Config, PAPER_SCENARIO_NAMES
 
 # %% auto #0
-__all__ = ['VERDICTS', 'THRESHOLDS', 'W2V2_FIRST', 'NINE', 'FINDINGS', 'SSL_TIMES_CHANCE', 'RECALL_TIMES_CHANCE', 'CODES_IN_USE',
-           'ABX_GAIN', 'verdict', 'Threshold', 't975', 'seed_half_width', 'interval', 'chances', 'Evidence', 'recall',
-           'abx', 'higher', 'lower', 'above_chance', 'best_of', 'switch_jump', 'loss_faster', 'Part', 'Finding',
-           'learning_checks', 'assess', 'findings', 'simulated_study']
+__all__ = ['VERDICTS', 'THRESHOLDS', 'NINE', 'W2V2_FIRST', 'FINDINGS', 'SSL_TIMES_CHANCE', 'RECALL_TIMES_CHANCE', 'CODES_IN_USE',
+           'MARGIN', 'LEVEL', 'SIM_CONTEXT_SEED', 'verdict', 'Threshold', 'incomplete_beta', 't_cdf', 't_quantile',
+           't975', 'seed_half_width', 'variance_components', 'satterthwaite', 'interval', 'chances', 'Evidence',
+           'recall', 'recall_at_switch', 'abx', 'higher', 'lower', 'above_chance', 'forgetting', 'better_of', 'beats',
+           'switch_jump', 'loss_faster', 'share_faster', 'Part', 'Finding', 'at_switch', 'learning_checks', 'assess',
+           'closeup_agreement', 'jumps_by_layer', 'findings', 'simulated_study']
 
 # %% ../nbs/11c_findings.ipynb #24d0d4b8
 VERDICTS = ("holds", "reversed", "no effect", "inconclusive")
@@ -55,36 +57,91 @@ THRESHOLDS = {
 }
 
 # %% ../nbs/11c_findings.ipynb #944ec212
-_T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-         2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
-def t975(df: int) -> float:
-    """Student's t quantile 0.975 with `df` degrees of freedom: the published table up to 30, then the Cornish-Fisher
-    expansion around the normal quantile (within 0.001 of the exact value there)."""
-    if 1 <= df <= len(_T975): return _T975[df - 1]
-    z = 1.959964
-    return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2)
+def _beta_fraction(a: float, b: float, x: float) -> float:
+    "The continued fraction of the regularised incomplete beta function (modified Lentz method)."
+    tiny = 1e-300
+    keep = lambda v: v if abs(v) > tiny else tiny
+    c, d = 1.0, 1 / keep(1 - (a + b) * x / (a + 1))
+    h = d
+    for m in range(1, 500):
+        even = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
+        odd = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
+        for term in (even, odd):
+            d = 1 / keep(1 + term * d)
+            c = keep(1 + term / c)
+            h *= d * c
+        if abs(d * c - 1) < 1e-15: break
+    return h
+
+def incomplete_beta(a: float, b: float, x: float) -> float:
+    "The regularised incomplete beta function I_x(a, b)."
+    if x <= 0: return 0.0
+    if x >= 1: return 1.0
+    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    if x < (a + 1) / (a + b + 2): return math.exp(log_front) * _beta_fraction(a, b, x) / a
+    return 1 - math.exp(log_front) * _beta_fraction(b, a, 1 - x) / b
+
+def t_cdf(t: float, df: float) -> float:
+    "Student's t distribution function with `df` (possibly fractional or infinite) degrees of freedom."
+    if math.isinf(df): return 0.5 * math.erfc(-t / math.sqrt(2))
+    tail = 0.5 * incomplete_beta(df / 2, 0.5, df / (df + t * t))
+    return 1 - tail if t > 0 else tail
+
+def t_quantile(p: float, df: float) -> float:
+    "The quantile p (in (0.5, 1)) of Student's t with `df` degrees of freedom, by bisection of `t_cdf`."
+    lo, hi = 0.0, 1.0
+    while t_cdf(hi, df) < p: hi *= 2
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if t_cdf(mid, df) < p else (lo, mid)
+    return (lo + hi) / 2
+
+def t975(df: float) -> float:
+    "Student's t quantile 0.975 with `df` degrees of freedom: the multiplier of a two-sided 95% interval."
+    return t_quantile(0.975, df)
 
 def seed_half_width(values) -> float:
     "Half-width of Student's 95% t-interval of the mean of per-seed values (0 with one seed)."
     v = np.asarray(values, float)
     return float(t975(len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else 0.0
 
-def interval(per_seed: dict) -> dict:
-    """Mean effect over seeds with a 95% interval from both sources of noise. `per_seed[s]` is the effect of seed s
-    on the full test set (index 0) and on every bootstrap resample of the test set (1..B), the same resamples for
-    every seed. The test-set half-width is half the 2.5-97.5 percentile range of the seed mean over the resamples; the
-    seed half-width is Student's t interval of the per-seed effects (0 with one seed); the two sources are
-    independent, so their half-widths add in quadrature."""
+def variance_components(E: np.ndarray) -> dict:
+    """The variance of the seed mean of an effect, in its two parts. `E[0, s]` is seed s's effect on the full test set,
+    `E[r, s]` on resample r (the same resamples for every seed). With effect = mean + seed + item + seed x item:
+    - `seeds`: the spread of the per-seed effects over S, which holds the seeds' variance *and* the seed x item
+      interaction of a fixed test set;
+    - `items`: the items' own variance. The resampled seed mean varies by items + interaction / S, one seed alone by
+      items + interaction; the difference measures the interaction, which is taken out, as `seeds` already holds it.
+    `df_seeds` is S - 1; the items' part comes from hundreds of items and counts as exact (infinite df)."""
+    S = E.shape[1]
+    R = E[1:][np.isfinite(E[1:]).all(1)]
+    v_seeds = float(E[0].var(ddof=1)) / S if S > 1 else 0.0
+    if len(R) < 2: return {"seeds": v_seeds, "items": 0.0, "interaction": 0.0, "df_seeds": S - 1}
+    v_mean, v_each = float(R.mean(1).var(ddof=1)), float(R.var(0, ddof=1).mean())
+    v_inter = max(v_each - v_mean, 0.0) * S / (S - 1) if S > 1 else 0.0
+    v_items = max(v_mean - v_inter / S, 0.0) if S > 1 else v_mean
+    return {"seeds": v_seeds, "items": v_items, "interaction": v_inter, "df_seeds": S - 1}
+
+def satterthwaite(v_seeds: float, v_items: float, df_seeds: int) -> float:
+    "Welch-Satterthwaite degrees of freedom of v_seeds (df_seeds) + v_items (infinite df)."
+    if v_seeds <= 0 or df_seeds < 1: return math.inf
+    return (v_seeds + v_items) ** 2 / (v_seeds ** 2 / df_seeds)
+
+def interval(per_seed: dict, level: float = 0.95) -> dict:
+    """Mean effect over seeds with an interval at `level` (95% by default) from both sources of noise. `per_seed[s]`
+    is the effect of seed s on the full test set (index 0) and on every resample of the test set (1..B), the same
+    resamples for every seed. The variance of the seed mean is the seeds' part plus the items' part without the
+    interaction the seeds already hold (`variance_components`), and the interval is Student's t with Satterthwaite's
+    degrees of freedom. With one seed it covers the test set only."""
     seeds = sorted(per_seed)
     E = np.stack([np.asarray(per_seed[s], float) for s in seeds], 1)          # [1 + B, seeds]
     point = float(E[0].mean())
-    boot = E[1:].mean(1)
-    boot = boot[np.isfinite(boot)]
-    h_test = float(np.percentile(boot, 97.5) - np.percentile(boot, 2.5)) / 2 if len(boot) > 1 else 0.0
-    h_seed = seed_half_width(E[0])
-    half = math.hypot(h_test, h_seed)
-    return {"effect": point, "low": point - half, "high": point + half, "half_test": h_test, "half_seeds": h_seed,
-            "seeds": seeds, "per_seed": [float(x) for x in E[0]]}
+    vc = variance_components(E)
+    df = satterthwaite(vc["seeds"], vc["items"], vc["df_seeds"])
+    half = t_quantile(1 - (1 - level) / 2, df) * math.sqrt(vc["seeds"] + vc["items"])
+    return {"effect": point, "low": point - half, "high": point + half, "se_seeds": math.sqrt(vc["seeds"]),
+            "se_items": math.sqrt(vc["items"]), "df": df, "seeds": seeds, "per_seed": [float(x) for x in E[0]]}
+
 
 # %% ../nbs/11c_findings.ipynb #32137b89
 def chances(recall_items: pd.DataFrame, ks) -> dict:
@@ -96,8 +153,8 @@ def chances(recall_items: pd.DataFrame, ks) -> dict:
     one = recall_items[(recall_items.seed == first.seed) & (recall_items.scenario == first.scenario)
                        & (recall_items.epoch == first.epoch)]
     for (split, direction), q in one.groupby(["split", "direction"]):
-        out.setdefault(split,
-                       {})[direction] = {int(k): chance_recall(q.relevant.values, q.gallery.values, int(k)) for k in ks}
+        counts = {int(k): chance_recall(q.relevant.values, q.gallery.values, int(k)) for k in ks}
+        out.setdefault(split, {})[direction] = counts
     return out
 
 def _memoised(f):
@@ -109,19 +166,22 @@ def _memoised(f):
     g.__name__, g.__doc__ = f.__name__, f.__doc__
     return g
 
+_ABX_COLUMNS = ["speaker", "a", "b", "context", "groups", "error_sum"]
+
 class Evidence:
     """What the findings are measured on: the study's tidy tables (`report.load_study`), each run's results item by
     item, and `n_boot` resamples of the test set drawn once and shared by every run, so every comparison is paired:
-    test images (with their captions) for recall, ABX contexts for ABX. Row 0 of every array is the full test set."""
-    def __init__(self, data: dict, n_boot: int = 1000, seed: int = 0, k: int = 10):
-        self.data, self.k, self.n_boot, self._memo = data, k, n_boot, {}
+    test images (with their captions) for recall, ABX contexts for ABX. Row 0 of every array is the full test set.
+    `jump_at` is the fraction of an epoch after the switch at which finding 5 reads ABX (`eval.switch_jump_at`)."""
+    def __init__(self, data: dict, n_boot: int = 1000, seed: int = 0, k: int = 10, jump_at: float = 0.5):
+        self.data, self.k, self.n_boot, self.jump_at, self._memo = data, k, n_boot, jump_at, {}
         ri, ai = data.get("recall_items", pd.DataFrame()), data.get("abx_items", pd.DataFrame())
         self.recall_items = ri[ri.split == "test"] if len(ri) else ri      # the findings read the test split
         self.abx_items = ai
         rng = np.random.default_rng(seed)
         def resamples(n):
-            return np.vstack([np.ones(n),
-                              rng.multinomial(n, np.full(n, 1 / n), n_boot)]) if n else np.ones((1 + n_boot, 0))
+            if not n: return np.ones((1 + n_boot, 0))
+            return np.vstack([np.ones(n), rng.multinomial(n, np.full(n, 1 / n), n_boot)])
         self.w_images = resamples(int(self.recall_items.image.max()) + 1 if len(self.recall_items) else 0)
         self.w_contexts = resamples(int(ai.context.max()) + 1 if len(ai) else 0)
 
@@ -150,7 +210,8 @@ class Evidence:
             for direction, q in d.groupby("direction"):
                 hit = hit_probability(q.greater.values, q.ties.values, q.own.values, self.k).numpy()
                 img = q.image.values.astype(int)
-                parts.append((W @ np.bincount(img, hit, W.shape[1])) / (W @ np.bincount(img, minlength=W.shape[1])))
+                hits, queries = np.bincount(img, hit, W.shape[1]), np.bincount(img, minlength=W.shape[1])
+                parts.append((W @ hits) / (W @ queries))
             out[seed] = 100 * np.mean(parts, 0)
         return out
 
@@ -160,29 +221,67 @@ class Evidence:
         c = chances(self.recall_items, [self.k]).get("test", {})
         return float(np.mean([v[self.k] for v in c.values()])) if c else float("nan")
 
+    def _abx_layers(self, seed: int, scenario: str, condition: str, epoch) -> dict:
+        "{layer: [1 + B]} ABX error (%) of one run's checkpoint in `condition`, on the contexts and their resamples."
+        d = self._rows(self.abx_items, seed, scenario, epoch)
+        d = d[d.condition == condition] if len(d) else d
+        return {int(layer): weighted_error(g[_ABX_COLUMNS].values, self.w_contexts) for layer, g in d.groupby("layer")}
+
     @_memoised
     def abx(self, scenario: str, condition: str, epoch=None) -> dict:
         """{seed: [1 + B]}: best-layer ABX error (%) in `condition` at `epoch` (default: the end of training), the
         best layer chosen again on each resample of the contexts."""
-        out, W = {}, self.w_contexts
+        out = {}
         for seed in self.seeds(scenario):
-            d = self._rows(self.abx_items, seed, scenario, epoch)
-            d = d[d.condition == condition] if len(d) else d
-            if not len(d): continue
-            cols = ["speaker", "a", "b", "context", "groups", "error_sum"]
-            per_layer = [weighted_error(g[cols].values, W) for _, g in d.groupby("layer")]
-            out[seed] = np.nanmin(np.stack(per_layer), 0)
+            layers = self._abx_layers(seed, scenario, condition, epoch)
+            if layers: out[seed] = np.nanmin(np.stack(list(layers.values())), 0)
         return out
+
+    @_memoised
+    def abx_layer(self, scenario: str, condition: str, epoch, layer) -> dict:
+        """{seed: [1 + B]}: ABX error (%) of one layer, fixed beforehand: an int for every seed, or a tuple of
+        (seed, layer) pairs."""
+        per_seed = dict(layer) if isinstance(layer, tuple) else None
+        out = {}
+        for seed in self.seeds(scenario):
+            want = per_seed.get(seed) if per_seed is not None else layer
+            values = self._abx_layers(seed, scenario, condition, epoch).get(want)
+            if values is not None: out[seed] = values
+        return out
+
+    @_memoised
+    def best_layer(self, scenario: str, condition: str, epoch=None) -> tuple:
+        "((seed, layer), ...): each seed's best ABX layer at `epoch` on the full set of contexts (no resampling)."
+        out = []
+        for seed in self.seeds(scenario):
+            layers = self._abx_layers(seed, scenario, condition, epoch)
+            if layers: out.append((seed, min(layers, key=lambda l: layers[l][0])))
+        return tuple(out)
 
     @_memoised
     def loss_decrease(self, scenario: str, loss: str) -> dict:
         "{seed: [1 + B]}: relative decrease of a training loss from the first to the last epoch (no test-set noise)."
+        return self._loss_shape(scenario, loss, lambda v: 1 - v.iloc[-1] / v.iloc[0])
+
+    @_memoised
+    def loss_share(self, scenario: str, loss: str, by_epoch: int) -> dict:
+        """{seed: [1 + B]}: the share of a training loss' decrease from the first epoch to the last that was reached
+        by `by_epoch`: a ratio of differences, so free of the loss' chance level and scale."""
+        def share(v):
+            if by_epoch not in v.index or by_epoch >= v.index[-1]: return None
+            return (v.iloc[0] - v.loc[by_epoch]) / (v.iloc[0] - v.iloc[-1])
+        return self._loss_shape(scenario, loss, share)
+
+    def _loss_shape(self, scenario: str, loss: str, f) -> dict:
+        "{seed: [1 + B]}: f of a training loss' epoch means (a Series by epoch), where f gives a number."
         ep, out = self.data["epochs"], {}
         if not len(ep) or loss not in ep: return out
         for seed, d in ep[ep.scenario == scenario].sort_values("epoch").groupby("seed"):
-            v = d[loss].dropna()
-            if len(v) >= 2: out[int(seed)] = np.full(1 + self.n_boot, 1 - v.iloc[-1] / v.iloc[0])
+            v = d.set_index("epoch")[loss].dropna()
+            value = f(v) if len(v) >= 2 else None
+            if value is not None: out[int(seed)] = np.full(1 + self.n_boot, float(value))
         return out
+
 
 # %% ../nbs/11c_findings.ipynb #f1be3f1b
 def _per_seed(f, *quantities):
@@ -193,9 +292,21 @@ def _per_seed(f, *quantities):
         return {s: f(*(q[s] for q in qs)) for s in sorted(seeds)}
     return effect
 
-def recall(scenario):
-    "A scenario's R@10 (both directions) at the end of training, as a quantity of `Evidence`."
-    return lambda ev: ev.recall(scenario)
+def recall(scenario, epoch=None):
+    "A scenario's R@10 (both directions) at `epoch` (default: the end of training), as a quantity of `Evidence`."
+    return lambda ev: ev.recall(scenario, epoch)
+
+def recall_at_switch(scheduled):
+    "The R@10 of a scheduled scenario's base run at the switch: what phase A had learned when phase B began."
+    base = Scenario.parse(scheduled).base.name
+    def quantity(ev: Evidence) -> dict:
+        out = {}
+        for seed in ev.seeds(scheduled):
+            k = ev.switch_epoch(seed, scheduled)
+            at = ev.recall(base, float(k)) if k is not None else {}
+            if seed in at: out[seed] = at[seed]
+        return out
+    return quantity
 
 def abx(scenario, condition="across"):
     "A scenario's best-layer ABX error in `condition` at the end of training, as a quantity of `Evidence`."
@@ -213,26 +324,42 @@ def above_chance(a):
     "The effect a - chance (recall on the test split)."
     return lambda ev: {s: v - ev.chance for s, v in a(ev).items()}
 
-def best_of(group, others):
-    "The best recall of `group` minus the best of `others`: positive when the best run of all is one of `group`."
-    return _per_seed(lambda *v: np.max(v[:len(group)], 0) - np.max(v[len(group):], 0),
-                     *(recall(n) for n in (*group, *others)))
+def forgetting(scheduled):
+    "R@10 of the base run at the switch minus the scheduled run's at the end: what phase B lost of what phase A had."
+    return higher(recall_at_switch(scheduled), recall(scheduled))
 
-def switch_jump(scenario, condition="across"):
-    """Best-layer ABX soon after the switch minus at the switch: the scheduled run's latest kept checkpoint within
-    the first epoch after its switch (`train.switch_checkpoints`, else the first kept one after it), against its base
-    run's checkpoint at the switch."""
+def better_of(group) -> Callable:
+    """The run of `group` with the higher mean R@10 over seeds on the full test set (chosen once, then compared part
+    by part), as a function of `Evidence` that returns its name."""
+    def name(ev: Evidence) -> str | None:
+        means = {n: np.mean([v[0] for v in ev.recall(n).values()]) for n in group if ev.recall(n)}
+        return max(means, key=means.get) if means else None
+    return name
+
+def beats(chooser, other):
+    "The R@10 of the run `chooser` picks minus that of `other`: positive when the chosen run retrieves better."
     def effect(ev: Evidence) -> dict:
-        sc, out = Scenario.parse(scenario), {}
+        chosen = chooser(ev)
+        return higher(recall(chosen), recall(other))(ev) if chosen else {}
+    return effect
+
+def switch_jump(scenario, condition="across", at=None, layer=None):
+    """ABX soon after the switch, against the run that went on with phase A: the scheduled run's error `at` an
+    epoch fraction after the switch (default `ev.jump_at`) minus its base run's at the same checkpoint, both at one
+    layer fixed before the switch (the base run's best layer at the switch, per seed; or `layer`). Positive: the
+    switch raised the error beyond what continued phase A training gives."""
+    base = Scenario.parse(scenario).base.name
+    def effect(ev: Evidence) -> dict:
+        out = {}
         for seed in ev.seeds(scenario):
             k = ev.switch_epoch(seed, scenario)
-            if k is None or not len(ev.abx_items): continue
-            d = ev.abx_items
-            epochs = sorted(set(d[(d.seed == seed) & (d.scenario == scenario)].epoch))
-            soon = [e for e in epochs if k < e < k + 1] or [e for e in epochs if e > k][:1]
-            if not soon: continue
-            before, after = ev.abx(sc.base.name, condition, float(k)), ev.abx(scenario, condition, float(soon[-1]))
-            if seed in before and seed in after: out[seed] = after[seed] - before[seed]
+            if k is None: continue
+            t = round(k + (ev.jump_at if at is None else at), 6)
+            fixed = layer if layer is not None else dict(ev.best_layer(base, condition, float(k))).get(seed)
+            if fixed is None: continue
+            after = ev.abx_layer(scenario, condition, t, fixed).get(seed)
+            control = ev.abx_layer(base, condition, t, fixed).get(seed)
+            if after is not None and control is not None: out[seed] = after - control
         return out
     return effect
 
@@ -241,11 +368,18 @@ def loss_faster(scenario, first="train_loss_av", second="train_contrastive"):
     return _per_seed(lambda x, y: x - y, lambda ev: ev.loss_decrease(scenario, first),
                      lambda ev: ev.loss_decrease(scenario, second))
 
+def share_faster(scenario, by_epoch=2, first="train_loss_av", second="train_contrastive"):
+    """The share of its decrease (first epoch to last) that `first` reached by `by_epoch`, minus that of `second`:
+    finding 4 free of the two losses' chance levels."""
+    return _per_seed(lambda x, y: x - y, lambda ev: ev.loss_share(scenario, first, by_epoch),
+                     lambda ev: ev.loss_share(scenario, second, by_epoch))
+
+
 # %% ../nbs/11c_findings.ipynb #16386384
 @dataclass(frozen=True)
 class Part:
     "One comparison of a finding: what it claims, its effect per seed, the threshold kind, and the verdict it needs."
-    claim: str                   # in words, as the paper would say it
+    claim: str                   # in words, as the paper would say it, naming what it compares with
     effect: Callable             # Evidence -> {seed: [1 + B] effects}
     kind: str                    # "recall", "abx" or "loss": its unit and threshold (`THRESHOLDS`)
     scenarios: tuple             # the runs it reads
@@ -260,122 +394,192 @@ class Finding:
     needs: tuple
     note: str = ""
 
-W2V2_FIRST, NINE = ("(W2V2, VGS)", "(W2V2, VGS+)"), ("W2V2", "VGS", "VGS+", "(W2V2, VGS+)", "(VGS, VGS+)", "(W2V2, VGS)",
-                                                     "(VGS, W2V2)", "(VGS+, W2V2)", "(VGS+, VGS)")
-_SSL, _VGS = ("w2v2_ssl", "vgsplus_ssl"), ("vgs_recall", "vgsplus_recall")
+NINE = PAPER_SCENARIO_NAMES
+W2V2_FIRST = ("(W2V2, VGS)", "(W2V2, VGS+)")
+_SSL, _VGS, _ABX = ("w2v2_ssl", "vgsplus_ssl"), ("vgs_recall", "vgsplus_recall"), ("w2v2_abx", "vgs_abx")
+# phase A's task at the switch; for VGS+ the retrieval that (VGS+, W2V2) may forget (see the checks below)
+_AT_SWITCH = {"W2V2": ("w2v2_ssl_switch",), "VGS": ("vgs_recall_switch",), "VGS+": ("vgsplus_recall_switch",)}
+
+def _base(scheduled: str) -> str: return Scenario.parse(scheduled).base.name
+
+def at_switch(*scheduled) -> tuple:
+    "The checks at the switch of the base runs that these scheduled scenarios start from."
+    return tuple(dict.fromkeys(c for s in scheduled for c in _AT_SWITCH[_base(s)]))
+
+_BETTER = better_of(W2V2_FIRST)
+_BEYOND = [n for n in NINE if n not in W2V2_FIRST + ("VGS", "VGS+")]      # VGS and VGS+ are parts already
+_JUMP = "{}: across-speaker ABX at {}'s best layer at the switch {} soon after the switch, against {} at the same checkpoint"
 
 FINDINGS = (
     Finding(1, "W2V2 first, then VGS or VGS+, gives the best retrieval, better than VGS+ (or VGS) trained from scratch",
             tuple(Part(f"{a} retrieves better than {b}", higher(recall(a), recall(b)), "recall", (a, b))
                   for a in W2V2_FIRST for b in ("VGS+", "VGS"))
-            + (Part("the best retrieval of the nine is a W2V2-first run",
-                    best_of(W2V2_FIRST, [n for n in NINE if n not in W2V2_FIRST]), "recall", NINE),),
-            _SSL + _VGS),
+            + tuple(Part(f"the better W2V2-first run ({{better}}) retrieves better than {b}", beats(_BETTER, b), "recall",
+                         (*W2V2_FIRST, b)) for b in _BEYOND),
+            _SSL + _VGS + at_switch(*W2V2_FIRST),
+            "'The best retrieval' is read as pairs: the W2V2-first run with the higher mean R@10 must beat each of the "
+            "seven other runs (VGS and VGS+ in the first four parts), each pair decided by its own interval."),
     Finding(2, "Switching VGS -> W2V2 forgets retrieval completely; VGS+ -> W2V2 forgets only part of it",
-            (Part("(VGS, W2V2) ends at chance", above_chance(recall("(VGS, W2V2)")), "recall", ("(VGS, W2V2)",), "no effect"),
-             Part("(VGS+, W2V2) ends above chance", above_chance(recall("(VGS+, W2V2)")), "recall", ("(VGS+, W2V2)",)),
-             Part("(VGS+, W2V2) ends below VGS+", higher(recall("VGS+"), recall("(VGS+, W2V2)")), "recall",
-                  ("VGS+", "(VGS+, W2V2)"))),
-            _SSL + _VGS),
+            (Part("(VGS, W2V2) ends at chance (forgot completely)", above_chance(recall("(VGS, W2V2)")), "recall",
+                  ("(VGS, W2V2)",), "no effect"),
+             Part("(VGS+, W2V2) forgets more than the threshold of what VGS+ retrieved at the switch",
+                  forgetting("(VGS+, W2V2)"), "recall", ("VGS+", "(VGS+, W2V2)")),
+             Part("(VGS+, W2V2) ends above chance (forgot only part)", above_chance(recall("(VGS+, W2V2)")), "recall",
+                  ("(VGS+, W2V2)",))),
+            _SSL + _VGS + at_switch("(VGS, W2V2)", "(VGS+, W2V2)"),
+            "Forgetting is measured against what phase A had learned: the base run's recall at the switch, which the "
+            "checks at the switch require to be at least 3x chance."),
     Finding(3, "VGS-learned phonemic representations are better than SSL-learned ones (VGS and (VGS+, VGS) best ABX)",
             tuple(Part(f"{a} has lower best-layer {c}-speaker ABX than W2V2", lower(abx(a, c), abx("W2V2", c)), "abx",
                        (a, "W2V2")) for a in ("VGS", "(VGS+, VGS)") for c in ("within", "across")),
-            _SSL + _VGS + ("w2v2_abx", "vgs_abx"),
-            "The paper's ABX set is another corpus (LibriSpeech); here the ABX sentences are other sentences of the same "
-            "synthetic speech, spoken by held-out voices, so only the phonemic half of 'generalise across corpora' is "
-            "tested."),
+            _SSL + _VGS + _ABX + at_switch("(VGS+, VGS)"),
+            "The paper's ABX set is another corpus (LibriSpeech); where the ABX sentences are the training corpus' own "
+            "kind of speech, only the phonemic half of 'generalise across corpora' is tested. The best layer can be "
+            "the lowest one, furthest from the VGS loss: Table II gives the error at the top shared layer beside it."),
     Finding(4, "loss_AV decays faster than loss_AUD (VGS+, which trains both)",
             (Part("in VGS+, loss_AV's relative decrease exceeds that of loss_AUD's contrastive part",
-                  loss_faster("VGS+"), "loss", ("VGS+",)),),
+                  loss_faster("VGS+"), "loss", ("VGS+",)),
+             Part("in VGS+, loss_AV reaches a larger share of its decrease by epoch 2 than loss_AUD's contrastive part",
+                  share_faster("VGS+"), "loss", ("VGS+",))),
             ("vgsplus_ssl", "vgsplus_recall"),
             "loss_AUD's contrastive part only: its diversity and feature-penalty terms have floors above zero that would "
-            "make loss_AUD look slower for reasons unrelated to learning."),
+            "make loss_AUD look slower for reasons unrelated to learning. The relative decrease depends on each loss' "
+            "chance level (loss_AV: an in-batch task whose chance grows with the batch size; the contrastive loss: 1 "
+            "positive among 31), so a second part reads the share of each loss' decrease reached by epoch 2, which "
+            "no chance level or scale enters."),
     Finding(5, "ABX changes little at the switch when phase 1 is W2V2, and rises when switching from VGS or VGS+ to W2V2",
-            tuple(Part(f"{s}: best-layer across-speaker ABX changes little soon after the switch",
-                       switch_jump(s), "abx", (s, Scenario.parse(s).base.name), "no effect") for s in W2V2_FIRST)
-            + tuple(Part(f"{s}: best-layer across-speaker ABX rises soon after the switch",
-                         switch_jump(s), "abx", (s, Scenario.parse(s).base.name)) for s in ("(VGS, W2V2)", "(VGS+, W2V2)")),
-            _SSL + _VGS + ("w2v2_abx", "vgs_abx"),
-            "'Soon after' is the latest checkpoint kept within the first epoch of phase B (train.switch_checkpoints), "
-            "compared with the base run's checkpoint at the switch."),
+            tuple(Part(_JUMP.format(s, _base(s), "changes little", _base(s)), switch_jump(s), "abx",
+                       (s, _base(s)), "no effect") for s in W2V2_FIRST)
+            + tuple(Part(_JUMP.format(s, _base(s), "rises", _base(s)), switch_jump(s), "abx",
+                         (s, _base(s))) for s in ("(VGS, W2V2)", "(VGS+, W2V2)")),
+            _SSL + _VGS + _ABX + at_switch(*W2V2_FIRST, "(VGS, W2V2)", "(VGS+, W2V2)"),
+            "The control is the base run at the same checkpoint (it went on with phase A), so the jump is the switch's "
+            "own effect and not training that goes on; the layer is the base run's best at the switch, fixed before "
+            "it. Read at `eval.switch_jump_at` of an epoch after the switch; the report shows every close-up point."),
 )
 
-# %% ../nbs/11c_findings.ipynb #67255830
-SSL_TIMES_CHANCE, RECALL_TIMES_CHANCE, CODES_IN_USE, ABX_GAIN = 10, 3, 0.1, 0.5
 
-def _check(id, what, per_seed: dict, reference: dict, testable=True, reason=""):
-    "A learning check from {seed: (value, passed)}: it passes when it passes for every seed."
-    vals = [v for v, _ in per_seed.values()]
-    ok = all(p for _, p in per_seed.values()) and bool(per_seed)
+# %% ../nbs/11c_findings.ipynb #67255830
+SSL_TIMES_CHANCE, RECALL_TIMES_CHANCE, CODES_IN_USE = 10, 3, 0.1
+MARGIN = 1.2        # a recipe is chosen so that every check passes with its value at least this many times its bar
+
+def _check(id, what, per_seed: dict, reference: dict, bar=None, testable=True, reason=""):
+    """A learning check from {seed: value, or None where the value is missing} and the bar a seed's value must reach
+    (`bar(seed, value) -> bool`); it passes when it passes for every seed."""
+    passed = {s: testable and v is not None and np.isfinite(v) and bar(s, v) for s, v in per_seed.items()}
+    ok = bool(per_seed) and all(passed.values())
     status = "not testable" if not testable else ("passed" if ok else "not passed")
-    failing = [s for s, (_, p) in sorted(per_seed.items()) if not p]
+    failing = [s for s, p in sorted(passed.items()) if not p]
     if testable and failing: reason = f"not passed for seed(s) {', '.join(map(str, failing))}"
+    if testable and not per_seed: reason = "no run to check"
+    vals = [v for v in per_seed.values() if v is not None]
     return {"id": id, "check": what, "status": status, "passed": ok if testable else None, "reason": reason,
             "value": float(np.mean(vals)) if vals else float("nan"),
-            "per_seed": {str(s): {"value": float(v), "passed": bool(p)} for s, (v, p) in sorted(per_seed.items())}, **reference}
+            "per_seed": {str(s): {"value": float("nan") if v is None else float(v), "passed": bool(passed[s])}
+                         for s, v in sorted(per_seed.items())}, **reference}
 
-def learning_checks(data: dict, ev: Evidence, cfg) -> list[dict]:
-    """Did each task learn, seed by seed? wav2vec 2.0 (W2V2, VGS+): contrastive accuracy on held-out voices at least 10x
-    chance, with a codebook in use (perplexity of the chosen codes at least 10% of the codebook; a collapsed one makes
-    the accuracy meaningless); VGS (VGS, VGS+): speech->image R@10 on the test split at least 3x chance; ABX (W2V2, VGS):
-    best-layer across-speaker error below its value at initialisation."""
+def _at(table: pd.DataFrame, seeds, epoch, column) -> dict:
+    "{seed: the value of `column` at exactly `epoch`, or None where that epoch is missing}."
+    rows = table[table.epoch == epoch].drop_duplicates("seed", keep="last").set_index("seed")[column] if len(table) else {}
+    return {s: (float(rows[s]) if s in rows and pd.notna(rows[s]) else None) for s in seeds}
+
+def _ssl_check(key, name, ep, seeds, epoch, when, acc0, floor):
+    mine = ep[ep.scenario == name] if len(ep) and "val_accuracy" in ep else pd.DataFrame()
+    acc = _at(mine, seeds, epoch, "val_accuracy")
+    codes = _at(mine, seeds, epoch, "val_code_perplexity") if "val_code_perplexity" in mine else dict.fromkeys(seeds)
+    bar = SSL_TIMES_CHANCE * acc0
+    # a collapsed codebook makes the accuracy meaningless: it counts only with enough codes in use
+    c = _check(key, f"{name} contrastive accuracy on held-out voices {when} >= {SSL_TIMES_CHANCE}x chance, with at "
+               f"least {floor:g} codes in use", acc, {"chance": acc0, "codes_floor": floor, "epoch": epoch},
+               lambda s, v: v >= bar and (codes[s] or 0) >= floor)
+    c["codes_in_use"] = {str(s): float("nan") if v is None else float(v) for s, v in codes.items()}
+    return c | {"ratio": c["value"] / acc0, "margin": _margin(acc, bar)}
+
+def _margin(values: dict, bar: float) -> float:
+    "The smallest value over the seeds as a multiple of the bar (at least `MARGIN` in a recipe that keeps its checks)."
+    vals = [v for v in values.values() if v is not None]
+    return float(min(vals) / bar) if vals and len(vals) == len(values) else float("nan")
+
+def learning_checks(data: dict, ev: Evidence, cfg, mfcc: dict | None = None) -> list[dict]:
+    """Did each task learn, seed by seed, at the end of training (`train.epochs`, read at exactly that epoch) and, for
+    the base runs that a scheduled scenario starts from, at the switch (`train.switch_epoch`): what phase A had
+    learned when phase B began. wav2vec 2.0 (W2V2, VGS+): contrastive accuracy on held-out voices at least 10x chance,
+    with a codebook in use (perplexity of the chosen codes at least 10% of the codebook); VGS (VGS, VGS+):
+    speech->image R@10 on the test split at least 3x chance; ABX (W2V2, VGS): best-layer across-speaker error at the
+    end below the MFCC baseline's (`mfcc`, the ABX set's own), which an encoder that learned no phonetics misses."""
     out, ep, rec, ab = [], data["epochs"], data["recall"], data["abx"]
-    m = cfg.model
+    m, end, k = cfg.model, float(cfg.train.epochs), float(cfg.train.switch_epoch)
     acc0, floor = chance_accuracy(m.num_negatives), CODES_IN_USE * m.codebook_groups * m.codebook_size
+    ran = {n for _, n in data["runs"]}
+    bases = {Scenario.parse(n).base.name for n in ran if Scenario.parse(n).is_scheduled}
+    seeds = lambda name: ev.seeds(name)
     for name, key in (("W2V2", "w2v2"), ("VGS+", "vgsplus")):
-        if not len(ep) or name not in set(ep.scenario) or "val_accuracy" not in ep: continue
-        last = ep[ep.scenario == name].sort_values("epoch").groupby("seed").last()
-        per = {int(s): (r.val_accuracy, r.val_accuracy >= SSL_TIMES_CHANCE * acc0
-                        and r.get("val_code_perplexity", np.nan) >= floor) for s, r in last.iterrows()}
-        c = _check(f"{key}_ssl", f"{name} contrastive accuracy on held-out voices >= {SSL_TIMES_CHANCE}x chance, with "
-                   f"at least {floor:g} codes in use", per, {"chance": acc0, "codes_floor": floor})
-        c["codes_in_use"] = {str(int(s)): float(r.get("val_code_perplexity", np.nan)) for s, r in last.iterrows()}
-        out.append(c | {"ratio": c["value"] / acc0})
+        if name not in ran: continue
+        out.append(_ssl_check(f"{key}_ssl", name, ep, seeds(name), end, f"at the end (epoch {end:g})", acc0, floor))
+        if name in bases:
+            out.append(_ssl_check(f"{key}_ssl_switch", name, ep, seeds(name), k, f"at the switch (epoch {k:g})", acc0,
+                                  floor))
     d = ev.recall_items
     s2i = d[d.direction == "speech_to_image"] if len(d) else d
     n_images = int(s2i.gallery.iloc[0]) if len(s2i) else cfg.data.n_test_images          # per fold, or the split
     chance10 = chance_recall([1], n_images, ev.k)
+    testable = RECALL_TIMES_CHANCE * chance10 < 100
     for name, key in (("VGS", "vgs"), ("VGS+", "vgsplus")):
-        if not len(rec) or name not in set(rec.scenario): continue
-        r = rec[(rec.scenario == name) & (rec.split == "test") & (rec.direction == "speech_to_image") & (rec.k == ev.k)]
-        r = r[r.epoch == r.groupby("seed").epoch.transform("max")]
-        per = {int(s): (v, v >= RECALL_TIMES_CHANCE * chance10) for s, v in zip(r.seed, r.recall)}
-        testable = RECALL_TIMES_CHANCE * chance10 < 100
-        c = _check(f"{key}_recall", f"{name} speech->image R@{ev.k} (test, held-out voices) >= {RECALL_TIMES_CHANCE}x chance",
-                   per, {"chance": chance10}, testable,
-                   "" if testable else f"{n_images} test images: chance R@{ev.k} is {chance10:.0f}%, so "
-                                       f"{RECALL_TIMES_CHANCE}x chance cannot be reached")
-        out.append(c | {"ratio": c["value"] / chance10})
+        if name not in ran: continue
+        r = rec[(rec.scenario == name) & (rec.split == "test") & (rec.direction == "speech_to_image")
+                & (rec.k == ev.k)] if len(rec) else rec
+        for suffix, epoch, when in (("", end, f"at the end (epoch {end:g})"), ("_switch", k, f"at the switch (epoch {k:g})")):
+            if suffix and name not in bases: continue
+            values, bar = _at(r, seeds(name), epoch, "recall"), RECALL_TIMES_CHANCE * chance10
+            c = _check(f"{key}_recall{suffix}", f"{name} speech->image R@{ev.k} (test, held-out voices) {when} >= "
+                       f"{RECALL_TIMES_CHANCE}x chance", values, {"chance": chance10, "epoch": epoch},
+                       lambda s, v: v >= bar, testable,
+                       "" if testable else f"{n_images} test images: chance R@{ev.k} is {chance10:.0f}%, so "
+                                           f"{RECALL_TIMES_CHANCE}x chance cannot be reached")
+            out.append(c | {"ratio": c["value"] / chance10, "margin": _margin(values, bar)})
     for name, key in (("W2V2", "w2v2"), ("VGS", "vgs")):
+        if name not in ran: continue
         a = ab[(ab.scenario == name) & (ab.condition == "across")] if len(ab) else ab
-        if not len(a) or 0 not in set(a.epoch): continue
-        best = a.groupby(["seed", "epoch"]).error.min().reset_index()
-        per, init = {}, {}
-        for s, g in best.groupby("seed"):
-            i0, end = g[g.epoch == 0].error.iloc[0], g[g.epoch == g.epoch.max()].error.iloc[0]
-            per[int(s)], init[int(s)] = (end, end < i0 - ABX_GAIN), i0
-        out.append(_check(f"{key}_abx", f"{name} best-layer across-speaker ABX below its value at initialisation", per,
-                          {"initial": float(np.mean(list(init.values())))}))
+        best = a.groupby(["seed", "epoch"]).error.min().reset_index() if len(a) else a
+        values = _at(best, seeds(name), end, "error")
+        bar = mfcc["across"] if mfcc else None
+        out.append(_check(f"{key}_abx", f"{name} best-layer across-speaker ABX at the end below MFCC's", values,
+                          {"reference": bar, "reference_name": "MFCC", "epoch": end},
+                          lambda s, v: v < bar, bar is not None, "" if bar else "no MFCC reference was computed"))
     return out
 
+
 # %% ../nbs/11c_findings.ipynb #9515a8f4
-def _part_result(part: Part, ev: Evidence) -> dict:
+LEVEL = 0.95        # every part's interval
+
+def _decided_against(v: str, expect: str) -> bool: return v != "inconclusive" and v != expect
+
+def _part_result(part: Part, ev: Evidence, n_parts: int) -> dict:
+    """One part: its effect, 95% interval and verdict, and whether it goes against the statement beyond the
+    finding's family-wise bound (its interval at level 1 - 0.05 / n_parts, Bonferroni)."""
     th = THRESHOLDS[part.kind]
     per_seed = part.effect(ev)
-    out = {"claim": part.claim, "kind": part.kind, "threshold": th.value, "unit": th.unit, "expect": part.expect}
-    if not per_seed: return out | {"verdict": "not testable here", "agrees": None}
-    iv = interval(per_seed)
+    claim = part.claim.replace("{better}", _BETTER(ev) or "none") if "{better}" in part.claim else part.claim
+    out = {"claim": claim, "kind": part.kind, "threshold": th.value, "unit": th.unit, "expect": part.expect}
+    if not per_seed: return out | {"verdict": "not testable here", "agrees": None, "against_family": False}
+    iv = interval(per_seed, LEVEL)
     v = verdict(iv["low"], iv["high"], th.value)
-    agrees = None if v == "inconclusive" else (v == part.expect)
-    return out | iv | {"verdict": v, "agrees": agrees}
+    wide = interval(per_seed, 1 - (1 - LEVEL) / n_parts)
+    family = verdict(wide["low"], wide["high"], th.value)
+    return out | iv | {"verdict": v, "agrees": None if v == "inconclusive" else (v == part.expect),
+                       "family_low": wide["low"], "family_high": wide["high"],
+                       "against_family": _decided_against(family, part.expect)}
 
 def assess(finding: Finding, ev: Evidence, checks: list[dict]) -> dict:
-    """A finding's verdict: 'holds' when every part comes out as stated, 'does not hold' when a part is decided against
-    the statement, 'inconclusive' when none is decided against it but some interval straddles a threshold, and 'not
-    testable here' when a learning check it rests on did not pass or a run it needs is missing."""
-    status = {c["id"]: c["status"] for c in checks}
-    parts = [_part_result(p, ev) for p in finding.parts]
-    failed = [f"{k} ({status.get(k, 'not run')})" for k in finding.needs if status.get(k) != "passed"]
+    """A finding's verdict: 'holds' when every part comes out as stated at 95% (all must, so no part's error adds
+    up); 'does not hold' when a part is decided against the statement by its Bonferroni interval (level
+    1 - 0.05 / parts), so that the chance of calling a true finding false stays under 5% however many parts it has;
+    'inconclusive' otherwise; and 'not testable here' when a learning check it rests on did not pass or a run it
+    needs is missing, with the check's own words."""
+    by_id = {c["id"]: c for c in checks}
+    parts = [_part_result(p, ev, len(finding.parts)) for p in finding.parts]
+    failed = [f"{k} ({by_id[k]['status']}: {by_id[k]['check']}; {by_id[k]['reason']})" if k in by_id else f"{k} (not run)"
+              for k in finding.needs if by_id.get(k, {}).get("status") != "passed"]
     missing = sorted({n for p in finding.parts for n in p.scenarios if not ev.seeds(n)})
     reason = "; ".join(x for x in (f"it rests on {', '.join(failed)}" if failed else "",
                                    f"{', '.join(missing)} not run" if missing else "") if x)
@@ -383,15 +587,42 @@ def assess(finding: Finding, ev: Evidence, checks: list[dict]) -> dict:
         v = "not testable here"
         reason = reason or "a comparison has no data"
     elif all(p["agrees"] for p in parts): v = "holds"
-    elif any(p["agrees"] is False for p in parts): v = "does not hold"
+    elif any(p["against_family"] for p in parts): v = "does not hold"
     else: v = "inconclusive"
     seeds = sorted({s for p in parts for s in p.get("seeds", [])})
     return {"id": finding.id, "statement": finding.statement, "verdict": v, "reason": reason, "note": finding.note,
             "needs": list(finding.needs), "seeds": seeds, "parts": parts}
 
+def closeup_agreement(ev: Evidence, fractions, finding: Finding | None = None) -> list[dict]:
+    """Finding 5's parts read at every close-up checkpoint (`train.switch_checkpoints`): per part and fraction the
+    effect, interval and verdict, and whether the verdicts agree across the fractions."""
+    finding = finding or next(f for f in FINDINGS if f.id == 5)
+    out = []
+    for p in finding.parts:
+        scheduled = p.scenarios[0]
+        at = {}
+        for f in fractions:
+            moved = Part(p.claim, switch_jump(scheduled, at=f), p.kind, p.scenarios, p.expect)
+            r = _part_result(moved, ev, len(finding.parts))
+            at[f] = {k: r.get(k) for k in ("effect", "low", "high", "verdict")}
+        verdicts = {r["verdict"] for r in at.values()}
+        out.append({"claim": p.claim, "at": at, "agree": len(verdicts) == 1})
+    return out
+
+def jumps_by_layer(ev: Evidence, layers, scheduled=("(W2V2, VGS)", "(W2V2, VGS+)", "(VGS, W2V2)", "(VGS+, W2V2)"),
+                   condition="across") -> list[dict]:
+    "The ABX jump of every scheduled scenario at every layer (finding 5's secondary table), with 95% intervals."
+    rows = []
+    for s in scheduled:
+        for layer in layers:
+            per_seed = switch_jump(s, condition, layer=layer)(ev)
+            if per_seed: rows.append({"scenario": s, "layer": layer, **interval(per_seed)})
+    return rows
+
 def findings(ev: Evidence, checks: list[dict], declared=FINDINGS) -> list[dict]:
     "Every declared finding, assessed."
     return [assess(f, ev, checks) for f in declared]
+
 
 # %% ../nbs/11c_findings.ipynb #1472ec99
 def _sim_recall_rows(p, images, k, rng):
@@ -405,11 +636,13 @@ def _sim_recall_rows(p, images, k, rng):
                         "greater": np.where(img, 0, k), "ties": 0, "own": 1, "relevant": 2, "gallery": 2 * images})
     return pd.concat([s2i, i2s], ignore_index=True).assign(split="test")
 
+SIM_CONTEXT_SEED = 12345      # the simulated ABX contexts' difficulties: the same test set in every run
+
 def _sim_abx_rows(across, rng, contexts=40, speakers=4, pairs=4, layers=2):
     """Context rows of one checkpoint: the best layer (1) at `across` % error (half of it within speakers), layer 2
     worse. Each context has a difficulty of its own, the same in every run, as on a real test set."""
     s, p, c = np.meshgrid(np.arange(speakers), np.arange(pairs), np.arange(contexts), indexing="ij")
-    difficulty = np.random.default_rng(12345).normal(0, 0.5, s.size)
+    difficulty = np.random.default_rng(SIM_CONTEXT_SEED).normal(0, 0.5, s.size)
     out = []
     for layer in range(1, layers + 1):
         for cond, target in (("within", across / 2), ("across", across)):
@@ -419,38 +652,58 @@ def _sim_abx_rows(across, rng, contexts=40, speakers=4, pairs=4, layers=2):
                                      "b": p.ravel() + pairs, "context": c.ravel(), "groups": 1, "error_sum": err}))
     return pd.concat(out, ignore_index=True)
 
+def _sim_loss(start, drop, rate, f):
+    "A loss that falls by `drop` of `start` over training, faster early for a larger `rate` (f: share of training)."
+    return start * (1 - drop * (1 - math.exp(-rate * f)) / (1 - math.exp(-rate)))
+
 def simulated_study(recall: dict, abx: dict, jumps: dict | None = None, losses=(0.6, 0.3), seeds=(1, 2, 3),
-                    images=400, seed_sd=1.0, passing=True, epochs=6, switch=2, k=10, seed=0) -> dict:
+                    images=400, seed_sd=1.0, passing=True, epochs=6, switch=2, k=10, seed=0,
+                    at_switch: dict | None = None, drift: dict | None = None, closeups=(0.25, 0.5)) -> dict:
     """The tidy tables of a made-up study whose true results are chosen, to see (and test) what the verdicts do:
-    `recall` {scenario: R@10 %}, `abx` {scenario: across-speaker ABX %; within is half}, `jumps` {scheduled scenario:
-    ABX change soon after its switch}, `losses`: VGS+'s relative decreases of loss_AV and of the contrastive loss.
-    Every seed moves each result by N(0, `seed_sd`) points; the test set has `images` images of 2 captions and 40 ABX
-    contexts. With `passing=False` the W2V2 codebook collapses, so its learning check fails."""
-    rng, jumps = np.random.default_rng(seed), jumps or {}
+    `recall` {scenario: R@10 % at the end}, `abx` {scenario: across-speaker ABX %; within is half}, `jumps` {scheduled
+    scenario: ABX change at the close-up checkpoints after its switch, against its base run there, one number or
+    {fraction: number}}, `drift` {base scenario: its ABX change from the switch to the close-ups}, `losses`: VGS+'s
+    relative decreases of loss_AV and of the contrastive loss (loss_AV falling faster early), `at_switch` {base
+    scenario: R@10 % at the switch} (default: its end value). Every seed moves each end result by N(0, `seed_sd`)
+    points; the test set has `images` images of 2 captions and 40 ABX contexts. With `passing=False` the W2V2
+    codebook collapses, so its learning check fails. `mfcc` is the ABX set's MFCC reference (25% across speakers)."""
+    rng, jumps, at_switch, drift = np.random.default_rng(seed), jumps or {}, at_switch or {}, drift or {}
+    jump = lambda n, f: jumps.get(n, {}).get(f, 0) if isinstance(jumps.get(n), dict) else jumps.get(n, 0)
     runs, ri, ai, rec, ab, ep = {}, [], [], [], [], []
+    def add_recall(s, n, e, r10):
+        r = _sim_recall_rows(np.clip(r10 / 100, 0, 1), images, k, rng)
+        ri.append(r.assign(seed=s, scenario=n, epoch=e))
+        hits = r[r.direction == "speech_to_image"].greater < k
+        rec.append({"seed": s, "scenario": n, "epoch": e, "split": "test", "direction": "speech_to_image",
+                    "k": k, "recall": 100 * hits.mean()})
+    def add_abx(s, n, e, across):
+        rows = _sim_abx_rows(across, rng)
+        ai.append(rows.assign(seed=s, scenario=n, epoch=e))
+        for (l, c), g in rows.groupby(["layer", "condition"]):
+            ab.append({"seed": s, "scenario": n, "epoch": e, "layer": l, "condition": c,
+                       "error": weighted_error(g[_ABX_COLUMNS].values)})
     for s in seeds:
         for n in recall:
             sc = Scenario.parse(n)
             runs[(s, n)] = {"scenario": n, "switch_epoch": switch if sc.is_scheduled else None}
-            r = _sim_recall_rows(np.clip((recall[n] + rng.normal(0, seed_sd)) / 100, 0, 1), images, k, rng)
-            ri.append(r.assign(seed=s, scenario=n, epoch=epochs))
-            hits = r[r.direction == "speech_to_image"].greater < k
-            rec.append({"seed": s, "scenario": n, "epoch": epochs, "split": "test", "direction": "speech_to_image",
-                        "k": k, "recall": 100 * hits.mean()})
-            end = abx[n] + rng.normal(0, seed_sd)
-            at = {epochs: end} | ({switch: abx[n]} if not sc.is_scheduled else {switch + 0.5: abx[sc.base.name] + jumps.get(n, 0)})
-            for e, v in at.items():
-                rows = _sim_abx_rows(v, rng)
-                ai.append(rows.assign(seed=s, scenario=n, epoch=e))
-                ab += [{"seed": s, "scenario": n, "epoch": e, "layer": l, "condition": c,
-                        "error": weighted_error(g[list(g.columns[2:8])].values)} for (l, c), g in rows.groupby(["layer", "condition"])]
-            ab += [{"seed": s, "scenario": n, "epoch": 0, "layer": 1, "condition": c,
-                    "error": 45.0} for c in ("within", "across")]
+            add_recall(s, n, epochs, recall[n] + rng.normal(0, seed_sd))
+            add_abx(s, n, epochs, abx[n] + rng.normal(0, seed_sd))
+            if sc.is_scheduled:
+                base = sc.base.name
+                for f in closeups: add_abx(s, n, switch + f, abx[base] + drift.get(base, 0) + jump(n, f))
+            else:
+                add_recall(s, n, switch, at_switch.get(n, recall[n]))
+                add_abx(s, n, switch, abx[n])
+                for f in closeups: add_abx(s, n, switch + f, abx[n] + drift.get(n, 0))
+            ab.extend({"seed": s, "scenario": n, "epoch": 0, "layer": 1, "condition": c, "error": 45.0}
+                      for c in ("within", "across"))
             codes = 2.0 if (n == "W2V2" and not passing) else 20.0
             for e in range(1, epochs + 1):
                 f = (e - 1) / (epochs - 1)
                 ep.append({"seed": s, "scenario": n, "epoch": e, "val_accuracy": 0.5, "val_code_perplexity": codes,
-                           "train_loss_av": 6.0 * (1 - losses[0] * f), "train_contrastive": 3.0 * (1 - losses[1] * f)})
+                           "train_loss_av": _sim_loss(6.0, losses[0], 3.0, f),
+                           "train_contrastive": _sim_loss(3.0, losses[1], 0.5, f)})
     cat = lambda l: pd.concat(l, ignore_index=True)
     return {"runs": runs, "recall": pd.DataFrame(rec), "abx": pd.DataFrame(ab), "epochs": pd.DataFrame(ep),
-            "recall_items": cat(ri), "abx_items": cat(ai), "metrics": []}
+            "recall_items": cat(ri), "abx_items": cat(ai), "metrics": [], "mfcc": {"within": 12.5, "across": 25.0}}
+

@@ -15,14 +15,15 @@ from .evaluate import summarise_run, metrics_of, flatten, ABXSet
 from .schedules import Scenario, PAPER_SCENARIOS
 from .slurm import unfinished_jobs
 from .sharing import cka_results
-from .findings import Evidence, findings, learning_checks, chances, seed_half_width
+from .findings import (Evidence, findings, learning_checks, chances, seed_half_width, closeup_agreement,
+                                jumps_by_layer)
 from .losses import chance_accuracy
 
 # %% auto #0
 __all__ = ['PAPER_TABLE1', 'PAPER_TABLE2', 'ORDER', 'CLOSEUP', 'PAPER_TABLES', 'PAGE', 'load_study', 'with_phase_a', 'mean_ci',
            'end_results', 'summary_table', 'over_seeds', 'nested', 'scenario_results', 'figures', 'switch_closeup',
-           'table1', 'table_memorising', 'table2', 'table3', 'metric_table', 'cka_tables', 'cka_figures', 'job_times',
-           'build_report', 'finding_table', 'time_table']
+           'table1', 'table_memorising', 'table2', 'table3', 'metric_table', 'closeup_table', 'jump_layer_table',
+           'cka_tables', 'cka_figures', 'job_times', 'build_report', 'finding_table', 'time_table']
 
 # %% ../nbs/12_report.ipynb #211fdf47
 PAPER_TABLE1 = {  # S->I R1, S->I R10, I->S R1, I->S R10
@@ -127,13 +128,13 @@ def _key_order(key: str) -> tuple: return tuple((len(p), p) for p in key.split("
 def over_seeds(table: pd.DataFrame) -> pd.DataFrame:
     """Every number of a `summary_table` over seeds: `mean`, `ci95` (the 95% t-interval's half-width) and `n`, one row
     per `stage`, `scenario`, `metric` and `key`. An index (a key ending in `layer`) gets its most common value (the
-    smallest on ties) as `mean`, and as `ci95` too, since it has no interval."""
+    smallest on ties) as `mean`, and no `ci95` (None): an index has no interval."""
     rows = []
     for (stage, name, metric, key), g in table.groupby(["stage", "scenario", "metric", "key"], sort=False):
         if _is_index(key):
             vals = [int(v) if float(v).is_integer() else v for v in g.value if pd.notna(v)]
             mode = min(sorted(set(vals)), key=lambda v: -vals.count(v)) if vals else float("nan")
-            rows.append((stage, name, metric, key, mode, mode, len(vals)))
+            rows.append((stage, name, metric, key, mode, None, len(vals)))
         else: rows.append((stage, name, metric, key, *mean_ci(g.value.tolist()).values()))
     return pd.DataFrame(rows, columns=["stage", "scenario", "metric", "key", "mean", "ci95", "n"], dtype=object)
 
@@ -241,8 +242,9 @@ CLOSEUP = ("speech->image R@10 (test)", "best-layer across-speaker ABX")
 
 def switch_closeup(data: dict, switch: int) -> pd.DataFrame:
     """The scheduled runs from one epoch before their switch to one after it, with the kept checkpoints within the
-    first epoch of phase B (`train.switch_checkpoints`): speech->image R@10 on the test split and the best layer's
-    across-speaker ABX, one row per seed, scenario, epoch and measure."""
+    first epoch of phase B (`train.switch_checkpoints`), and their base runs over the same span (the control: phase A
+    going on): speech->image R@10 on the test split and the best layer's across-speaker ABX, one row per seed,
+    scenario, epoch and measure."""
     rec, abx, parts = data["recall"], data["abx"], []
     if len(rec):
         r = rec[(rec.split == "test") & (rec.direction == "speech_to_image") & (rec.k == 10)]
@@ -252,8 +254,9 @@ def switch_closeup(data: dict, switch: int) -> pd.DataFrame:
         parts.append(with_phase_a(a, data["runs"]).assign(what=CLOSEUP[1], value=lambda d: d.error))
     if not parts: return pd.DataFrame()
     d = pd.concat(parts, ignore_index=True)[["seed", "scenario", "epoch", "what", "value"]]
-    scheduled = d.scenario.map(lambda n: Scenario.parse(n).is_scheduled)
-    return d[scheduled & (d.epoch >= switch - 1) & (d.epoch <= switch + 1)]
+    bases = {Scenario.parse(n).base.name for _, n in data["runs"] if Scenario.parse(n).is_scheduled}
+    shown = d.scenario.map(lambda n: Scenario.parse(n).is_scheduled or n in bases)
+    return d[shown & (d.epoch >= switch - 1) & (d.epoch <= switch + 1)]
 
 # %% ../nbs/12_report.ipynb #4fa21d5a
 class _Cells:
@@ -304,20 +307,25 @@ def table_memorising(stats) -> tuple[list, list]:
     return head, [[n, r10("end", n, "test"), r10("end", n, "seen_voices"), r10("init", n, "test")]
                   for n in _names(stats.scenario)]
 
-def table2(stats, mfcc=None) -> tuple[list, list]:
-    "Table II: best-layer ABX (within, across speaker) and the layer, with the paper's, MFCC and the initialisation."
-    head = ["model", "W-C (layer)", "A-C (layer)", "paper W-C (layer of 12)", "paper A-C (layer of 12)"]
+def table2(stats, mfcc=None, fixed_layer: int | None = None) -> tuple[list, list]:
+    """Table II: best-layer ABX (within, across speaker) and the layer, with the paper's, MFCC and the initialisation;
+    with `fixed_layer` (the top shared layer), also the error at that one layer, the same for every scenario."""
+    fixed = [f"W-C layer {fixed_layer}", f"A-C layer {fixed_layer}"] if fixed_layer else []
+    head = ["model", "W-C (layer)", "A-C (layer)", *fixed, "paper W-C (layer of 12)", "paper A-C (layer of 12)"]
     c, rows = _Cells(stats), []
+    at_fixed = lambda stage, n: [c.cell(stage, n, "abx", f"{k}/by_layer/{fixed_layer}", 2) for k in ("within", "across")
+                                 ] if fixed_layer else []
     for n in _names(stats.scenario):
         p = PAPER_TABLE2.get(n)
-        rows.append([n, *(c.best_layer("end", n, "abx", k) for k in ("within", "across")),
+        rows.append([n, *(c.best_layer("end", n, "abx", k) for k in ("within", "across")), *at_fixed("end", n),
                      *((f"{p[0][0]} ({p[0][1]})", f"{p[1][0]} ({p[1][1]})") if p else ("-", "-"))])
     init = c.first_init(_names(stats.scenario), "abx")
     if init:
         best = [c.best_layer("init", init, "abx", k) for k in ("within", "across")]
-        rows.append(["random initialisation (epoch 0)", *best, "-", "-"])
-    if mfcc: rows.append(["MFCC (reference)", f"{mfcc['within']:.2f}", f"{mfcc['across']:.2f}", "-", "-"])
-    rows.append(["chance", "50", "50", "50", "50"])
+        rows.append(["random initialisation (epoch 0)", *best, *at_fixed("init", init), "-", "-"])
+    if mfcc: rows.append(["MFCC (reference)", f"{mfcc['within']:.2f}", f"{mfcc['across']:.2f}", *["-"] * len(fixed),
+                          "-", "-"])
+    rows.append(["chance", "50", "50", *["50"] * len(fixed), "50", "50"])
     return head, rows
 
 def table3(stats) -> tuple[list, list]:
@@ -346,15 +354,35 @@ def _html_table(head, rows):
     h = "".join(f"<th>{html.escape(c)}</th>" for c in head)
     b = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
     return f"<table><thead><tr>{h}</tr></thead><tbody>{b}</tbody></table>"
+def closeup_table(closeup: dict) -> tuple[list, list]:
+    """Finding 5's parts at every close-up checkpoint: the jump with its 95% interval and verdict at each, and whether
+    the verdicts agree (`findings.closeup_agreement`); the fraction the finding reads is marked."""
+    fr = closeup["fractions"]
+    head = ["part", *(f"{f:g} epoch after" + (" (read)" if f == closeup["at"] else "") for f in fr), "agree"]
+    cell = lambda r: "-" if r["effect"] is None else f"{r['effect']:+.2f} [{r['low']:+.2f}, {r['high']:+.2f}] {r['verdict']}"
+    return head, [[p["claim"], *(cell(p["at"][f]) for f in fr), "yes" if p["agree"] else "no"] for p in closeup["parts"]]
+
+def jump_layer_table(rows: list) -> tuple[list, list]:
+    "The ABX jump of each scheduled scenario at each layer, with its 95% interval (finding 5's secondary table)."
+    layers = sorted({r["layer"] for r in rows})
+    by = {(r["scenario"], r["layer"]): r for r in rows}
+    cell = lambda r: f"{r['effect']:+.2f} [{r['low']:+.2f}, {r['high']:+.2f}]" if r else "-"
+    return (["scenario", *(f"layer {l}" for l in layers)],
+            [[s, *(cell(by.get((s, l))) for l in layers)] for s in dict.fromkeys(r["scenario"] for r in rows)])
+
 
 # %% ../nbs/12_report.ipynb #c12cka01
 def cka_tables(cka: dict) -> dict:
     "The CKA results as (header, rows) tables, titled."
     out = {}
     for group, title in (("shared", "shared layers"), ("ssl_only", "SSL-only layers")):
-        m = cka["between"].get(group)
-        if m: out[f"CKA between scenarios at the end of training, mean over the {title}"] = (
-            ["model", *m], [[a, *(f"{m[a][b]:.2f}" for b in m)] for a in m])
+        m, seeds = cka["between"].get(group), cka.get("between_per_seed", {}).get(group, {})
+        other = cka.get("other_seed", {}).get(group, {})
+        cell = lambda a, b: _fmt(mean_ci(seeds[a][b]), 2) if a in seeds else f"{m[a][b]:.2f}"
+        if m: out[f"CKA between scenarios at the end of training, mean over the {title} (± 95% interval over seeds; "
+                  f"last column: the same scenario trained with another seed, the reference for 'similar')"] = (
+            ["model", *m, "another seed"], [[a, *(cell(a, b) for b in m), f"{other[a]:.2f}" if a in other else "-"]
+                                            for a in m])
     if cka["rewrite"]:
         layers = sorted({l for v in cka["rewrite"].values() for l in v}, key=int)
         out["CKA of each scheduled run's end with its base run at the switch, per layer (1: phase B kept it all)"] = (
@@ -476,11 +504,14 @@ def build_report(study_dir, mfcc=True) -> dict:
     stats = over_seeds(summary_table(per_seed))
     corpus = _corpus_of(study_dir, cfg)
     man = json.loads((corpus / "manifest.json").read_text()) if (corpus / "manifest.json").exists() else {}
-    ev = Evidence(data, cfg.eval.bootstrap)
+    ev = Evidence(data, cfg.eval.bootstrap, jump_at=cfg.eval.switch_jump_at)
     chance = chances(data["recall_items"], cfg.eval.recall_ks)
     mfcc_scores = _mfcc_scores(cfg, corpus, out / "mfcc_abx.json") if mfcc else None
-    checks = learning_checks(data, ev, cfg)
+    checks = learning_checks(data, ev, cfg, mfcc_scores)
     fnd = findings(ev, checks)
+    closeup = {"fractions": cfg.train.switch_checkpoints, "at": cfg.eval.switch_jump_at,
+               "parts": closeup_agreement(ev, cfg.train.switch_checkpoints),
+               "by_layer": jumps_by_layer(ev, range(1, cfg.model.n_layers + 1))}
     figs = figures(data, out, cfg, mfcc_scores, {s: c.get("speech_to_image", {}).get(10) for s, c in chance.items()})
     status = json.loads((study_dir / "status.json").read_text()) if (study_dir / "status.json").exists() else {}
     status |= unfinished_jobs(study_dir)                       # a Slurm study has no status.json of its own
@@ -489,7 +520,12 @@ def build_report(study_dir, mfcc=True) -> dict:
               table1(stats, chance.get("test", {})),
               "Memorising or learning: speech->image R@10 (%) by who speaks": table_memorising(stats),
               f"Table II: best-layer ABX error (%), layer in brackets (this model: layers 1-{cfg.model.n_layers}, "
-              f"1-{cfg.model.n_shared_layers} shared; the paper's: 1-12, 1-8 shared)": table2(stats, mfcc_scores)}
+              f"1-{cfg.model.n_shared_layers} shared; the paper's: 1-12, 1-8 shared); and at the top shared layer":
+              table2(stats, mfcc_scores, cfg.model.n_shared_layers),
+              "Finding 5 at every close-up checkpoint: the ABX jump against the base run, per part":
+              closeup_table(closeup),
+              "Finding 5 per layer: the ABX jump (across speakers) at each layer, against the base run at the same "
+              f"checkpoint ({cfg.eval.switch_jump_at:g} epoch after the switch)": jump_layer_table(closeup["by_layer"])}
     names = [m.name for m in data["metrics"]]
     if "word_abx" in names:
         tables["Table III (not in the paper): best-layer word-level ABX error (%) on the colour and shape words of the "
@@ -503,7 +539,7 @@ def build_report(study_dir, mfcc=True) -> dict:
     results = {"preset": cfg.preset, "seeds": sorted({s for s, _ in data["runs"]}), "metrics": names,
                "scenarios": scenario_results(per_seed, stats, names),
                "per_seed": {n: {str(s): r for s, r in v.items()} for n, v in per_seed.items()},
-               "findings": fnd, "learning_checks": checks, "mfcc_abx": mfcc_scores, "cka": cka,
+               "findings": fnd, "learning_checks": checks, "mfcc_abx": mfcc_scores, "cka": cka, "switch_closeup": closeup,
                "chance": {"recall": chance, "recall_at_10": ev.chance,
                           "contrastive_accuracy": chance_accuracy(cfg.model.num_negatives), "abx": 50.0},
                "time": job_times(status, data["epochs"]),
@@ -519,7 +555,9 @@ def build_report(study_dir, mfcc=True) -> dict:
 
 # %% ../nbs/12_report.ipynb #7b3c9a10
 def _check_detail(c) -> str:
-    ref = f"chance {c['chance']:.3g}, {c['ratio']:.1f}x" if "chance" in c else f"at initialisation {c['initial']:.3g}"
+    if "chance" in c: ref = f"chance {c['chance']:.3g}, {c['ratio']:.1f}x; smallest seed {c['margin']:.2f}x the bar"
+    elif c.get("reference") is not None: ref = f"{c['reference_name']} {c['reference']:.3g}"
+    else: ref = "no reference"
     seeds = ", ".join(f"seed {s}: {v['value']:.3g}" for s, v in c.get("per_seed", {}).items())
     codes = (f"; codes in use {', '.join(f'{v:.1f}' for v in c['codes_in_use'].values())} (floor {c['codes_floor']:g})"
              if c.get("codes_in_use") else "")
@@ -529,12 +567,14 @@ def _interval_text(p) -> str:
     "An effect with its interval and where the interval's width comes from."
     if "effect" not in p: return "no data"
     one = " (one seed: the interval covers the test set only)" if len(p["seeds"]) == 1 else ""
-    return (f"{p['effect']:+.2f} [{p['low']:+.2f}, {p['high']:+.2f}] (test set ±{p['half_test']:.2f}, "
-            f"seeds ±{p['half_seeds']:.2f}){one}")
+    return (f"{p['effect']:+.2f} [{p['low']:+.2f}, {p['high']:+.2f}] (standard errors: seeds {p['se_seeds']:.2f}, "
+            f"test set {p['se_items']:.2f}; {p['df']:.1f} df){one}")
 
 def _expect_text(p) -> str:
     if p.get("agrees") is None: return "undecided" if p["verdict"] == "inconclusive" else "-"
-    return "as stated" if p["agrees"] else "against the statement"
+    if p["agrees"]: return "as stated"
+    if p["against_family"]: return "against the statement"
+    return "against the statement at 95%, not beyond the finding's Bonferroni bound"
 
 def finding_table(f) -> tuple[list, list]:
     """The parts of one finding: claim, effect with its 95% interval, threshold, verdict, and whether that is what the

@@ -140,14 +140,17 @@ def load_frames(run_dir, epoch: int) -> dict | None:
 
 def cka_results(runs: dict, names: list, cka, cfg: Config) -> dict:
     """Representation similarity, averaged over seeds: `between` (per layer, every pair of scenarios at the end of
-    training, and the mean over the shared and over the SSL-only layers), `rewrite` (each scheduled run at its end
-    against its base run's checkpoint at the switch, per layer: how much of phase A's layer phase B kept) and `within`
-    (each run's layers against each other at the end, from the `cka` metric's table `cka`, or None). `runs` maps
-    (seed, scenario) to the run's record with its `dir`; `names` gives the scenarios' order."""
+    training, and the mean over the shared and over the SSL-only layers), with those means seed by seed in
+    `between_per_seed` (for intervals over seeds); `other_seed` (each scenario against itself trained with another seed, mean over the pairs of seeds:
+    the similarity that training noise alone leaves, the reference for reading `between` as "similar"); `rewrite` (each
+    scheduled run at its end against its base run's checkpoint at the switch, per layer: how much of phase A's layer
+    phase B kept) and `within` (each run's layers against each other at the end, from the `cka` metric's table `cka`,
+    or None). `runs` maps (seed, scenario) to the run's record with its `dir`; `names` gives the scenarios' order."""
     E, sw, deb, k = cfg.train.epochs, cfg.train.switch_epoch, cfg.eval.cka_debiased, cfg.model.n_shared_layers
     ends = {key: load_frames(info["dir"], E) for key, info in runs.items()}
-    between, rewrite = {}, {}
-    for seed in sorted({s for s, _ in runs}):
+    seeds = sorted({s for s, _ in runs})
+    between, rewrite, other_seed = {}, {}, {}               # leaves: lists of values, one per seed (or pair of seeds)
+    for seed in seeds:
         have = [n for n in names if ends.get((seed, n))]
         for a in have:
             for b in have:
@@ -159,17 +162,30 @@ def cka_results(runs: dict, names: list, cka, cfg: Config) -> dict:
             base = load_frames(runs[(seed, sc.base.name)]["dir"], sw) if at_switch else None
             for l in (base or {}):
                 rewrite.setdefault(a, {}).setdefault(str(l), []).append(linear_cka(ends[(seed, a)][l], base[l], deb))
-    def mean(tree):                                        # lists of per-seed values -> their mean, at every leaf
-        return {key: mean(v) for key, v in tree.items()} if isinstance(tree, dict) else float(np.mean(tree))
-    per_layer = {str(l): mean(m) for l, m in sorted(between.items())}
-    def group(ls):                                         # the mean over layers `ls` of every pair's CKA
-        if not ls: return {}
-        pairs = per_layer[str(ls[0])]
-        return {a: {b: float(np.mean([per_layer[str(l)][a][b] for l in ls])) for b in pairs[a]} for a in pairs}
+    for a in names:
+        have = [s for s in seeds if ends.get((s, a))]
+        for i, s in enumerate(have):
+            for t in have[i + 1:]:
+                for l, x in ends[(s, a)].items():
+                    other_seed.setdefault(l, {}).setdefault(a, []).append(linear_cka(x, ends[(t, a)][l], deb))
+    def over_seeds(tree, f):                                # lists of per-seed values -> f of them, at every leaf
+        return {key: over_seeds(v, f) for key, v in tree.items()} if isinstance(tree, dict) else f(tree)
+    mean, per_seed = lambda v: float(np.mean(v)), lambda v: [float(x) for x in v]
     layers = sorted(between)
-    out = {"between": {"shared": group([l for l in layers if l <= k]), "ssl_only": group([l for l in layers if l > k]),
-                       "by_layer": per_layer},
-           "rewrite": {n: mean(v) for n, v in rewrite.items()}, "within": {}}
+    def group(ls, f):                                       # f over seeds of the mean over layers `ls` of each pair
+        if not ls: return {}
+        pairs = between[ls[0]]
+        return {a: {b: f(np.mean([between[l][a][b] for l in ls], 0)) for b in pairs[a]} for a in pairs}
+    def group_seeds(ls):
+        present = [l for l in ls if l in other_seed]
+        if not present: return {}
+        return {a: float(np.mean([other_seed[l][a] for l in present])) for a in other_seed[present[0]]}
+    shared, ssl_only = [l for l in layers if l <= k], [l for l in layers if l > k]
+    out = {"between": {"shared": group(shared, mean), "ssl_only": group(ssl_only, mean),
+                       "by_layer": {str(l): over_seeds(m, mean) for l, m in sorted(between.items())}},
+           "between_per_seed": {"shared": group(shared, per_seed), "ssl_only": group(ssl_only, per_seed)},
+           "other_seed": {"shared": group_seeds(shared), "ssl_only": group_seeds(ssl_only)},
+           "rewrite": {n: over_seeds(v, mean) for n, v in rewrite.items()}, "within": {}, "debiased": deb}
     if cka is not None and len(cka):
         last = cka[cka.epoch == cka.groupby(["seed", "scenario"]).epoch.transform("max")]
         for n, g in last.groupby("scenario"):

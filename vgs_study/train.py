@@ -171,6 +171,8 @@ class Trainer:
         self.epochs = self.tc.epochs
         self.schedule = self.scenario.schedule(self.epochs, self.tc.switch_epoch)
         self.switch = self.tc.switch_epoch if self.scenario.is_scheduled else None
+        # every run keeps the checkpoints around the switch: a base run's are the control of its scheduled runs' jump
+        self.closeup = self.tc.switch_epoch if 0 < self.tc.switch_epoch < self.epochs else None
 
     def fit(self, stop_after_steps: int | None = None) -> dict:
         "Set up or resume, then epochs of updates; a new phase restarts the optimizer and the LR schedule."
@@ -353,10 +355,11 @@ class Trainer:
         self.logs.write("metrics", row, prefix="train/")
 
     def switch_checkpoint(self) -> str | None:
-        """The name of the kept checkpoint due now, a fraction (`train.switch_checkpoints`) into the first epoch after a
-        switch (`epoch_002.250.pt`: a quarter of epoch 3), or None: forgetting and the ABX jump seen close up."""
+        """The name of the kept checkpoint due now, a fraction (`train.switch_checkpoints`) into the first epoch after
+        the switch epoch (`epoch_002.250.pt`: a quarter of epoch 3), or None: forgetting and the ABX jump seen close up.
+        A base run keeps them too, as the control: where phase A would have been without the switch."""
         s = self.state
-        if s.phase == 0 or s.epoch != s.phase_start: return None
+        if s.epoch != self.closeup: return None
         for f in self.tc.switch_checkpoints:
             if s.position == max(1, round(f * self.batches_per_epoch)): return f"epoch_{s.epoch:03d}.{round(f * 1000):03d}.pt"
         return None
@@ -376,8 +379,9 @@ class Trainer:
         self.logs.write("epochs", row, step_key="epoch", prefix="epoch/")
         log.info("%s epoch %d/%d: %s", self.scenario.name, e, self.epochs,
                  ", ".join(f"{k} {v:.3g}" for k, v in row.items() if isinstance(v, float)))
-        after_switch = s.phase > 0 and bool(self.tc.switch_checkpoints) and e == s.phase_start + 1
-        if e % self.tc.keep_every == 0 or e in (self.epochs, self.switch) or after_switch: self.save(f"epoch_{e:03d}.pt")
+        kept = e % self.tc.keep_every == 0 or e == self.epochs
+        around_switch = self.closeup is not None and e in (self.closeup, self.closeup + 1)
+        if kept or around_switch: self.save(f"epoch_{e:03d}.pt")
         self.save("last.pt")
 
     def save(self, name):
