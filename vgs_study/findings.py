@@ -408,14 +408,15 @@ def at_switch(*scheduled) -> tuple:
 
 _BETTER = better_of(W2V2_FIRST)
 _BEYOND = [n for n in NINE if n not in W2V2_FIRST + ("VGS", "VGS+")]      # VGS and VGS+ are parts already
-_JUMP = "{}: across-speaker ABX at {}'s best layer at the switch {} soon after the switch, against {} at the same checkpoint"
+_JUMP = ("{}: across-speaker ABX at {}'s best layer at the switch {} soon after the switch, against {} at the same "
+         "checkpoint")
 
 FINDINGS = (
     Finding(1, "W2V2 first, then VGS or VGS+, gives the best retrieval, better than VGS+ (or VGS) trained from scratch",
             tuple(Part(f"{a} retrieves better than {b}", higher(recall(a), recall(b)), "recall", (a, b))
                   for a in W2V2_FIRST for b in ("VGS+", "VGS"))
-            + tuple(Part(f"the better W2V2-first run ({{better}}) retrieves better than {b}", beats(_BETTER, b), "recall",
-                         (*W2V2_FIRST, b)) for b in _BEYOND),
+            + tuple(Part(f"the better W2V2-first run ({{better}}) retrieves better than {b}", beats(_BETTER, b),
+                         "recall", (*W2V2_FIRST, b)) for b in _BEYOND),
             _SSL + _VGS + at_switch(*W2V2_FIRST),
             "'The best retrieval' is read as pairs: the W2V2-first run with the higher mean R@10 must beat each of the "
             "seven other runs (VGS and VGS+ in the first four parts), each pair decided by its own interval."),
@@ -480,7 +481,8 @@ def _check(id, what, per_seed: dict, reference: dict, bar=None, testable=True, r
 
 def _at(table: pd.DataFrame, seeds, epoch, column) -> dict:
     "{seed: the value of `column` at exactly `epoch`, or None where that epoch is missing}."
-    rows = table[table.epoch == epoch].drop_duplicates("seed", keep="last").set_index("seed")[column] if len(table) else {}
+    if not len(table): return dict.fromkeys(seeds)
+    rows = table[table.epoch == epoch].drop_duplicates("seed", keep="last").set_index("seed")[column]
     return {s: (float(rows[s]) if s in rows and pd.notna(rows[s]) else None) for s in seeds}
 
 def _ssl_check(key, name, ep, seeds, epoch, when, acc0, floor):
@@ -528,7 +530,8 @@ def learning_checks(data: dict, ev: Evidence, cfg, mfcc: dict | None = None) -> 
         if name not in ran: continue
         r = rec[(rec.scenario == name) & (rec.split == "test") & (rec.direction == "speech_to_image")
                 & (rec.k == ev.k)] if len(rec) else rec
-        for suffix, epoch, when in (("", end, f"at the end (epoch {end:g})"), ("_switch", k, f"at the switch (epoch {k:g})")):
+        for suffix, epoch, when in (("", end, f"at the end (epoch {end:g})"),
+                                    ("_switch", k, f"at the switch (epoch {k:g})")):
             if suffix and name not in bases: continue
             values, bar = _at(r, seeds(name), epoch, "recall"), RECALL_TIMES_CHANCE * chance10
             c = _check(f"{key}_recall{suffix}", f"{name} speech->image R@{ev.k} (test, held-out voices) {when} >= "
@@ -578,7 +581,8 @@ def assess(finding: Finding, ev: Evidence, checks: list[dict]) -> dict:
     needs is missing, with the check's own words."""
     by_id = {c["id"]: c for c in checks}
     parts = [_part_result(p, ev, len(finding.parts)) for p in finding.parts]
-    failed = [f"{k} ({by_id[k]['status']}: {by_id[k]['check']}; {by_id[k]['reason']})" if k in by_id else f"{k} (not run)"
+    said = lambda c: f"{c['id']} ({c['status']}: {c['check']}; {c['reason']})"
+    failed = [said(by_id[k]) if k in by_id else f"{k} (not run)"
               for k in finding.needs if by_id.get(k, {}).get("status") != "passed"]
     missing = sorted({n for p in finding.parts for n in p.scenarios if not ev.seeds(n)})
     reason = "; ".join(x for x in (f"it rests on {', '.join(failed)}" if failed else "",

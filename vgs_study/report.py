@@ -15,8 +15,8 @@ from .evaluate import summarise_run, metrics_of, flatten, ABXSet
 from .schedules import Scenario, PAPER_SCENARIOS
 from .slurm import unfinished_jobs
 from .sharing import cka_results
-from .findings import (Evidence, findings, learning_checks, chances, seed_half_width, closeup_agreement,
-                                jumps_by_layer)
+from .findings import Evidence, findings, learning_checks, chances, seed_half_width
+from .findings import closeup_agreement, jumps_by_layer
 from .losses import chance_accuracy
 
 # %% auto #0
@@ -354,13 +354,17 @@ def _html_table(head, rows):
     h = "".join(f"<th>{html.escape(c)}</th>" for c in head)
     b = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
     return f"<table><thead><tr>{h}</tr></thead><tbody>{b}</tbody></table>"
+
 def closeup_table(closeup: dict) -> tuple[list, list]:
     """Finding 5's parts at every close-up checkpoint: the jump with its 95% interval and verdict at each, and whether
     the verdicts agree (`findings.closeup_agreement`); the fraction the finding reads is marked."""
     fr = closeup["fractions"]
     head = ["part", *(f"{f:g} epoch after" + (" (read)" if f == closeup["at"] else "") for f in fr), "agree"]
-    cell = lambda r: "-" if r["effect"] is None else f"{r['effect']:+.2f} [{r['low']:+.2f}, {r['high']:+.2f}] {r['verdict']}"
-    return head, [[p["claim"], *(cell(p["at"][f]) for f in fr), "yes" if p["agree"] else "no"] for p in closeup["parts"]]
+    def cell(r):
+        if r["effect"] is None: return "-"
+        return f"{r['effect']:+.2f} [{r['low']:+.2f}, {r['high']:+.2f}] {r['verdict']}"
+    rows = [[p["claim"], *(cell(p["at"][f]) for f in fr), "yes" if p["agree"] else "no"] for p in closeup["parts"]]
+    return head, rows
 
 def jump_layer_table(rows: list) -> tuple[list, list]:
     "The ABX jump of each scheduled scenario at each layer, with its 95% interval (finding 5's secondary table)."
@@ -539,7 +543,7 @@ def build_report(study_dir, mfcc=True) -> dict:
     results = {"preset": cfg.preset, "seeds": sorted({s for s, _ in data["runs"]}), "metrics": names,
                "scenarios": scenario_results(per_seed, stats, names),
                "per_seed": {n: {str(s): r for s, r in v.items()} for n, v in per_seed.items()},
-               "findings": fnd, "learning_checks": checks, "mfcc_abx": mfcc_scores, "cka": cka, "switch_closeup": closeup,
+               "findings": fnd, "learning_checks": checks, "switch_closeup": closeup, "mfcc_abx": mfcc_scores, "cka": cka,
                "chance": {"recall": chance, "recall_at_10": ev.chance,
                           "contrastive_accuracy": chance_accuracy(cfg.model.num_negatives), "abx": 50.0},
                "time": job_times(status, data["epochs"]),

@@ -141,11 +141,12 @@ def load_frames(run_dir, epoch: int) -> dict | None:
 def cka_results(runs: dict, names: list, cka, cfg: Config) -> dict:
     """Representation similarity, averaged over seeds: `between` (per layer, every pair of scenarios at the end of
     training, and the mean over the shared and over the SSL-only layers), with those means seed by seed in
-    `between_per_seed` (for intervals over seeds); `other_seed` (each scenario against itself trained with another seed, mean over the pairs of seeds:
-    the similarity that training noise alone leaves, the reference for reading `between` as "similar"); `rewrite` (each
-    scheduled run at its end against its base run's checkpoint at the switch, per layer: how much of phase A's layer
-    phase B kept) and `within` (each run's layers against each other at the end, from the `cka` metric's table `cka`,
-    or None). `runs` maps (seed, scenario) to the run's record with its `dir`; `names` gives the scenarios' order."""
+    `between_per_seed` (for intervals over seeds); `other_seed` (each scenario against itself trained with another
+    seed, mean over the pairs of seeds: the similarity that training noise alone leaves, the reference for reading
+    `between` as "similar"); `rewrite` (each scheduled run at its end against its base run's checkpoint at the switch,
+    per layer: how much of phase A's layer phase B kept) and `within` (each run's layers against each other at the
+    end, from the `cka` metric's table `cka`, or None). `runs` maps (seed, scenario) to the run's record with its
+    `dir`; `names` gives the scenarios' order."""
     E, sw, deb, k = cfg.train.epochs, cfg.train.switch_epoch, cfg.eval.cka_debiased, cfg.model.n_shared_layers
     ends = {key: load_frames(info["dir"], E) for key, info in runs.items()}
     seeds = sorted({s for s, _ in runs})
