@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 from .config import Config, DataConfig, preset
 from .data import atomic_write, split_file
 from .speech import ARPABET, Voice, make_voices
-log = logging.getLogger(__name__)
+log = logging.getLogger("vgs_study.corpus")      # one name in the library and in this notebook
 
 # %% auto #0
 __all__ = ['log', 'SHAPES', 'COLOURS', 'SIZES', 'PATTERNS', 'BACKGROUNDS', 'CARRIERS', 'CHUNK', 'WORLD_SETTINGS', 'SIZE_SETTINGS',
