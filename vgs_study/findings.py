@@ -46,14 +46,16 @@ class Threshold:
 
 THRESHOLDS = {
     "recall": Threshold(2.0, "R@10 points (mean of speech->image and image->speech)",
-                        "half the smallest retrieval difference the paper builds a finding on: (W2V2, VGS+) 74.7 against "
+                        "half the smallest retrieval difference the paper builds a finding on: (W2V2, VGS+) 74.7 "
+                        "against "
                         "VGS+ 70.1 speech->image R@10, 4.6 points (finding 1)"),
     "abx": Threshold(1.0, "ABX error points",
                      "about half the smallest ABX difference the paper builds a finding on: VGS 4.82 against W2V2 7.05 "
                      "within speakers, 2.2 points (finding 3)"),
     "loss": Threshold(0.05, "difference of relative decreases (first to last epoch)",
-                      "five percentage points of a loss' relative decrease: the paper's Fig. 3 shows loss_AV losing most "
-                      "of its value while loss_AUD loses much less, so the effect it draws finding 4 from is many times this"),
+                      "five percentage points of a loss' relative decrease: the paper's Fig. 3 shows loss_AV losing "
+                      "most of its value while loss_AUD loses much less, so the effect it draws finding 4 from is many "
+                      "times this"),
 }
 
 # %% ../nbs/11c_findings.ipynb #944ec212
@@ -443,12 +445,13 @@ FINDINGS = (
              Part("in VGS+, loss_AV reaches a larger share of its decrease by epoch 2 than loss_AUD's contrastive part",
                   share_faster("VGS+"), "loss", ("VGS+",))),
             ("vgsplus_ssl", "vgsplus_recall"),
-            "loss_AUD's contrastive part only: its diversity and feature-penalty terms have floors above zero that would "
-            "make loss_AUD look slower for reasons unrelated to learning. The relative decrease depends on each loss' "
-            "chance level (loss_AV: an in-batch task whose chance grows with the batch size; the contrastive loss: 1 "
-            "positive among 31), so a second part reads the share of each loss' decrease reached by epoch 2, which "
-            "no chance level or scale enters."),
-    Finding(5, "ABX changes little at the switch when phase 1 is W2V2, and rises when switching from VGS or VGS+ to W2V2",
+            "loss_AUD's contrastive part only: its diversity and feature-penalty terms have floors above zero that "
+            "would make loss_AUD look slower for reasons unrelated to learning. The relative decrease depends on each "
+            "loss' chance level (loss_AV: an in-batch task whose chance grows with the batch size; the contrastive "
+            "loss: 1 positive among 31), so a second part reads the share of each loss' decrease reached by epoch 2, "
+            "which no chance level or scale enters."),
+    Finding(5, "ABX changes little at the switch when phase 1 is W2V2, and rises when switching from VGS or VGS+ to "
+               "W2V2",
             tuple(Part(_JUMP.format(s, _base(s), "changes little", _base(s)), switch_jump(s), "abx",
                        (s, _base(s)), "no effect") for s in W2V2_FIRST)
             + tuple(Part(_JUMP.format(s, _base(s), "rises", _base(s)), switch_jump(s), "abx",
@@ -634,7 +637,8 @@ def _sim_recall_rows(p, images, k, rng):
     p = max(p, k / images)
     cap = rng.random(2 * images) < p
     img = rng.random(images) < p
-    s2i = pd.DataFrame({"direction": "speech_to_image", "query": np.arange(2 * images), "image": np.arange(2 * images) // 2,
+    captions = np.arange(2 * images)
+    s2i = pd.DataFrame({"direction": "speech_to_image", "query": captions, "image": captions // 2,
                         "greater": np.where(cap, 0, k), "ties": 0, "own": 1, "relevant": 1, "gallery": images})
     i2s = pd.DataFrame({"direction": "image_to_speech", "query": np.arange(images), "image": np.arange(images),
                         "greater": np.where(img, 0, k), "ties": 0, "own": 1, "relevant": 2, "gallery": 2 * images})
