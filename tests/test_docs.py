@@ -40,3 +40,26 @@ def test_every_exported_symbol_has_an_api_entry(site):
     assert not missing, missing
     undocumented = [f.name for f in (site / "api").glob("*.html") if "Call self as a function" in f.read_text()]
     assert not undocumented, f"exported functions without a docstring on {undocumented}"
+
+
+def test_a_crawl_of_the_site_finds_no_broken_link_placeholder_or_residue(site):
+    "Every internal link and image resolves; no link goes to nbdev's placeholder host; no show_doc call is left as text."
+    from urllib.parse import urlsplit, unquote
+    pages = sorted(site.rglob("*.html"))
+    broken, placeholder, residue, internal = [], [], [], 0
+    for page in pages:
+        html = page.read_text()
+        if "show_doc(" in re.sub(r"<[^>]+>", "", html): residue.append(page.name)
+        for url in re.findall(r'(?:href|src)="([^"]+)"', html):
+            parts = urlsplit(url)
+            if parts.netloc:
+                if "example.org" in parts.netloc: placeholder.append(f"{page.relative_to(site)} -> {url}")
+                continue
+            if parts.scheme or not parts.path: continue                       # mailto:, data:, javascript:, #anchor
+            internal += 1
+            path = unquote(parts.path)
+            target = site / path.lstrip("/") if path.startswith("/") else page.parent / path    # 404.html: from the root
+            if not target.resolve().exists(): broken.append(f"{page.relative_to(site)} -> {url}")
+    print(f"crawled {len(pages)} pages, {internal} internal links and images")
+    assert len(pages) > 25 and internal > 500
+    assert not broken and not placeholder and not residue, (broken[:10], placeholder[:10], residue)
