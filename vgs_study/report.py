@@ -23,7 +23,8 @@ from .losses import chance_accuracy
 __all__ = ['PAPER_TABLE1', 'PAPER_TABLE2', 'ORDER', 'CLOSEUP', 'PAPER_TABLES', 'PAGE', 'load_study', 'with_phase_a', 'mean_ci',
            'end_results', 'summary_table', 'over_seeds', 'nested', 'scenario_results', 'figures', 'switch_closeup',
            'table1', 'table_memorising', 'table2', 'table3', 'metric_table', 'closeup_table', 'jump_layer_table',
-           'cka_tables', 'cka_figures', 'job_times', 'build_report', 'finding_table', 'time_table']
+           'cka_tables', 'cka_figures', 'job_times', 'switch_results', 'switch_tables', 'build_report', 'finding_table',
+           'time_table']
 
 # %% ../nbs/12_report.ipynb #211fdf47
 PAPER_TABLE1 = {  # S->I R1, S->I R10, I->S R1, I->S R10
@@ -492,6 +493,19 @@ def _corpus_of(study_dir: Path, cfg: Config) -> Path:
     run_cfg = next(iter(sorted(study_dir.glob("runs/seed*/*/config.json"))), None)
     return Path(Config.from_json(run_cfg).data.root if run_cfg else cfg.data.root)
 
+def switch_results(ev: Evidence, cfg: Config) -> dict:
+    "Finding 5 at every close-up checkpoint (`fractions`; the one the finding reads: `at`) and at every layer."
+    fractions = cfg.train.switch_checkpoints
+    return {"fractions": fractions, "at": cfg.eval.switch_jump_at, "parts": closeup_agreement(ev, fractions),
+            "by_layer": jumps_by_layer(ev, range(1, cfg.model.n_layers + 1))}
+
+def switch_tables(closeup: dict) -> dict:
+    "The two tables of `switch_results`, titled."
+    return {"Finding 5 at every close-up checkpoint: the ABX jump against the base run, per part":
+            closeup_table(closeup),
+            "Finding 5 per layer: the ABX jump (across speakers) at each layer, against the base run at the same "
+            f"checkpoint ({closeup['at']:g} epoch after the switch)": jump_layer_table(closeup["by_layer"])}
+
 def build_report(study_dir, mfcc=True) -> dict:
     "Write the report of a study directory; returns results.json's content."
     study_dir = Path(study_dir)
@@ -513,9 +527,7 @@ def build_report(study_dir, mfcc=True) -> dict:
     mfcc_scores = _mfcc_scores(cfg, corpus, out / "mfcc_abx.json") if mfcc else None
     checks = learning_checks(data, ev, cfg, mfcc_scores)
     fnd = findings(ev, checks)
-    closeup = {"fractions": cfg.train.switch_checkpoints, "at": cfg.eval.switch_jump_at,
-               "parts": closeup_agreement(ev, cfg.train.switch_checkpoints),
-               "by_layer": jumps_by_layer(ev, range(1, cfg.model.n_layers + 1))}
+    closeup = switch_results(ev, cfg)
     figs = figures(data, out, cfg, mfcc_scores, {s: c.get("speech_to_image", {}).get(10) for s, c in chance.items()})
     status = json.loads((study_dir / "status.json").read_text()) if (study_dir / "status.json").exists() else {}
     status |= unfinished_jobs(study_dir)                       # a Slurm study has no status.json of its own
@@ -525,11 +537,7 @@ def build_report(study_dir, mfcc=True) -> dict:
               "Memorising or learning: speech->image R@10 (%) by who speaks": table_memorising(stats),
               f"Table II: best-layer ABX error (%), layer in brackets (this model: layers 1-{cfg.model.n_layers}, "
               f"1-{cfg.model.n_shared_layers} shared; the paper's: 1-12, 1-8 shared); and at the top shared layer":
-              table2(stats, mfcc_scores, cfg.model.n_shared_layers),
-              "Finding 5 at every close-up checkpoint: the ABX jump against the base run, per part":
-              closeup_table(closeup),
-              "Finding 5 per layer: the ABX jump (across speakers) at each layer, against the base run at the same "
-              f"checkpoint ({cfg.eval.switch_jump_at:g} epoch after the switch)": jump_layer_table(closeup["by_layer"])}
+              table2(stats, mfcc_scores, cfg.model.n_shared_layers), **switch_tables(closeup)}
     names = [m.name for m in data["metrics"]]
     if "word_abx" in names:
         tables["Table III (not in the paper): best-layer word-level ABX error (%) on the colour and shape words of the "
@@ -584,7 +592,7 @@ def finding_table(f) -> tuple[list, list]:
     """The parts of one finding: claim, effect with its 95% interval, threshold, verdict, and whether that is what the
     paper says."""
     head = ["part", "effect [95% interval]", "threshold", "verdict", "the paper says"]
-    rows = [[p["claim"], _interval_text(p), f"±{p['threshold']:g} {p['unit']}", p["verdict"],
+    rows = [[p["claim"], _interval_text(p), f"±{p['threshold']:g} {p['unit']}", p["verdict"] if "effect" in p else "-",
              f"{p['expect']} ({_expect_text(p)})"] for p in f["parts"]]
     return head, rows
 
