@@ -1,4 +1,5 @@
 """Findings: the verdict rule at its edges, intervals from seeds and test set, and every verdict reached on made-up studies."""
+import re
 import numpy as np
 import pytest
 from vgs_study.config import preset
@@ -173,8 +174,8 @@ def test_checks_read_exactly_the_last_epoch_and_abx_must_beat_mfcc():
 def test_a_check_at_the_switch_failing_makes_the_findings_on_it_not_testable():
     res = assessed(at_switch={"VGS": 2.0})               # VGS had not learned retrieval at the switch (2x chance)
     for i in (2, 5):
-        assert res[i]["verdict"] == "not testable here" and "vgs_recall_switch (not passed" in res[i]["reason"]
-        assert "at the switch" in res[i]["reason"]
+        assert res[i]["verdict"] == "not testable here"
+        assert re.search(r"vgs_recall_switch \(not passed for seed\(s\) 1, 2, 3; 2\.\dx chance\)", res[i]["reason"])
     assert res[1]["verdict"] == "holds" and res[3]["verdict"] == "holds"      # W2V2-first, and VGS+ -> VGS
 
 

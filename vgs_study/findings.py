@@ -584,7 +584,7 @@ def assess(finding: Finding, ev: Evidence, checks: list[dict]) -> dict:
     needs is missing, with the check's own words."""
     by_id = {c["id"]: c for c in checks}
     parts = [_part_result(p, ev, len(finding.parts)) for p in finding.parts]
-    said = lambda c: f"{c['id']} ({c['status']}: {c['check']}; {c['reason']})"
+    said = lambda c: f"{c['id']} ({c['reason'] or c['status']}" + (f"; {c['ratio']:.1f}x chance)" if "ratio" in c else ")")
     failed = [said(by_id[k]) if k in by_id else f"{k} (not run)"
               for k in finding.needs if by_id.get(k, {}).get("status") != "passed"]
     missing = sorted({n for p in finding.parts for n in p.scenarios if not ev.seeds(n)})
