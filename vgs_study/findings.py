@@ -581,7 +581,7 @@ def assess(finding: Finding, ev: Evidence, checks: list[dict]) -> dict:
     up); 'does not hold' when a part is decided against the statement by its Bonferroni interval (level
     1 - 0.05 / parts), so that the chance of calling a true finding false stays under 5% however many parts it has;
     'inconclusive' otherwise; and 'not testable here' when a learning check it rests on did not pass or a run it
-    needs is missing, with the check's own words."""
+    needs is missing, naming each failed check with its failing seeds and how many times chance they reached."""
     by_id = {c["id"]: c for c in checks}
     parts = [_part_result(p, ev, len(finding.parts)) for p in finding.parts]
     said = lambda c: f"{c['id']} ({c['reason'] or c['status']}" + (f"; {c['ratio']:.1f}x chance)" if "ratio" in c else ")")
