@@ -240,14 +240,11 @@ class Evidence:
         return out
 
     @_memoised
-    def abx_layer(self, scenario: str, condition: str, epoch, layer) -> dict:
-        """{seed: [1 + B]}: ABX error (%) of one layer, fixed beforehand: an int for every seed, or a tuple of
-        (seed, layer) pairs."""
-        per_seed = dict(layer) if isinstance(layer, tuple) else None
+    def abx_layer(self, scenario: str, condition: str, epoch, layer: int) -> dict:
+        "{seed: [1 + B]}: ABX error (%) of one layer, fixed beforehand, at `epoch`."
         out = {}
         for seed in self.seeds(scenario):
-            want = per_seed.get(seed) if per_seed is not None else layer
-            values = self._abx_layers(seed, scenario, condition, epoch).get(want)
+            values = self._abx_layers(seed, scenario, condition, epoch).get(layer)
             if values is not None: out[seed] = values
         return out
 
