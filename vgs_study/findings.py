@@ -471,7 +471,9 @@ def _check(id, what, per_seed: dict, reference: dict, bar=None, testable=True, r
     ok = bool(per_seed) and all(passed.values())
     status = "not testable" if not testable else ("passed" if ok else "not passed")
     failing = [s for s, p in sorted(passed.items()) if not p]
-    if testable and failing: reason = f"not passed for seed(s) {', '.join(map(str, failing))}"
+    chance = reference.get("chance")
+    times = lambda s: f" ({per_seed[s] / chance:.1f}x chance)" if chance and per_seed[s] is not None else ""
+    if testable and failing: reason = f"not passed for seed(s) {', '.join(f'{s}{times(s)}' for s in failing)}"
     if testable and not per_seed: reason = "no run to check"
     vals = [v for v in per_seed.values() if v is not None]
     return {"id": id, "check": what, "status": status, "passed": ok if testable else None, "reason": reason,
@@ -581,7 +583,7 @@ def assess(finding: Finding, ev: Evidence, checks: list[dict]) -> dict:
     needs is missing, naming each failed check with its failing seeds and how many times chance they reached."""
     by_id = {c["id"]: c for c in checks}
     parts = [_part_result(p, ev, len(finding.parts)) for p in finding.parts]
-    said = lambda c: f"{c['id']} ({c['reason'] or c['status']}" + (f"; {c['ratio']:.1f}x chance)" if "ratio" in c else ")")
+    said = lambda c: f"{c['id']} ({c['reason'] or c['status']})"
     failed = [said(by_id[k]) if k in by_id else f"{k} (not run)"
               for k in finding.needs if by_id.get(k, {}).get("status") != "passed"]
     missing = sorted({n for p in finding.parts for n in p.scenarios if not ev.seeds(n)})
