@@ -19,7 +19,7 @@ def quickstart(readme: str) -> str:
     commands a user reads are written once and tested once."""
     setup = re.search(r"<!-- study-command -->\s*```bash\n(.*?)```", readme, re.S).group(1).strip()
     steps = re.search(r"<!-- quickstart -->\n(.*?)<!-- /quickstart -->", readme, re.S).group(1).strip()
-    return (f"# Quick start\n\nSet-up and the whole embedded study (about two hours on 2 CPU cores for three seeds; "
+    return (f"# Quick start\n\nSet-up and the whole embedded study (a few hours on 2 CPU cores for three seeds; "
             f"`--preset tiny` runs it in a few minutes):\n\n```bash\n{setup}\n```\n\nOpen `runs/default/report/index.html`. One scenario at a time:\n\n{steps}\n\n"
             "Every setting can be changed with `--set section.key=value`; `vgs-study config` lists them, and "
             "[the configuration](api/00_config.md) explains them.\n")
