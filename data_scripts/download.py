@@ -4,7 +4,7 @@
     python data_scripts/download.py --out data/downloads spokencoco lxmert-train2014 lxmert-val2014 karpathy \
         librispeech-dev-clean zerospeech2021
 
-Then unpack (tar -xzf / unzip) into data/spokencoco/ as described in data_scripts/README.md.
+Then unpack them (tar -xzf for SpokenCOCO, data_scripts/unpack.py for the zips) as data_scripts/README.md describes.
 """
 import argparse, logging
 from vgs_study.prepare import RESOURCES, download

@@ -63,3 +63,24 @@ def test_a_crawl_of_the_site_finds_no_broken_link_placeholder_or_residue(site):
     print(f"crawled {len(pages)} pages, {internal} internal links and images")
     assert len(pages) > 25 and internal > 500
     assert not broken and not placeholder and not residue, (broken[:10], placeholder[:10], residue)
+
+
+def test_what_an_example_logs_lands_in_its_cell_not_in_the_build_log(tmp_path):
+    "The `docs` command's own log handler must not catch the examples' log lines (they printed as ERROR in the build)."
+    import io, logging, nbformat
+    from vgs_study.docs import executed_notebooks
+    (tmp_path / "nbs").mkdir()
+    code = 'import logging\nlogging.getLogger("vgs_study.x").warning("a warning")\nlogging.getLogger("vgs_study.x").info("info")'
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), tmp_path / "nbs/01_x.ipynb")
+    terminal, root = io.StringIO(), logging.getLogger()
+    handler, level = logging.StreamHandler(terminal), root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try: out = executed_notebooks(tmp_path, tmp_path / "executed")
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    cell = nbformat.read(out / "01_x.ipynb", 4).cells[0]
+    text = "".join(o.get("text", "") for o in cell.outputs)
+    assert terminal.getvalue() == "" and "a warning" in text and "info" not in text      # as a new kernel shows it
+    assert root.handlers.count(handler) == 0 and root.level == level

@@ -2,7 +2,7 @@
 import base64, hashlib, io, json, subprocess, sys
 from pathlib import Path
 import numpy as np, pytest, soundfile as sf, torch
-from vgs_study.data import DataError, ImageFeatures, read_split, SpokenCaptionDataset, read_item_file
+from vgs_study.data import DataError, ImageFeatures, read_split, SpokenCaptionDataset, read_item_file, speaker_overlap, voices_label
 from vgs_study import prepare
 import pandas as pd
 from vgs_study.config import preset
@@ -110,6 +110,11 @@ def test_karpathy_split_tsv_conversion_and_loading(tmp_path):
     c = chances(pd.DataFrame(rank_records("test", ranks)).assign(seed=1, scenario="VGS", epoch=0), [1, 10])["test"]
     assert abs(c["speech_to_image"][1] - 50) < 1e-9 and abs(c["image_to_speech"][1] - 50) < 1e-9   # 1 of 2; 1 - C(2,1)/C(4,1)
     assert c["speech_to_image"][10] == 100 and c["image_to_speech"][10] == 100
+    # SpokenCOCO splits by image, not by speaker: the report says so from the manifests instead of "held-out voices"
+    overlap = speaker_overlap(tmp_path, preset("paper"))
+    assert overlap == {"known": True, "train_speakers": 2, "test_speakers": 2, "shared_speakers": 2,
+                       "test_captions_by_training_speakers": 1.0}
+    assert voices_label(overlap) == "100% of captions by training speakers"
 
 
 def test_regions_are_sorted_by_confidence_and_boxes_normalised(tmp_path):
@@ -157,3 +162,51 @@ def test_librispeech_tree_to_abx_wavs(tmp_path):
     assert sf.info(str(tmp_path / "wavs/84-121123-0001.wav")).samplerate == 16000
     item.write_text(item.read_text() + "99-1-0002 0.1 0.2 AA B C 99\n")
     with pytest.raises(DataError, match="99-1-0002"): prepare.librispeech_to_wavs(tmp_path / "LibriSpeech", item, tmp_path / "w2")
+
+
+def _zip(path, members):
+    import zipfile
+    with zipfile.ZipFile(path, "w") as z:
+        for m in members: z.writestr(m, f"contents of {m}")
+
+
+@pytest.mark.parametrize("top", ["", "zerospeech2021/", "mscoco_imgfeat/"])
+def test_the_unpack_script_finds_the_files_in_any_layout(tmp_path, top):
+    "Flat, under a top folder, or LXMERT's `mscoco_imgfeat/`: the same files land at the same paths."
+    _zip(tmp_path / "a.zip", [f"{top}phonetic/dev-clean.item", f"{top}phonetic/dev-clean/1.wav",
+                              f"{top}phonetic/dev-clean/2.wav", f"{top}phonetic/dev-other/3.wav", f"{top}x_obj36.tsv"])
+    r = subprocess.run([sys.executable, str(ROOT / "data_scripts/unpack.py"), str(tmp_path / "a.zip"),
+                        "phonetic/dev-clean.item", "phonetic/dev-clean/", "x_obj36.tsv", "--out", str(tmp_path / "o")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    got = sorted(str(p.relative_to(tmp_path / "o")) for p in (tmp_path / "o").rglob("*") if p.is_file())
+    assert got == ["phonetic/dev-clean.item", "phonetic/dev-clean/1.wav", "phonetic/dev-clean/2.wav", "x_obj36.tsv"]
+    assert (tmp_path / "o/phonetic/dev-clean/2.wav").read_text() == f"contents of {top}phonetic/dev-clean/2.wav"
+
+
+def test_unpack_names_the_archive_what_it_expected_and_what_it_found(tmp_path):
+    _zip(tmp_path / "val2014_obj36.zip", ["mscoco_imgfeat/val2014_obj36.tsv"])
+    r = subprocess.run([sys.executable, str(ROOT / "data_scripts/unpack.py"), str(tmp_path / "val2014_obj36.zip"),
+                        "train2014_obj36.tsv", "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    assert r.returncode == 1 and len(r.stderr.splitlines()) == 1
+    assert "val2014_obj36.zip: holds no train2014_obj36.tsv in any folder (its top level: mscoco_imgfeat/)" in r.stderr
+    (tmp_path / "bad.zip").write_bytes(b"not a zip")
+    with pytest.raises(DataError, match="bad.zip: not a readable zip archive"):
+        prepare.extract_found(tmp_path / "bad.zip", ["x"], tmp_path / "o", progress=False)
+
+
+def test_float16_region_features_halve_the_file_and_read_back_within_2_to_the_minus_11(tmp_path):
+    _tsv_fixture(tmp_path / "a.tsv", [f"i{k}" for k in range(4)])
+    sizes = {}
+    for dtype in ("float32", "float16"):
+        r = subprocess.run([sys.executable, str(ROOT / "data_scripts/lxmert_tsv_to_hdf5.py"), str(tmp_path / "a.tsv"),
+                            "--out", str(tmp_path / f"{dtype}.h5"), *(["--float16"] if dtype == "float16" else [])],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        sizes[dtype] = (tmp_path / f"{dtype}.h5").stat().st_size
+    full, half = ImageFeatures(tmp_path / "float32.h5"), ImageFeatures(tmp_path / "float16.h5")
+    for k in range(4):
+        (f, b), (h, hb) = full.get(f"i{k}"), half.get(f"i{k}")
+        assert h.dtype == np.float32 and np.array_equal(b, hb)
+        assert np.all(np.abs(h - f) <= np.maximum(2 ** -11 * np.abs(f), 2 ** -25))    # 2^-25: below float16's normal range
+    assert sizes["float16"] < 0.6 * sizes["float32"]

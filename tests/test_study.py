@@ -88,6 +88,9 @@ def test_report_contents(tiny_study):
     assert html.count("not testable here") == sum(f["verdict"] == "not testable here" for f in r["findings"])
     md = (rep / "tables.md").read_text()
     assert all(s in md for s in SCENARIOS) and (rep / "study_analysis.ipynb").exists()
+    speakers = r["summary"]["speakers"]          # read from the split files: the embedded corpus holds test voices out
+    assert speakers["known"] and speakers["shared_speakers"] == 0 and speakers["test_captions_by_training_speakers"] == 0
+    assert "(test split: new images, held-out voices)" in md and "ABX set: abx/abx.item." in md
 
 
 def test_rerun_skips_finished_work(tiny_study):

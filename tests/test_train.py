@@ -110,21 +110,30 @@ def test_checkpoint_from_another_configuration_is_refused(tiny_cfg, tmp_path):
 
 
 @pytest.mark.parametrize("hardware_bf16, onednn_bf16, x86, expected", [
-    (True, True, True, "bf16"),       # AVX512-BF16 or AMX, and oneDNN uses it
-    (True, False, True, "fp32"),      # the instructions are there but oneDNN is capped below them (ONEDNN_MAX_CPU_ISA)
-    (False, True, True, "fp32"),      # AVX512 without BF16: oneDNN emulates bf16, slower than fp32
-    (False, False, True, "fp32"),     # AVX2 only: emulated bf16 is about 8x slower than fp32
-    (False, True, False, "bf16"),     # not x86 (e.g. Arm): oneDNN's own answer
+    (True, True, True, True),         # AVX512-BF16 or AMX, and oneDNN uses it
+    (True, False, True, False),       # the instructions are there but oneDNN is capped below them (ONEDNN_MAX_CPU_ISA)
+    (False, True, True, False),       # AVX512 without BF16: oneDNN emulates bf16, slower than fp32
+    (False, False, True, False),      # AVX2 only: emulated bf16 is about 8x slower than fp32
+    (False, True, False, True),       # not x86 (e.g. Arm): oneDNN's own answer
 ])
-def test_auto_precision_is_bf16_only_where_the_cpu_computes_it(monkeypatch, hardware_bf16, onednn_bf16, x86, expected):
+def test_native_bf16_asks_the_cpu_and_onednn_and_auto_trains_a_cpu_in_fp32(monkeypatch, hardware_bf16, onednn_bf16, x86,
+                                                                            expected):
     import vgs_study.model as model
     monkeypatch.setattr(torch.cpu, "_is_avx2_supported", lambda: x86, raising=False)
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: hardware_bf16, raising=False)
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
     monkeypatch.setattr(model, "_onednn_bf16", lambda: onednn_bf16)
-    assert model.pick_precision("auto", "cpu") == expected
+    assert model.native_bf16("cpu") is expected
+    assert model.pick_precision("auto", "cpu") == "fp32"       # bf16 never made the CPU update faster
     assert model.pick_precision("fp32", "cpu") == "fp32" and model.pick_precision("bf16", "cpu") == "bf16"
     with pytest.raises(ValueError, match="unknown precision"): model.pick_precision("fp16", "cpu")
+
+
+def test_auto_precision_is_bf16_on_a_gpu_that_has_it(monkeypatch):
+    import vgs_study.model as model
+    for supported, expected in ((True, "bf16"), (False, "fp32")):
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda s=supported: s)
+        assert model.pick_precision("auto", "cuda") == expected
 
 
 def test_auto_precision_follows_an_isa_cap_in_a_fresh_process():

@@ -13,7 +13,8 @@ import torch
 # %% auto #0
 __all__ = ['DataError', 'atomic_write', 'find_audio', 'audio_header', 'load_audio', 'normalize_wav', 'ImageFeatures', 'Caption',
            'img_id_of', 'read_split', 'SpokenCaptionDataset', 'collate', 'split_dataset', 'feature_mismatch',
-           'split_file', 'ResumableSampler', 'Item', 'read_item_file', 'check_dataset']
+           'split_file', 'ResumableSampler', 'Item', 'read_item_file', 'check_dataset', 'speaker_overlap',
+           'voices_label']
 
 # %% ../nbs/03_data.ipynb #d61e3c99
 class DataError(ValueError):
@@ -303,3 +304,22 @@ def check_dataset(root, cfg, progress=False) -> dict:
     except DataError as e: problems["item file"].append(str(e))
     return {"root": str(root), "counts": counts, "problems": dict(problems),
             "n_problems": sum(len(v) for v in problems.values())}
+
+# %% ../nbs/03_data.ipynb #c03sp002
+def speaker_overlap(root, cfg) -> dict:
+    """Speakers of the train and test split files, how many test speakers also speak training captions, and the share
+    of test captions those speakers read (0.0: the test split is spoken by held-out voices)."""
+    d, root = cfg.data, Path(root)
+    train, test = (read_split(root / split_file(d, s)) for s in ("train", "test"))
+    if not all(c.speaker for c in train + test): return {"known": False}
+    train_speakers = {c.speaker for c in train}
+    by_training = [c.speaker in train_speakers for c in test]
+    return {"known": True, "train_speakers": len(train_speakers), "test_speakers": len({c.speaker for c in test}),
+            "shared_speakers": len(train_speakers & {c.speaker for c in test}),
+            "test_captions_by_training_speakers": sum(by_training) / len(test)}
+
+def voices_label(overlap: dict) -> str:
+    "The test split's voices in words, as tables and figures name them."
+    if not overlap.get("known"): return "voices not named in the split files"
+    share = overlap["test_captions_by_training_speakers"]
+    return "held-out voices" if share == 0 else f"{share:.0%} of captions by training speakers"

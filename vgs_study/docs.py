@@ -4,12 +4,13 @@
 
 # %% ../nbs/16_docs.ipynb #fae05bd0
 from __future__ import annotations
-import json, re, shutil, subprocess, sys
+import contextlib, json, logging, re, shutil, subprocess, sys
 from pathlib import Path
 from .config import REPO
 
 # %% auto #0
-__all__ = ['SKIP', 'GUIDES', 'quickstart', 'local_links', 'api_pages', 'last_frames', 'executed_notebooks', 'build_docs']
+__all__ = ['SKIP', 'GUIDES', 'quickstart', 'local_links', 'api_pages', 'last_frames', 'logging_as_a_fresh_kernel',
+           'executed_notebooks', 'build_docs']
 
 # %% ../nbs/16_docs.ipynb #29d5401f
 SKIP = r"^(run_scenario|evaluate_run|study_analysis)"         # the papermill notebooks: run by the study, not the docs
@@ -73,7 +74,11 @@ def _corpus_page(docs: Path) -> str:
     cfg = preset("tiny")
     cfg.data.n_train_images, cfg.data.n_val_images, cfg.data.n_test_images, cfg.data.n_abx_utterances = 3, 1, 1, 2
     tmp = Path(tempfile.mkdtemp())
-    m = generate_corpus(tmp / "c", cfg, workers=1, progress=False)
+    quiet = logging.getLogger("vgs_study.corpus")   # three scenes cannot say every ABX phone: that warning is expected
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try: m = generate_corpus(tmp / "c", cfg, workers=1, progress=False)
+    finally: quiet.setLevel(level)
     rows = json.loads((tmp / "c/train.json").read_text())["data"][::5]
     (docs / "figures").mkdir(exist_ok=True)
     lines = ["# The embedded corpus", "",
@@ -113,6 +118,16 @@ def last_frames(text: str) -> str:
     "A stream's text as a terminal leaves it: of the frames a progress bar redraws with a carriage return, the last."
     return "\n".join(([f for f in line.split("\r") if f.strip()] or [""])[-1] for line in text.split("\n"))
 
+@contextlib.contextmanager
+def logging_as_a_fresh_kernel():
+    """The root logger as a new kernel has it (no handler, level WARNING) while the examples run, so that what they log
+    lands in their cells, as in JupyterLab, and not in the build's terminal (the `docs` command's own handler)."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    root.handlers, root.level = [], logging.WARNING
+    try: yield
+    finally: root.handlers, root.level = saved
+
 def executed_notebooks(root: Path, dst: Path) -> Path:
     """Copies of the library notebooks in `dst` with their examples run (cells marked `#| eval: false` are left out), so
     that the API pages show each example's output and figures. A failing example stops the build, naming the notebook."""
@@ -129,7 +144,8 @@ def executed_notebooks(root: Path, dst: Path) -> Path:
             skip = lambda cell: cell.cell_type != "code" or bool(re.search(r"^#\|\s*eval:\s*false", cell.source, re.M))
             here = os.getcwd()
             os.chdir(nb_path.parent)
-            try: CaptureShell(nb_path).run_all(nb, exc_stop=True, preproc=skip)
+            try:
+                with logging_as_a_fresh_kernel(): CaptureShell(nb_path).run_all(nb, exc_stop=True, preproc=skip)
             except Exception as e: raise RuntimeError(f"{nb_path.name}: an example failed ({type(e).__name__}: {e})") from None
             finally: os.chdir(here)
             for o in (o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "stream"):
@@ -167,12 +183,13 @@ def build_docs(out="site", root=None, strict=True, execute=True) -> Path:
     (docs / "figures").mkdir(exist_ok=True)
     _schedule_figure(docs / "figures" / "schedules.png")
     (docs / "corpus.md").write_text(_corpus_page(docs))
+    (docs / "wide.css").write_text(".md-grid { max-width: 96rem; }\n")     # room for the two-panel figures
     nav = [{"Home": "index.md"}, {"Quick start": "quickstart.md"}, {"The study": "study.md"},
            {"Write your own schedule": "schedules.md"},
            {"Add a metric": "metrics.md"}, {"Real data and GPUs": "realdata.md"}, {"The corpus": "corpus.md"},
            {"API reference": [{t: p} for t, p in api]}]
     mk = {"site_name": "vgs_study", "docs_dir": str(docs), "site_dir": str(Path(out).resolve()), "use_directory_urls": False,
-          "theme": {"name": "material", "font": False, "features": ["navigation.sections"]},
+          "theme": {"name": "material", "font": False, "features": ["navigation.sections"]}, "extra_css": ["wide.css"],
           "markdown_extensions": ["tables", "admonition", "attr_list", "md_in_html", "pymdownx.superfences"],
           "nav": nav, "validation": {"links": {"not_found": "warn", "unrecognized_links": "ignore"}}}
     yml = root / "_mkdocs.yml"

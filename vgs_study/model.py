@@ -295,8 +295,8 @@ def native_bf16(device) -> bool:
     return _onednn_bf16()
 
 def pick_precision(name: str, device) -> str:
-    "`train.precision` for `device`: 'bf16' or 'fp32' as named, and `auto` is bf16 where `native_bf16(device)`."
-    if name == "auto": return "bf16" if native_bf16(device) else "fp32"
+    """`train.precision` for `device`: 'bf16' or 'fp32' as named; `auto` is bf16 on a GPU with native bf16 and fp32 on a
+    CPU, where bf16 autocast never paid for this model (below)."""
+    if name == "auto": return "bf16" if torch.device(device).type == "cuda" and native_bf16(device) else "fp32"
     if name not in ("bf16", "fp32"): raise ValueError(f"unknown precision {name!r}: auto, bf16 or fp32")
     return name
-

@@ -12,8 +12,8 @@ from .data import DataError, atomic_write
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'RESOURCES', 'KARPATHY_COUNTS', 'TSV_FIELDS', 'file_digest', 'download', 'build_karpathy_split',
-           'lxmert_tsv_to_hdf5', 'grid_features', 'librispeech_to_wavs']
+__all__ = ['log', 'RESOURCES', 'KARPATHY_COUNTS', 'TSV_FIELDS', 'file_digest', 'download', 'extract_found',
+           'build_karpathy_split', 'lxmert_tsv_to_hdf5', 'grid_features', 'librispeech_to_wavs']
 
 # %% ../nbs/15_prepare.ipynb #e74fd5fd
 RESOURCES = {
@@ -68,6 +68,39 @@ def _verify(path, sha256=None, md5=None, shown=None):
     if md5 and (d := file_digest(path, "md5")) != md5:
         raise DataError(f"{shown}: MD5 {d} does not match the expected {md5}; delete it and download again")
 
+# %% ../nbs/15_prepare.ipynb #c15un002
+def _found(name: str, wanted: str) -> str | None:
+    "`name` from `wanted` on, where a zip member is `wanted` (or lies in the folder `wanted/`) below any folders."
+    i = ("/" + name).find("/" + wanted)
+    if i < 0 or name.endswith("/"): return None
+    rel = name[i:]
+    return rel if rel == wanted or (wanted.endswith("/") and rel.startswith(wanted)) else None
+
+def extract_found(archive, wanted: list, out, progress=True) -> list[Path]:
+    """Extract from the zip `archive` each of `wanted` (file names, or folders ending in '/') wherever the archive puts
+    them, into `out` under their path from the wanted name on; every file is written atomically, one already there is
+    kept."""
+    import shutil, zipfile
+    archive, out = Path(archive), Path(out)
+    try: zf = zipfile.ZipFile(archive)
+    except (OSError, zipfile.BadZipFile) as e: raise DataError(f"{archive}: not a readable zip archive ({e})") from e
+    with zf:
+        names = zf.namelist()
+        todo = {n: rel for w in wanted for n in names if (rel := _found(n, w))}
+        missing = [w for w in wanted if not any(_found(n, w) for n in names)]
+        if missing:
+            top = sorted({n.split("/")[0] + ("/" if "/" in n else "") for n in names})[:8]
+            raise DataError(f"{archive}: holds no {', '.join(missing)} in any folder (its top level: {', '.join(top)})")
+        for name, rel in tqdm(todo.items(), desc=f"unpacking {archive.name}", disable=not progress):
+            dest = out / rel
+            if ".." in Path(rel).parts: raise DataError(f"{archive}: member {name!r} points outside {out}")
+            if dest.exists(): continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(dest.name + ".partial")
+            with zf.open(name) as src, open(tmp, "wb") as dst: shutil.copyfileobj(src, dst)
+            os.replace(tmp, dest)
+    return [out / rel for rel in todo.values()]
+
 # %% ../nbs/15_prepare.ipynb #d962871c
 KARPATHY_COUNTS = {"train": 113287, "val": 5000, "test": 5000}
 
@@ -117,16 +150,17 @@ def _decode(row, field, dtype, shape, path, line):
         raise DataError(f"{path}: line {line} ({row.get('img_id')}): {field} has {a.size} values, expected {int(np.prod(shape))} {shape}")
     return a.reshape(shape)
 
-def lxmert_tsv_to_hdf5(tsv_paths: list, out_path, n_regions=36, feat_dim=2048, progress=True) -> int:
-    "Convert LXMERT obj36 TSV file(s) to the HDF5 layout; returns the number of images."
+def lxmert_tsv_to_hdf5(tsv_paths: list, out_path, n_regions=36, feat_dim=2048, progress=True, dtype="float32") -> int:
+    """Convert LXMERT obj36 TSV file(s) to the HDF5 layout; returns the number of images. `dtype='float16'` stores the
+    region features at half the size (boxes stay float32); `ImageFeatures` reads either as float32."""
     import h5py
     csv.field_size_limit(sys.maxsize)
     out_path = Path(out_path)
     tmp = out_path.with_name(out_path.name + ".partial")
     n = 0
     with h5py.File(tmp, "w") as h:
-        F = h.create_dataset("features", (0, n_regions, feat_dim), maxshape=(None, n_regions, feat_dim), dtype="f4",
-                             chunks=(1, n_regions, feat_dim))
+        F = h.create_dataset("features", (0, n_regions, feat_dim), maxshape=(None, n_regions, feat_dim),
+                             dtype=np.dtype(dtype), chunks=(1, n_regions, feat_dim))
         B = h.create_dataset("boxes", (0, n_regions, 4), maxshape=(None, n_regions, 4), dtype="f4")
         H = h.create_dataset("img_h", (0,), maxshape=(None,), dtype="i4")
         W = h.create_dataset("img_w", (0,), maxshape=(None,), dtype="i4")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .config import Config
-from .data import atomic_write
+from .data import atomic_write, DataError, speaker_overlap, voices_label
 from .evaluate import summarise_run, metrics_of, flatten, ABXSet
 from .schedules import Scenario, PAPER_SCENARIOS
 from .slurm import unfinished_jobs
@@ -165,12 +165,11 @@ def _save(fig, path: Path):
     fig.savefig(path.with_suffix(".png"), dpi=110, bbox_inches="tight")
     fig.savefig(path.with_suffix(".svg"), bbox_inches="tight")
 
-_LABELS = {"test": "held-out voices (test)", "seen_voices": "training voices (seen_voices)"}
 
 def _panels(data: pd.DataFrame, x, y, hue, title, ylabel, out: Path, name, cond_col, conds, log=True, lines=(),
-            switch=None, xlabel=None, sharey=True):
-    """Two panels (one per value of `cond_col`), integer x ticks, percent or log axes, reference lines, one shared
-    legend."""
+            switch=None, xlabel=None, sharey=True, labels=None):
+    """Two panels (one per value of `cond_col`, titled by `labels` where it names one), integer x ticks, percent or log
+    axes, reference lines, one shared legend."""
     import matplotlib.pyplot as plt, seaborn as sns
     from matplotlib.ticker import MaxNLocator, FuncFormatter, NullFormatter, LogLocator
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=sharey)
@@ -187,7 +186,7 @@ def _panels(data: pd.DataFrame, x, y, hue, title, ylabel, out: Path, name, cond_
             ax.yaxis.set_minor_formatter(NullFormatter())
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}" + ("%" if "%" in ylabel else "")))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set(title=title.format(cond=_LABELS.get(cond, cond)), ylabel=ylabel, xlabel=xlabel or x)
+        ax.set(title=title.format(cond=(labels or {}).get(cond, cond)), ylabel=ylabel, xlabel=xlabel or x)
     handles, labels = axes[0].get_legend_handles_labels()
     for ax in axes:
         if ax.get_legend(): ax.get_legend().remove()
@@ -197,12 +196,14 @@ def _panels(data: pd.DataFrame, x, y, hue, title, ylabel, out: Path, name, cond_
     plt.close(fig)
     return name
 
-def figures(data: dict, out: Path, cfg: Config, mfcc: dict | None = None, chance_r10: dict | None = None) -> list[str]:
-    "Fig. 2 (left, right), Fig. 3 and recall per epoch, as PNG and SVG in `out`."
+def figures(data: dict, out: Path, cfg: Config, mfcc: dict | None = None, chance_r10: dict | None = None,
+            voices="held-out voices") -> list[str]:
+    """Fig. 2 (left, right), Fig. 3 and recall per epoch, as PNG and SVG in `out`; `voices` names who speaks the test
+    split."""
     import matplotlib
     matplotlib.use("Agg")
     import seaborn as sns
-    sns.set_theme(style="whitegrid", context="notebook")
+    sns.set_theme(style="whitegrid", context="notebook", font_scale=1.3)   # legible at a page's width
     hue = _names(sorted({name for _, name in data["runs"]}))
     abx, ep, rec, made = data["abx"], data["epochs"], data["recall"], []
     m, sw = cfg.model, cfg.train.switch_epoch
@@ -230,7 +231,7 @@ def figures(data: dict, out: Path, cfg: Config, mfcc: dict | None = None, chance
         made.append(_panels(r, "epoch", "recall", hue, "speech->image R@10, {cond}", "R@10 (%)", out, "recall_vs_epoch",
                             "split", splits[:2], log=False,
                             lines=((lambda s: (chance_r10 or {}).get(s), "chance", "--"),),
-                            switch=sw))
+                            switch=sw, labels={"test": f"{voices} (test)", "seen_voices": "training voices"}))
     close = switch_closeup(data, sw)
     if len(close):
         chance_line = lambda w: (chance_r10 or {}).get("test") if w == CLOSEUP[0] else None
@@ -453,8 +454,8 @@ def _mfcc_scores(cfg, corpus, cache: Path):
     atomic_write(cache, json.dumps(scores) + "\n")
     return scores
 
-def _summary(cfg: Config, man: dict, data: dict) -> dict:
-    "The configuration and provenance a reader needs beside the numbers."
+def _summary(cfg: Config, man: dict, data: dict, speakers: dict | None = None) -> dict:
+    "The configuration, the data's facts (`speakers`: `data.speaker_overlap`) and the provenance a reader needs."
     runs = list(data["runs"].values())
     d, t = cfg.data, cfg.train
     world = {k: getattr(d, k) for k in ("world_shapes", "world_colours", "world_objects",
@@ -468,6 +469,7 @@ def _summary(cfg: Config, man: dict, data: dict) -> dict:
             "bootstrap": cfg.eval.bootstrap, "model_layers": cfg.model.n_layers,
             "shared_layers": cfg.model.n_shared_layers,
             "splits": (man or {}).get("counts"), "hours": (man or {}).get("hours"), "world": world,
+            "speakers": speakers, "abx_set": d.abx_item,
             "git_commits": sorted({commit(r) for r in runs}),
             "corpus_sha256": sorted({r.get("corpus_sha256") or "unknown" for r in runs}),
             "packages": runs[0].get("packages") if runs else None}
@@ -506,6 +508,11 @@ def switch_tables(closeup: dict) -> dict:
             "Finding 5 per layer: the ABX jump (across speakers) at each layer, against the base run at the same "
             f"checkpoint ({closeup['at']:g} epoch after the switch)": jump_layer_table(closeup["by_layer"])}
 
+def _speakers(corpus: Path, cfg: Config) -> dict:
+    "Who speaks the test split (`data.speaker_overlap`), or `known` False where the split files cannot say."
+    try: return speaker_overlap(corpus, cfg)
+    except DataError as e: return {"known": False, "why": str(e)}
+
 def build_report(study_dir, mfcc=True) -> dict:
     "Write the report of a study directory; returns results.json's content."
     study_dir = Path(study_dir)
@@ -522,17 +529,19 @@ def build_report(study_dir, mfcc=True) -> dict:
     stats = over_seeds(summary_table(per_seed))
     corpus = _corpus_of(study_dir, cfg)
     man = json.loads((corpus / "manifest.json").read_text()) if (corpus / "manifest.json").exists() else {}
+    speakers = _speakers(corpus, cfg)                          # who speaks the test split, from its file
     ev = Evidence(data, cfg.eval.bootstrap, jump_at=cfg.eval.switch_jump_at)
     chance = chances(data["recall_items"], cfg.eval.recall_ks)
     mfcc_scores = _mfcc_scores(cfg, corpus, out / "mfcc_abx.json") if mfcc else None
     checks = learning_checks(data, ev, cfg, mfcc_scores)
-    fnd = findings(ev, checks)
     closeup = switch_results(ev, cfg)
-    figs = figures(data, out, cfg, mfcc_scores, {s: c.get("speech_to_image", {}).get(10) for s, c in chance.items()})
+    figs = figures(data, out, cfg, mfcc_scores, {s: c.get("speech_to_image", {}).get(10) for s, c in chance.items()},
+                   voices_label(speakers))
     status = json.loads((study_dir / "status.json").read_text()) if (study_dir / "status.json").exists() else {}
     status |= unfinished_jobs(study_dir)                       # a Slurm study has no status.json of its own
     wall = json.loads((study_dir / "wall.json").read_text())["seconds"] if (study_dir / "wall.json").exists() else None
-    tables = {"Table I: retrieval recall (%) at the end of training (test split: new images, held-out voices)":
+    tables = {"Table I: retrieval recall (%) at the end of training (test split: new images, "
+              f"{voices_label(speakers)})":
               table1(stats, chance.get("test", {})),
               "Memorising or learning: speech->image R@10 (%) by who speaks": table_memorising(stats),
               f"Table II: best-layer ABX error (%), layer in brackets (this model: layers 1-{cfg.model.n_layers}, "
@@ -551,13 +560,12 @@ def build_report(study_dir, mfcc=True) -> dict:
     results = {"preset": cfg.preset, "seeds": sorted({s for s, _ in data["runs"]}), "metrics": names,
                "scenarios": scenario_results(per_seed, stats, names),
                "per_seed": {n: {str(s): r for s, r in v.items()} for n, v in per_seed.items()},
-               "findings": fnd, "learning_checks": checks, "switch_closeup": closeup, "mfcc_abx": mfcc_scores, "cka": cka,
-               "chance": {"recall": chance, "recall_at_10": ev.chance,
+               "findings": findings(ev, checks), "learning_checks": checks, "switch_closeup": closeup,
+               "mfcc_abx": mfcc_scores, "cka": cka, "chance": {"recall": chance, "recall_at_10": ev.chance,
                           "contrastive_accuracy": chance_accuracy(cfg.model.num_negatives), "abx": 50.0},
                "time": job_times(status, data["epochs"]),
                "failed_jobs": {k: v for k, v in status.items() if v.get("status") in ("failed", "skipped")},
-               "unfinished_runs": data["unfinished"],
-               "summary": _summary(cfg, man, data),
+               "unfinished_runs": data["unfinished"], "summary": _summary(cfg, man, data, speakers),
                "corpus": {k: man.get(k) for k in ("counts", "hours", "sha256")} if man else None,
                "wall_seconds": wall, "generated": time.strftime("%Y-%m-%d %H:%M:%S")}
     atomic_write(out / "results.json", json.dumps(results, indent=1, default=float) + "\n")
@@ -613,6 +621,7 @@ def _markdown(results, tables) -> str:
     md.append("# Findings\n\n" + "\n".join(parts))
     if results.get("time", {}).get("rows"):
         md.append(f"# Where the time went (seconds)\n\n{_md(*time_table(results['time']))}\n")
+    md.append(f"# Data\n\n{_corpus_text(results['summary'])}\n")
     if results.get("unfinished_runs"): md.insert(0, f"{_unfinished_text(results)}\n")
     return "\n".join(md)
 
@@ -636,7 +645,7 @@ _CAPTIONS = {
     "cka_within": "Each run's layers against each other at the end of training."}
 
 def _corpus_text(s: dict) -> str:
-    "The corpus in words: split sizes, hours of speech and (embedded corpus) the world."
+    "The corpus in words: split sizes, hours of speech, who speaks, the ABX set and (embedded corpus) the world."
     hours = s.get("hours") or {}
     splits = "; ".join(f"{k} {v['images']:,} images, {v['utterances']:,} utterances"
                        + (f" ({hours[k]:.2f} h)" if k in hours else "") for k, v in (s.get("splits") or {}).items())
@@ -644,7 +653,13 @@ def _corpus_text(s: dict) -> str:
     objs = w and ", ".join(f"{n} with p={p:g}" for n, p in enumerate(w["world_objects"], 1) if p)
     world = (f" World: {w['world_shapes']} shapes x {w['world_colours']} colours, objects per scene: {objs}; carrier "
              f"phrases around {w['world_carrier_rate']:.0%} of captions." if w else "")
-    return (f"Splits: {splits}." if splits else "") + world
+    sp = s.get("speakers") or {}
+    speakers = (f" Speakers: {sp['train_speakers']:,} in training and {sp['test_speakers']:,} in test, "
+                f"{sp['shared_speakers']:,} of them in both, who read "
+                f"{sp['test_captions_by_training_speakers']:.0%} of the test captions."
+                if sp.get("known") else " Speakers: the split files do not name them." if sp else "")
+    abx = f" ABX set: {s['abx_set']}." if s.get("abx_set") else ""
+    return (f"Splits: {splits}." if splits else "") + speakers + abx + world
 
 # the page, apart from the code
 PAGE = string.Template((resources.files("vgs_study") / "report_page.html").read_text())

@@ -60,12 +60,12 @@ def main():
     torch.set_num_threads(a.threads)
     cfg = preset(a.preset).override(*a.set)
     bs = batches(cfg, a.corpus, a.updates + 2)
-    audio = [float(b["wav_lengths"].sum()) / 16000 for b in bs[2:]]
+    audio = [float(b["wav_lengths"].sum()) / cfg.data.sample_rate for b in bs[2:]]
     peak = core_peak_gflops() * a.threads
     print(f"CPU capability {torch.backends.cpu.get_cpu_capability()}, native bf16 {native_bf16('cpu')}, "
           f"mkldnn bf16 {torch.ops.mkldnn._is_mkldnn_bf16_supported()}, threads {a.threads}, fp32 peak {peak:.0f} GFLOP/s")
     print(f"{a.updates} real batches of {cfg.train.batch_size}: {sum(audio):.0f} s of audio, "
-          f"padded to {np.mean([b['wav'].shape[1] for b in bs[2:]]) / 16000:.2f} s on average")
+          f"padded to {np.mean([b['wav'].shape[1] for b in bs[2:]]) / cfg.data.sample_rate:.2f} s on average")
     print(f"{'update':<6} {'precision':<9} {'s/update':>9} {'audio-s/s':>10} {'GFLOP/update':>13} {'GFLOP/s':>8} {'% of peak':>9}")
     for alpha, name in ((0.0, "W2V2"), (1.0, "VGS"), (0.5, "VGS+")):
         torch.manual_seed(0)

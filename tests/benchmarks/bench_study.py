@@ -1,0 +1,103 @@
+"""Where a study's time goes, in one command: the study's own jobs grouped by kind (from its `status.json` and each
+run's `epochs.jsonl`), then the real update of each kind on the study's corpus and configuration, in seconds and
+GFLOP/s against one core's fp32 peak (`bench_update.py`).
+
+    python tests/benchmarks/bench_study.py --study runs/default --updates 20
+
+Job kinds: a base run's training (W2V2, VGS, VGS+ from scratch for all epochs), a scheduled run's training (phase B
+only, from its base run's checkpoint at the switch; named by what phase B trains), and evaluation (every kept
+checkpoint). The time of a job includes its start-up (a kernel through papermill, the corpus, the model); "updates" is
+the part spent in the training loop.
+"""
+import argparse, json, re, statistics, time
+from collections import defaultdict
+from pathlib import Path
+import torch
+from vgs_study.config import Config
+from vgs_study.model import FaSTVGS, native_bf16
+from vgs_study.schedules import Scenario
+from vgs_study.train import make_optimizer
+from bench_update import batches, core_peak_gflops, flops, update
+
+def kind_of(job: str) -> tuple[str, str, int] | None:
+    "('train' or 'evaluate', kind, seed) of a job name of status.json such as 'train (VGS, W2V2) seed 2'."
+    m = re.fullmatch(r"(train|evaluate) (.+) seed (\d+)", job)
+    if not m: return None
+    s = Scenario.parse(m[2])
+    kind = f"phase B {s.b}" if s.is_scheduled else f"base {s.name}"
+    return m[1], kind, int(m[3])
+
+
+def update_loop_seconds(study: Path) -> dict:
+    "{(scenario, seed): seconds in the training loop} from every run's epochs.jsonl."
+    out = {}
+    for f in study.glob("runs/seed*/*/epochs.jsonl"):
+        info = json.loads((f.parent / "run.json").read_text())
+        out[(info["scenario"], info["seed"])] = sum(json.loads(l)["seconds"] for l in f.read_text().splitlines() if l)
+    return out
+
+
+def time_table(study: Path) -> list:
+    "Rows (job, kind, jobs, job-seconds, of which updates, mean seconds per job)."
+    status = json.loads((study / "status.json").read_text())
+    loops, rows = update_loop_seconds(study), defaultdict(lambda: [0, 0.0, 0.0])
+    for job, st in status.items():
+        k = kind_of(job)
+        if k is None or st.get("status") != "done": continue
+        r = rows[(k[0], k[1])]
+        r[0] += 1
+        r[1] += st["seconds"]
+        if k[0] == "train": r[2] += loops.get((re.fullmatch(r"train (.+) seed \d+", job)[1], k[2]), 0.0)
+    return [(job, kind, n, s, u, s / n) for (job, kind), (n, s, u) in sorted(rows.items())]
+
+
+def real_updates(cfg: Config, corpus: Path, n: int, precision: str) -> list:
+    "(update, s/update, GFLOP/update) of W2V2, VGS and VGS+ on the study's first `n` + 2 batches (2 of warm-up)."
+    bs, out = batches(cfg, corpus, n + 2), []
+    for alpha, name in ((0.0, "W2V2"), (1.0, "VGS"), (0.5, "VGS+")):
+        torch.manual_seed(0)
+        model = FaSTVGS(cfg.model).train()
+        opt = make_optimizer(model, cfg.train)
+        gf = statistics.mean(flops(model, b, alpha) for b in bs[2:7]) / 1e9
+        for k, b in enumerate(bs[:2]): update(model, opt, b, alpha, precision == "bf16", k)
+        t0 = time.perf_counter()
+        for k, b in enumerate(bs[2:]): update(model, opt, b, alpha, precision == "bf16", k)
+        out.append((name, (time.perf_counter() - t0) / n, gf))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--study", required=True, help="a study folder (vgs-study study --out ...)")
+    ap.add_argument("--corpus", help="its corpus (default: the study's corpus/, else data.root of its config)")
+    ap.add_argument("--updates", type=int, default=20, help="real updates timed per kind (0: the time table only)")
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args()
+    study = Path(a.study)
+    cfg = Config.from_json(study / "config.json")
+    runs = [json.loads(p.read_text()) for p in study.glob("runs/seed*/*/run.json")]
+    wall = json.loads((study / "wall.json").read_text())["seconds"] if (study / "wall.json").exists() else None
+    print(f"CPU capability {torch.backends.cpu.get_cpu_capability()}, native bf16 {native_bf16('cpu')}, mkldnn bf16 "
+          f"{torch.ops.mkldnn._is_mkldnn_bf16_supported()}; the study trained in {sorted({r['precision'] for r in runs})} "
+          f"on {sorted({r['cpu_capability'] for r in runs})}" + (f"; wall clock {wall / 60:.1f} min" if wall else ""))
+    table = time_table(study)
+    total = sum(r[3] for r in table)
+    print(f"\n{'job':<9} {'kind':<12} {'jobs':>4} {'job-s':>8} {'updates s':>10} {'s per job':>10} {'share':>6}")
+    for job, kind, n, s, u, mean in table:
+        print(f"{job:<9} {kind:<12} {n:>4} {s:>8.0f} {u if job == 'train' else float('nan'):>10.0f} {mean:>10.0f} "
+              f"{s / total:>6.0%}")
+    print(f"{'total':<22} {sum(r[2] for r in table):>4} {total:>8.0f}")
+    if a.updates:
+        torch.set_num_threads(a.threads)
+        corpus = Path(a.corpus) if a.corpus else (study / "corpus" if (study / "corpus").exists() else Path(cfg.data.root))
+        prec = sorted({r["precision"] for r in runs})[0] if runs else "fp32"
+        peak = core_peak_gflops() * a.threads
+        print(f"\nreal updates ({prec}, {a.threads} thread(s), batch {cfg.train.batch_size}, one core's fp32 peak "
+              f"{peak:.0f} GFLOP/s)")
+        print(f"{'update':<6} {'s/update':>9} {'GFLOP/update':>13} {'GFLOP/s':>8} {'% of peak':>9}")
+        for name, s, gf in real_updates(cfg, corpus, a.updates, prec):
+            print(f"{name:<6} {s:>9.3f} {gf:>13.2f} {gf / s:>8.1f} {100 * gf / s / peak:>8.0f}%")
+
+
+if __name__ == "__main__":
+    main()
