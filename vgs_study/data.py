@@ -312,11 +312,10 @@ def speaker_overlap(root, cfg) -> dict:
     d, root = cfg.data, Path(root)
     train, test = (read_split(root / split_file(d, s)) for s in ("train", "test"))
     if not all(c.speaker for c in train + test): return {"known": False}
-    train_speakers = {c.speaker for c in train}
-    by_training = [c.speaker in train_speakers for c in test]
-    return {"known": True, "train_speakers": len(train_speakers), "test_speakers": len({c.speaker for c in test}),
-            "shared_speakers": len(train_speakers & {c.speaker for c in test}),
-            "test_captions_by_training_speakers": sum(by_training) / len(test)}
+    train_speakers, test_speakers = {c.speaker for c in train}, {c.speaker for c in test}
+    return {"known": True, "train_speakers": len(train_speakers), "test_speakers": len(test_speakers),
+            "shared_speakers": len(train_speakers & test_speakers),
+            "test_captions_by_training_speakers": sum(c.speaker in train_speakers for c in test) / len(test)}
 
 def voices_label(overlap: dict) -> str:
     "The test split's voices in words, as tables and figures name them."

@@ -165,7 +165,6 @@ def _save(fig, path: Path):
     fig.savefig(path.with_suffix(".png"), dpi=110, bbox_inches="tight")
     fig.savefig(path.with_suffix(".svg"), bbox_inches="tight")
 
-
 def _panels(data: pd.DataFrame, x, y, hue, title, ylabel, out: Path, name, cond_col, conds, log=True, lines=(),
             switch=None, xlabel=None, sharey=True, labels=None):
     """Two panels (one per value of `cond_col`, titled by `labels` where it names one), integer x ticks, percent or log
@@ -508,6 +507,11 @@ def switch_tables(closeup: dict) -> dict:
             "Finding 5 per layer: the ABX jump (across speakers) at each layer, against the base run at the same "
             f"checkpoint ({closeup['at']:g} epoch after the switch)": jump_layer_table(closeup["by_layer"])}
 
+def _job_status(study_dir: Path) -> dict:
+    "Every job's status: `status.json` of a local study, with the unfinished jobs of a Slurm one (which has none)."
+    status = json.loads((study_dir / "status.json").read_text()) if (study_dir / "status.json").exists() else {}
+    return status | unfinished_jobs(study_dir)
+
 def _speakers(corpus: Path, cfg: Config) -> dict:
     "Who speaks the test split (`data.speaker_overlap`), or `known` False where the split files cannot say."
     try: return speaker_overlap(corpus, cfg)
@@ -537,8 +541,7 @@ def build_report(study_dir, mfcc=True) -> dict:
     closeup = switch_results(ev, cfg)
     figs = figures(data, out, cfg, mfcc_scores, {s: c.get("speech_to_image", {}).get(10) for s, c in chance.items()},
                    voices_label(speakers))
-    status = json.loads((study_dir / "status.json").read_text()) if (study_dir / "status.json").exists() else {}
-    status |= unfinished_jobs(study_dir)                       # a Slurm study has no status.json of its own
+    status = _job_status(study_dir)
     wall = json.loads((study_dir / "wall.json").read_text())["seconds"] if (study_dir / "wall.json").exists() else None
     tables = {"Table I: retrieval recall (%) at the end of training (test split: new images, "
               f"{voices_label(speakers)})":
@@ -561,7 +564,8 @@ def build_report(study_dir, mfcc=True) -> dict:
                "scenarios": scenario_results(per_seed, stats, names),
                "per_seed": {n: {str(s): r for s, r in v.items()} for n, v in per_seed.items()},
                "findings": findings(ev, checks), "learning_checks": checks, "switch_closeup": closeup,
-               "mfcc_abx": mfcc_scores, "cka": cka, "chance": {"recall": chance, "recall_at_10": ev.chance,
+               "mfcc_abx": mfcc_scores, "cka": cka,
+               "chance": {"recall": chance, "recall_at_10": ev.chance,
                           "contrastive_accuracy": chance_accuracy(cfg.model.num_negatives), "abx": 50.0},
                "time": job_times(status, data["epochs"]),
                "failed_jobs": {k: v for k, v in status.items() if v.get("status") in ("failed", "skipped")},
@@ -657,7 +661,8 @@ def _corpus_text(s: dict) -> str:
     speakers = (f" Speakers: {sp['train_speakers']:,} in training and {sp['test_speakers']:,} in test, "
                 f"{sp['shared_speakers']:,} of them in both, who read "
                 f"{sp['test_captions_by_training_speakers']:.0%} of the test captions."
-                if sp.get("known") else " Speakers: the split files do not name them." if sp else "")
+                if sp.get("known") else f" Speakers: {sp.get('why') or 'the split files do not name them'}."
+                if sp else "")
     abx = f" ABX set: {s['abx_set']}." if s.get("abx_set") else ""
     return (f"Splits: {splits}." if splits else "") + speakers + abx + world
 

@@ -9,7 +9,7 @@ only, from its base run's checkpoint at the switch; named by what phase B trains
 checkpoint). The time of a job includes its start-up (a kernel through papermill, the corpus, the model); "updates" is
 the part spent in the training loop.
 """
-import argparse, json, re, statistics, time
+import argparse, json, statistics
 from collections import defaultdict
 from pathlib import Path
 import torch
@@ -17,37 +17,28 @@ from vgs_study.config import Config
 from vgs_study.model import FaSTVGS, native_bf16
 from vgs_study.schedules import Scenario
 from vgs_study.train import make_optimizer
-from bench_update import batches, core_peak_gflops, flops, update
+from vgs_study.report import job_times, load_study
+from bench_update import batches, core_peak_gflops, flops, seconds_per_update
 
-def kind_of(job: str) -> tuple[str, str, int] | None:
-    "('train' or 'evaluate', kind, seed) of a job name of status.json such as 'train (VGS, W2V2) seed 2'."
-    m = re.fullmatch(r"(train|evaluate) (.+) seed (\d+)", job)
-    if not m: return None
-    s = Scenario.parse(m[2])
-    kind = f"phase B {s.b}" if s.is_scheduled else f"base {s.name}"
-    return m[1], kind, int(m[3])
-
-
-def update_loop_seconds(study: Path) -> dict:
-    "{(scenario, seed): seconds in the training loop} from every run's epochs.jsonl."
-    out = {}
-    for f in study.glob("runs/seed*/*/epochs.jsonl"):
-        info = json.loads((f.parent / "run.json").read_text())
-        out[(info["scenario"], info["seed"])] = sum(json.loads(l)["seconds"] for l in f.read_text().splitlines() if l)
-    return out
+def kind_of(run: str) -> str:
+    "The job kind of a run named as in `report.job_times` ('(VGS, W2V2) seed 2' -> 'phase B W2V2')."
+    s = Scenario.parse(run.rsplit(" seed ", 1)[0])
+    return f"phase B {s.b}" if s.is_scheduled else f"base {s.name}"
 
 
 def time_table(study: Path) -> list:
-    "Rows (job, kind, jobs, job-seconds, of which updates, mean seconds per job)."
+    "Rows (job, kind, jobs, job-seconds, of which updates, mean seconds per job), from `report.job_times`."
     status = json.loads((study / "status.json").read_text())
-    loops, rows = update_loop_seconds(study), defaultdict(lambda: [0, 0.0, 0.0])
-    for job, st in status.items():
-        k = kind_of(job)
-        if k is None or st.get("status") != "done": continue
-        r = rows[(k[0], k[1])]
-        r[0] += 1
-        r[1] += st["seconds"]
-        if k[0] == "train": r[2] += loops.get((re.fullmatch(r"train (.+) seed \d+", job)[1], k[2]), 0.0)
+    times = job_times({k: v for k, v in status.items() if v.get("status") == "done"}, load_study(study)["epochs"])
+    rows = defaultdict(lambda: [0, 0.0, 0.0])
+    for run, (train, updates, evaluate) in times["rows"].items():
+        if run == "total": continue
+        for job, seconds in (("train", train), ("evaluate", evaluate)):
+            if not seconds: continue
+            r = rows[(job, kind_of(run))]
+            r[0] += 1
+            r[1] += seconds
+            r[2] += (updates or 0.0) if job == "train" else 0.0
     return [(job, kind, n, s, u, s / n) for (job, kind), (n, s, u) in sorted(rows.items())]
 
 
@@ -59,10 +50,7 @@ def real_updates(cfg: Config, corpus: Path, n: int, precision: str) -> list:
         model = FaSTVGS(cfg.model).train()
         opt = make_optimizer(model, cfg.train)
         gf = statistics.mean(flops(model, b, alpha) for b in bs[2:7]) / 1e9
-        for k, b in enumerate(bs[:2]): update(model, opt, b, alpha, precision == "bf16", k)
-        t0 = time.perf_counter()
-        for k, b in enumerate(bs[2:]): update(model, opt, b, alpha, precision == "bf16", k)
-        out.append((name, (time.perf_counter() - t0) / n, gf))
+        out.append((name, seconds_per_update(model, opt, bs, alpha, precision == "bf16"), gf))
     return out
 
 

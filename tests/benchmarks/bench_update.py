@@ -40,6 +40,14 @@ def update(model, opt, b, alpha, bf16, step):
     opt.zero_grad(set_to_none=True)
 
 
+def seconds_per_update(model, opt, bs, alpha, bf16) -> float:
+    "Mean seconds of an update over `bs[2:]`, after two warm-up updates on `bs[:2]`."
+    for k, b in enumerate(bs[:2]): update(model, opt, b, alpha, bf16, k)
+    t0 = time.perf_counter()
+    for k, b in enumerate(bs[2:]): update(model, opt, b, alpha, bf16, k)
+    return (time.perf_counter() - t0) / len(bs[2:])
+
+
 def flops(model, b, alpha):
     with FlopCounterMode(display=False) as fc:
         out = model(b, alpha, rng=np.random.default_rng(0))
@@ -73,14 +81,9 @@ def main():
         opt = make_optimizer(model, cfg.train)
         gf = statistics.mean(flops(model, b, alpha) for b in bs[2:7]) / 1e9
         for prec in a.precision:
-            for k, b in enumerate(bs[:2]): update(model, opt, b, alpha, prec == "bf16", k)    # warm-up
-            ts = []
-            for k, b in enumerate(bs[2:]):
-                t0 = time.perf_counter()
-                update(model, opt, b, alpha, prec == "bf16", k)
-                ts.append(time.perf_counter() - t0)
-            s = sum(ts) / len(ts)
-            print(f"{name:<6} {prec:<9} {s:>9.3f} {sum(audio) / sum(ts):>10.1f} {gf:>13.2f} {gf / s:>8.1f} {100 * gf / s / peak:>8.0f}%")
+            s = seconds_per_update(model, opt, bs, alpha, prec == "bf16")
+            print(f"{name:<6} {prec:<9} {s:>9.3f} {sum(audio) / (s * len(bs[2:])):>10.1f} {gf:>13.2f} {gf / s:>8.1f} "
+                  f"{100 * gf / s / peak:>8.0f}%")
 
 
 if __name__ == "__main__":
