@@ -25,7 +25,7 @@ def test_paper_preset_trains_one_step_on_fixture_data(tmp_path):
     cfg = preset("paper")
     cfg.data.root = str(root)
     cfg.train.batch_size, cfg.train.log_every = 4, 1
-    r = train(cfg, "VGS+", tmp_path / "run", progress=False, stop_after_steps=1, validate=False)
+    r = train(cfg, "VGS+", tmp_path / "run", progress=False, stop_after_steps=1, with_validation=False)
     assert r == {"stopped_at_step": 1}
     m = json.loads((tmp_path / "run/metrics.jsonl").read_text().splitlines()[0])
     assert m["step"] == 1 and np.isfinite(m["loss_av"]) and np.isfinite(m["loss_aud"]) and m["alpha"] == 0.5

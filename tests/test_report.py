@@ -2,16 +2,18 @@
 from it."""
 import math
 import numpy as np
-from vgs_study.report import _md, nested, over_seeds, scenario_results, summary_table, table1, table2
+from vgs_study.report import _md, table1, table2
+from vgs_study.results import nested, nested_summary, over_seeds, scenario_results, summary_table
 
 T975 = {1: 12.706204736, 2: 4.302652730}      # Student's t, 97.5% quantile (published tables), by degrees of freedom
 
 
 def run(r10, r5, error, layer, init_error=45.0):
-    "One run's summary as `evaluate.summarise_run` writes it."
-    return {"epochs": 6, "init": {"abx": {"across": {"error": init_error, "layer": 1}}},
-            "recall": {"test": {"speech_to_image": {"1": r10 / 4, "10": r10, "5": r5}}},
-            "abx": {"across": {"error": error, "layer": layer, "by_layer": {"1": error + 5, "2": error}}}}
+    "One run's summary as `evaluate.summarise_run` writes it: each metric's rows {key: number}."
+    return {"epochs": 6, "init": {"abx": {"across/error": init_error, "across/layer": 1}},
+            "recall": {"test/speech_to_image/1": r10 / 4, "test/speech_to_image/10": r10, "test/speech_to_image/5": r5},
+            "abx": {"across/error": error, "across/layer": layer, "across/by_layer/1": error + 5,
+                    "across/by_layer/2": error}}
 
 
 PER_SEED = {"VGS": {1: run(40.0, 20.0, 9.0, 4), 2: run(44.0, 22.0, 10.0, 3), 3: run(39.0, 21.0, 11.0, 3)},
@@ -59,6 +61,8 @@ def test_results_json_keeps_each_metric_s_own_nesting_and_key_order():
     assert math.isclose(vgs["abx"]["across"]["by_layer"]["1"], 15.0)
     w2v2_init = stats[(stats.scenario == "W2V2") & (stats.stage == "init")]
     assert nested(w2v2_init) == {"across": {"error": 45.0, "layer": 1}}
+    assert nested_summary(PER_SEED["VGS"][1])["abx"]["across"] == {"error": 9.0, "layer": 4, "by_layer": {"1": 14.0, "2": 9.0}}
+    assert nested_summary(PER_SEED["VGS"][1])["init"] == {"abx": {"across": {"error": 45.0, "layer": 1}}}
 
 
 def test_tables_read_their_cells_from_the_long_table():

@@ -65,12 +65,13 @@ def test_word_abx_task_and_known_answers():
 
 def test_close_up_checkpoints_are_kept_at_the_right_updates(tiny_cfg, tmp_path):
     import json
-    from vgs_study.train import train, load_checkpoint, list_checkpoints
+    from vgs_study.train import train, load_checkpoint
+    from vgs_study.checkpoint import RunDir
     cfg = tiny_cfg
     cfg.train.epochs, cfg.train.switch_epoch, cfg.eval.val_recall_every = 2, 1, 0
     cfg.train.switch_checkpoints = [0.125, 0.5]
     train(cfg, "(W2V2, VGS)", tmp_path / "run", progress=False)
-    cks = list_checkpoints(tmp_path / "run")
+    cks = RunDir(tmp_path / "run").checkpoints()
     assert sorted(cks) == [0, 1, 1.125, 1.5, 2]
     per_epoch = load_checkpoint(cks[1])["step"]
     for epoch, fraction in ((1.125, 0.125), (1.5, 0.5)):

@@ -3,7 +3,8 @@ import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import pytest, torch
 from vgs_study.schedules import Scenario, TwoPhase, Constant, LinearRamp, Cosine, Alternating, Piecewise, switch_epoch, PAPER_SCENARIOS
-from vgs_study.train import train, load_checkpoint, TrainingDiverged, list_checkpoints
+from vgs_study.train import train, load_checkpoint, TrainingDiverged
+from vgs_study.checkpoint import RunDir
 
 
 def test_schedule_values_at_chosen_points():
@@ -63,7 +64,20 @@ def test_optimizer_and_lr_schedule_restart_at_the_switch(tiny_cfg, tmp_path):
     train(cfg, "W2V2", tmp_path / "base", progress=False)
     train(cfg, "(W2V2, VGS)", tmp_path / "fromb", init_from=tmp_path / "base/checkpoints/epoch_001.pt", progress=False)
     assert _same_weights(tmp_path / "two/checkpoints/epoch_002.pt", tmp_path / "fromb/checkpoints/epoch_002.pt")
-    assert sorted(list_checkpoints(tmp_path / "fromb")) == [1.25, 1.5, 2]     # a quarter and half into phase B, its end
+    run = RunDir(tmp_path / "fromb")
+    assert sorted(run.checkpoints()) == [1.25, 1.5, 2]     # a quarter and half into phase B, its end
+    assert run.read_done()["epochs"] == 2 and run.read_info()["scenario"] == "(W2V2, VGS)"
+    named = {run.config, run.info, run.done, run.last, run.log("metrics"), run.log("epochs"), *run.checkpoints().values()}
+    written = {p for p in run.path.rglob("*") if p.is_file() and "tensorboard" not in p.parts}
+    assert written == named                                 # every file training writes is one RunDir names
+
+
+@pytest.mark.parametrize("epoch, name", [(0, "epoch_000.pt"), (6, "epoch_006.pt"), (2.25, "epoch_002.250.pt"),
+                                         (12.5, "epoch_012.500.pt"), (1.125, "epoch_001.125.pt")])
+def test_checkpoint_names_and_epochs_are_inverse(epoch, name):
+    from vgs_study.checkpoint import checkpoint_epoch, checkpoint_name
+    assert checkpoint_name(epoch) == name and checkpoint_epoch(name) == epoch
+    assert isinstance(checkpoint_epoch(name), int) == float(epoch).is_integer()
 
 
 def test_gumbel_temperature_restarts_with_phase_b(tiny_cfg, tmp_path):

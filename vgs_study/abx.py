@@ -278,7 +278,7 @@ def abx_from_directory(features_dir, item_file, frame_rate=50.0, mode="libri-lig
         p = features_dir / f"{f}.npy"
         if not p.exists(): continue
         try: a = np.load(p)
-        except Exception as e: raise DataError(f"{p}: unreadable features ({e})") from None
+        except Exception as e: raise DataError(f"{p}: unreadable features ({e})") from e
         if a.ndim != 2: raise DataError(f"{p}: features must be a 2-D array [frames, dim], got shape {a.shape}")
         if not np.isfinite(a).all(): raise DataError(f"{p}: features contain NaN or Inf")
         feats[f] = torch.from_numpy(a.astype(np.float32))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_cli.ipynb #51e73d52
 from __future__ import annotations
-import argparse, errno, json, logging, sys
+import argparse, errno, json, logging
 from pathlib import Path
 from . import __version__
 from .config import PRESETS, load_config, describe
@@ -29,7 +29,7 @@ EXAMPLES = {
 
 def _common(p, corpus=True):
     p.add_argument("--preset", choices=PRESETS, default="tiny", help="configuration preset (default: tiny)")
-    p.add_argument("--config", help="a config.json to start from instead of a preset")
+    p.add_argument("--config", help="saved settings (a run's or a study's, as JSON) to start from instead of a preset")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override a setting (repeatable)")
     if corpus: p.add_argument("--corpus", help="corpus directory (default: the preset's data.root)")
@@ -152,6 +152,7 @@ def _run(a):
         print(json.dumps(abx_from_directory(a.features, a.item, a.frame_rate, a.mode, seed=a.seed), indent=1))
     elif a.command == "study":
         from vgs_study.study import run_study
+        from vgs_study.checkpoint import StudyDir
         extra = (["study.use_papermill=false"] if a.no_papermill else []) + ([f"study.executor={a.executor}"] if a.executor else [])
         st = run_study(a.preset, a.out, a.seeds, a.scenarios, a.set + extra, a.corpus, a.jobs,
                        progress=not a.no_progress)
@@ -160,9 +161,9 @@ def _run(a):
             print(study_status(a.out))
             return 0
         bad = [k for k, v in st.items() if v in ("failed", "skipped")]
-        print(f"report: {Path(a.out) / 'report' / 'index.html'}")
+        print(f"report: {StudyDir(a.out).report / 'index.html'}")
         if bad:
-            log.error("%d job(s) did not finish: %s (see %s)", len(bad), ", ".join(bad), Path(a.out) / "status.json")
+            log.error("%d job(s) did not finish: %s (see %s)", len(bad), ", ".join(bad), StudyDir(a.out).status)
             return 1
     elif a.command == "config":
         from vgs_study.schedules import validate

@@ -236,8 +236,8 @@ class Config:
     @classmethod
     def from_json(cls, path):
         try: d = json.loads(Path(path).read_text())
-        except json.JSONDecodeError as e: raise ConfigError(f"{path}: not valid JSON ({e})") from None
-        except OSError as e: raise ConfigError(f"{path}: cannot read the configuration ({e.strerror})") from None
+        except json.JSONDecodeError as e: raise ConfigError(f"{path}: not valid JSON ({e})") from e
+        except OSError as e: raise ConfigError(f"{path}: cannot read the configuration ({e.strerror})") from e
         return cls.from_dict(d)
 
     def override(self, *assignments):
@@ -434,7 +434,7 @@ def preset(name: str) -> Config:
 PRESETS = ("tiny", "default", "paper")
 
 def load_config(preset_name="tiny", overrides=(), path=None) -> Config:
-    "A preset (or a saved `config.json` at `path`) with `section.key=value` overrides applied."
+    "A preset (or the settings saved at `path`, a run's or a study's) with `section.key=value` overrides applied."
     cfg = Config.from_json(path) if path else preset(preset_name)
     return cfg.override(*overrides)
 
@@ -465,7 +465,7 @@ def load_module(spec: str):
                 raise
         return sys.modules[name]
     try: return importlib.import_module(spec)
-    except ImportError as e: raise ConfigError(f"{spec}: cannot import it ({e})") from None
+    except ImportError as e: raise ConfigError(f"{spec}: cannot import it ({e})") from e
 
 def load_object(spec: str):
     "`where:name` -> the object `name` of the module `where` names (see `load_module`)."

@@ -68,7 +68,7 @@ def load_audio(path, sample_rate: int = 16000, max_seconds: float | None = None)
     info = audio_header(path, sample_rate)
     frames = -1 if max_seconds is None else int(max_seconds * info.samplerate)
     try: wav = sf.read(str(path), dtype="float32", frames=frames)[0]
-    except Exception as e: raise DataError(f"{path}: unreadable audio ({type(e).__name__}: {e})") from None
+    except Exception as e: raise DataError(f"{path}: unreadable audio ({type(e).__name__}: {e})") from e
     if len(wav) == 0: raise DataError(f"{path}: audio is empty")
     if not np.isfinite(wav).all(): raise DataError(f"{path}: audio contains NaN or Inf samples")
     return wav
@@ -90,7 +90,7 @@ class ImageFeatures:
                 if missing: raise DataError(f"{self.path}: HDF5 file lacks dataset(s) {missing}")
                 ids = [i.decode() if isinstance(i, bytes) else str(i) for i in f["img_id"][()]]
                 self.n_regions, self.dim = f["features"].shape[1:]
-        except OSError as e: raise DataError(f"{self.path}: unreadable HDF5 file ({e})") from None
+        except OSError as e: raise DataError(f"{self.path}: unreadable HDF5 file ({e})") from e
         self.index = {k: i for i, k in enumerate(ids)}
         self._f = None
 
@@ -131,7 +131,7 @@ def read_split(json_path) -> list[Caption]:
     json_path = Path(json_path)
     if not json_path.exists(): raise DataError(f"{json_path}: split file is missing")
     try: d = json.loads(json_path.read_text())
-    except json.JSONDecodeError as e: raise DataError(f"{json_path}: malformed JSON at line {e.lineno} ({e.msg})") from None
+    except json.JSONDecodeError as e: raise DataError(f"{json_path}: malformed JSON at line {e.lineno} ({e.msg})") from e
     if not isinstance(d, dict) or not isinstance(d.get("data"), list):
         raise DataError(f"{json_path}: expected an object with a 'data' list (SpokenCOCO unrolled format)")
     out = []

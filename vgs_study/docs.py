@@ -59,7 +59,7 @@ def local_links(md: str, pages: dict, host: str, prefix: str = "") -> str:
     return re.sub(rf"\[([^\]]*)\]\({re.escape(host.rstrip('/'))}/(\w+)\.html(#[^)]*)?\)", local, md)
 
 def api_pages(nbs: Path) -> dict:
-    "Module name -> notebook stem, from each notebook's `#| default_exp` (`findings` -> `11c_findings`)."
+    "Module name -> notebook stem, from each notebook's `#| default_exp` (`findings` -> `11d_findings`)."
     out = {}
     for nb in sorted(nbs.glob("[0-9]*.ipynb")):
         m = re.search(r"#\|\s*default_exp\s+(\w+)", nb.read_text())
@@ -146,7 +146,7 @@ def executed_notebooks(root: Path, dst: Path) -> Path:
             os.chdir(nb_path.parent)
             try:
                 with logging_as_a_fresh_kernel(): CaptureShell(nb_path).run_all(nb, exc_stop=True, preproc=skip)
-            except Exception as e: raise RuntimeError(f"{nb_path.name}: an example failed ({type(e).__name__}: {e})") from None
+            except Exception as e: raise RuntimeError(f"{nb_path.name}: an example failed ({type(e).__name__}: {e})") from e
             finally: os.chdir(here)
             for o in (o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "stream"):
                 o["text"] = last_frames("".join(o["text"]))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_evaluate.ipynb #34dc89c4
 from __future__ import annotations
-import csv, json, logging, re, time
+import csv, json, logging, re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable
@@ -17,7 +17,7 @@ from .config import Config, ConfigError, load_object
 from .data import (SpokenCaptionDataset, collate, load_audio, normalize_wav, read_item_file, split_dataset,
                             DataError, atomic_write, find_audio)
 from .model import pick_device, pick_precision, utterance_layers
-from .checkpoint import list_checkpoints, load_model, MetricsLog
+from .checkpoint import RunDir, load_model, MetricsLog
 from .losses import similarity_matrix
 from .abx import build_task, abx_scores, task_summary, CONTEXT_COLUMNS
 from .sharing import WordSet, cka_between, cka_frames, word_abx, word_triplets
@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['log', 'METRICS', 'RECALL', 'ABX', 'CKA', 'WORD_ABX', 'CLOSE_UP_METRICS', 'hit_probability', 'chance_recall',
            'retrieval_ranks', 'retrieval_recall', 'embed_split', 'evaluate_recall', 'ABXSet', 'Metric',
-           'register_metric', 'get_metric', 'metrics_of', 'flatten', 'EvalContext', 'recall_splits', 'rank_records',
-           'evaluate_run', 'summarise_run', 'final_results']
+           'register_metric', 'get_metric', 'metrics_of', 'flatten', 'nest', 'EvalContext', 'recall_splits',
+           'rank_records', 'evaluate_run', 'summarise_run', 'final_results']
 
 # %% ../nbs/09_evaluate.ipynb #36b90467
 def hit_probability(greater, ties, own, k: int) -> torch.Tensor:
@@ -189,20 +189,24 @@ class ABXSet:
 class Metric:
     """One evaluation metric. `score(model, ctx)` measures one checkpoint (`ctx`: an `EvalContext`) and returns
     records, dicts holding the `columns` and the `value`; `summary(df)` turns one epoch's records (a DataFrame) into
-    nested numbers (a leaf named `layer` is an index). A metric with `items` returns `(records, item_records)`: the
+    rows `{key: number}`, a key being a path such as `test/speech_to_image/10` (`/` separates the levels that
+    `results.json` nests; a key ending in `layer` is an index). A metric with `items` returns `(records, item_records)`: the
     item records (one per test query, or per ABX context) are what the report's intervals resample."""
     name: str                 # key in results.json, and the run's table <run>/<name>.csv
     columns: tuple            # what one record is indexed by (besides run and epoch)
     value: str                # the measured column
     score: Callable           # (model, ctx) -> list of records (or (records, item records) with `items`)
-    summary: Callable         # (DataFrame of one epoch's records) -> nested dict of numbers
+    summary: Callable         # (DataFrame of one epoch's records) -> {key: number}
     title: str = ""           # heading of its table in the report
     items: tuple = ()         # columns of its item table <run>/<name>_items.csv.gz, if it keeps one
 
     @property
     def header(self) -> list: return ["run", "epoch", *self.columns, self.value]
-    def path(self, run_dir) -> Path: return Path(run_dir) / f"{self.name}.csv"
-    def items_path(self, run_dir) -> Path: return Path(run_dir) / f"{self.name}_items.csv.gz"
+    def path(self, run_dir) -> Path: return RunDir(run_dir).table(self.name)
+    def items_path(self, run_dir) -> Path: return RunDir(run_dir).items_table(self.name)
+    def rows(self, df) -> dict:
+        "The summary of one epoch's records as rows {key: number} (a summary written as nested dicts is flattened)."
+        return flatten(self.summary(df))
 
 METRICS: dict = {}
 _RESERVED = {"epochs", "init", "ci95", "runs"}
@@ -229,10 +233,20 @@ def metrics_of(cfg: Config) -> list:
     return [get_metric(m) for m in cfg.eval.metrics]
 
 def flatten(tree, prefix="") -> dict:
-    "{'a': {'b': 1}} -> {'a/b': 1}"
+    "{'a': {'b': 1}} -> {'a/b': 1}; rows stay rows."
     if not isinstance(tree, dict): return {prefix: tree}
     return {k: v for key, sub in tree.items() for k,
             v in flatten(sub, f"{prefix}/{key}" if prefix else str(key)).items()}
+
+def nest(rows: dict) -> dict:
+    "{'a/b': 1} -> {'a': {'b': 1}}, in the rows' order: the inverse of `flatten`, for the JSON files a person reads."
+    tree = {}
+    for key, value in rows.items():
+        *path, leaf = key.split("/")
+        t = tree
+        for p in path: t = t.setdefault(p, {})
+        t[leaf] = value
+    return tree
 
 # %% ../nbs/09_evaluate.ipynb #e7a10003
 class EvalContext:
@@ -284,9 +298,9 @@ def _score_recall(model, ctx: EvalContext) -> tuple[list, list]:
     return out, items
 
 def _summarise_recall(df) -> dict:
-    "{split: {direction: {k: recall}}}"
-    return {s: {d: {str(int(k)): float(v) for k, v in zip(g.k, g.recall)} for d, g in rs.groupby("direction")}
-            for s, rs in df.groupby("split")}
+    "{'split/direction/k': recall}"
+    return {f"{s}/{d}/{int(k)}": float(v) for s, rs in df.groupby("split") for d, g in rs.groupby("direction")
+            for k, v in zip(g.k, g.recall)}
 
 def _score_abx(model, ctx: EvalContext) -> tuple[list, list]:
     s = ctx.abx_set
@@ -297,10 +311,13 @@ def _score_abx(model, ctx: EvalContext) -> tuple[list, list]:
     return [{"layer": l, "condition": c, "error": v} for l, sc in scores.items() for c, v in sc.items()], items
 
 def _summarise_abx(df) -> dict:
-    "{condition: {'error': best layer's error, 'layer': that layer, 'by_layer': {layer: error}}}"
-    return {c: {"error": float(g.error.min()), "layer": int(g.loc[g.error.idxmin()].layer),
-                "by_layer": {str(int(l)): float(e) for l, e in zip(g.layer, g.error)}}
-            for c, g in df.groupby("condition") if g.error.notna().any()}      # no triplets: no score
+    "{'condition/error': the best layer's error, 'condition/layer': that layer, 'condition/by_layer/l': layer l's error}"
+    rows = {}
+    for c, g in df.groupby("condition"):
+        if g.error.isna().all(): continue                                   # no triplets: no score
+        rows |= {f"{c}/error": float(g.error.min()), f"{c}/layer": int(g.loc[g.error.idxmin()].layer)}
+        rows |= {f"{c}/by_layer/{int(l)}": float(e) for l, e in zip(g.layer, g.error)}
+    return rows
 
 def _score_cka(model, ctx: EvalContext) -> list:
     c = ctx.cfg
@@ -309,14 +326,14 @@ def _score_cka(model, ctx: EvalContext) -> list:
         import io
         buf = io.BytesIO()
         np.savez_compressed(buf, **{f"layer_{l}": x.astype(np.float16) for l, x in X.items()})
-        atomic_write(ctx.run_dir / "cka" / f"epoch_{int(ctx.epoch):03d}.npz", buf.getvalue())
+        atomic_write(RunDir(ctx.run_dir).cka(ctx.epoch), buf.getvalue())
     M, layers = cka_between(X, X, c.eval.cka_debiased), sorted(X)
     return [{"layer_a": a, "layer_b": b, "cka": float(M[i, j])} for i, a in enumerate(layers) for j,
             b in enumerate(layers)]
 
 def _summarise_cka(df) -> dict:
-    "{layer a: {layer b: CKA}}"
-    return {str(int(a)): {str(int(b)): float(v) for b, v in zip(g.layer_b, g.cka)} for a, g in df.groupby("layer_a")}
+    "{'layer a/layer b': CKA}"
+    return {f"{int(a)}/{int(b)}": float(v) for a, g in df.groupby("layer_a") for b, v in zip(g.layer_b, g.cka)}
 
 def _score_word_abx(model, ctx: EvalContext) -> list:
     try: words = ctx.word_set
@@ -366,11 +383,11 @@ def _initial_twin(run_dir: Path, cfg: Config, ckpt: Path, m: Metric):
     scored for the same random initialisation, or None: every scenario of a seed starts from the same weights."""
     from vgs_study.checkpoint import load_checkpoint
     mine = None
-    for other in sorted(p for p in run_dir.parent.iterdir() if p != run_dir and p.is_dir()):
-        twin = other / "checkpoints" / ckpt.name
-        if not (twin.exists() and 0 in _done_epochs(m.path(other)) and (not m.items or m.items_path(other).exists())
-                and (other / "config.json").exists()): continue
-        theirs = Config.from_json(other / "config.json")
+    for other in [RunDir(p) for p in sorted(run_dir.parent.iterdir()) if p != run_dir and p.is_dir()]:
+        twin = other.checkpoint(0)
+        if not (twin.exists() and 0 in _done_epochs(m.path(other)) and other.config.exists()
+                and (not m.items or m.items_path(other).exists())): continue
+        theirs = other.read_config()
         if (theirs.eval, theirs.data, theirs.model) != (cfg.eval, cfg.data, cfg.model): continue
         mine = mine or load_checkpoint(ckpt)["model"]
         w = load_checkpoint(twin)["model"]
@@ -386,13 +403,13 @@ CLOSE_UP_METRICS = ("recall", "abx")   # all that the switch close-up and findin
 
 def evaluate_run(run_dir, corpus_root=None, device="auto", progress=True) -> dict:
     "Score the kept checkpoints of `run_dir` with every metric (epoch 0 is the random-initialisation control); returns the final results."
-    run_dir = Path(run_dir)
-    cfg = Config.from_json(run_dir / "config.json")
+    rd = RunDir(run_dir)
+    run_dir, cfg = rd.path, rd.read_config()
     metrics = metrics_of(cfg)
     ctx = EvalContext(cfg, run_dir, corpus_root, pick_device(device if device != "auto" else cfg.train.device))
-    ckpts = list_checkpoints(run_dir)
+    ckpts = rd.checkpoints()
     if not ckpts: raise FileNotFoundError(f"{run_dir}: no checkpoints to evaluate")
-    name = json.loads((run_dir / "run.json").read_text())["scenario"] if (run_dir / "run.json").exists() else run_dir.name
+    name = rd.read_info().get("scenario", run_dir.name)
     done, tb = {m.name: _done_epochs(m.path(run_dir)) for m in metrics}, MetricsLog(run_dir)
     for epoch, path in tqdm(sorted(ckpts.items()), desc=f"evaluating {name}", disable=not progress):
         todo = [m for m in metrics if epoch not in done[m.name]
@@ -413,33 +430,31 @@ def evaluate_run(run_dir, corpus_root=None, device="auto", progress=True) -> dic
             if m.items:                                  # the item rows first: the metric's table marks the epoch done
                 _append_csv(m.items_path(run_dir), item_rows, ["run", "epoch", *m.items], epoch)
             _append_csv(m.path(run_dir), rows, m.header)
-            summary = m.summary(pd.DataFrame(records).astype({m.value: float})) if records else {}
+            numbers = m.rows(pd.DataFrame(records).astype({m.value: float})) if records else {}
             if float(epoch).is_integer():                # TensorBoard's steps are whole epochs
-                tb.scalars({k: v for k, v in flatten(summary).items() if "by_layer" not in k}, int(epoch),
-                           prefix=f"eval/{m.name}/")
+                tb.scalars({k: v for k, v in numbers.items() if "by_layer" not in k}, int(epoch), prefix=f"eval/{m.name}/")
     res = final_results(run_dir, metrics)
-    end = run_dir / "done.json"
-    if end.exists() and json.loads(end.read_text()).get("epochs") == max(ckpts):
-        atomic_write(run_dir / "evaluated.json", json.dumps(res, indent=1) + "\n")
+    if rd.done.exists() and rd.read_done().get("epochs") == max(ckpts):
+        atomic_write(rd.evaluated, json.dumps(res, indent=1) + "\n")
     return res
 
 def summarise_run(tables: dict, metrics: list) -> dict:
     """From a run's metric tables ({name: DataFrame as in <name>.csv}): `epochs` (the last evaluated epoch), each
-    metric's summary at that epoch, and under `init` each metric's summary at epoch 0 (the random initialisation)."""
+    metric's rows {key: number} at that epoch, and under `init` each metric's rows at epoch 0 (the random
+    initialisation)."""
     out = {"epochs": None, "init": {}}
     for m in metrics:
         df = tables.get(m.name)
         if df is None or not len(df): continue
         last = int(df.epoch.max())
         out["epochs"] = max(out["epochs"] or 0, last)
-        out[m.name] = m.summary(df[df.epoch == last])
-        if last > 0 and 0 in set(df.epoch): out["init"][m.name] = m.summary(df[df.epoch == 0])
+        out[m.name] = m.rows(df[df.epoch == last])
+        if last > 0 and 0 in set(df.epoch): out["init"][m.name] = m.rows(df[df.epoch == 0])
     return out
 
 def final_results(run_dir, metrics: list | None = None) -> dict:
-    "Every metric's summary at the last evaluated epoch of a run, from its tables."
-    run_dir = Path(run_dir)
-    metrics = metrics or metrics_of(Config.from_json(run_dir / "config.json"))
+    "Every metric's summary at the last evaluated epoch of a run, from its tables, nested as `evaluated.json` keeps it."
+    metrics = metrics or metrics_of(RunDir(run_dir).read_config())
     tables = {m.name: pd.read_csv(m.path(run_dir)) for m in metrics if m.path(run_dir).exists()}
     r = summarise_run(tables, metrics)
-    return {k: v for k, v in r.items() if k != "init"}
+    return {k: v if k == "epochs" else nest(v) for k, v in r.items() if k != "init"}

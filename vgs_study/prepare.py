@@ -109,7 +109,7 @@ def build_karpathy_split(spokencoco_jsons: list, karpathy_json, out_dir, wav_pre
     "Write SpokenCOCO_{train,val,test}_unrolled_karpathy.json; returns the image and caption counts."
     split_of = {}
     try: kd = json.loads(Path(karpathy_json).read_text())
-    except json.JSONDecodeError as e: raise DataError(f"{karpathy_json}: malformed JSON at line {e.lineno} ({e.msg})") from None
+    except json.JSONDecodeError as e: raise DataError(f"{karpathy_json}: malformed JSON at line {e.lineno} ({e.msg})") from e
     for im in kd.get("images", []):
         s = {"restval": "train"}.get(im["split"], im["split"])
         split_of[f"{im['filepath']}/{im['filename']}"] = s
@@ -118,7 +118,7 @@ def build_karpathy_split(spokencoco_jsons: list, karpathy_json, out_dir, wav_pre
     missing = 0
     for path in spokencoco_jsons:
         try: d = json.loads(Path(path).read_text())
-        except json.JSONDecodeError as e: raise DataError(f"{path}: malformed JSON at line {e.lineno} ({e.msg})") from None
+        except json.JSONDecodeError as e: raise DataError(f"{path}: malformed JSON at line {e.lineno} ({e.msg})") from e
         for i, e in enumerate(d.get("data", [])):
             if "image" not in e or "captions" not in e: raise DataError(f"{path}: entry {i} lacks 'image' or 'captions'")
             s = split_of.get(e["image"])
@@ -145,7 +145,7 @@ TSV_FIELDS = ["img_id", "img_h", "img_w", "objects_id", "objects_conf", "attrs_i
 
 def _decode(row, field, dtype, shape, path, line):
     try: a = np.frombuffer(base64.b64decode(row[field]), dtype=dtype)
-    except Exception as e: raise DataError(f"{path}: line {line} ({row.get('img_id')}): {field} is not base64 ({e})") from None
+    except Exception as e: raise DataError(f"{path}: line {line} ({row.get('img_id')}): {field} is not base64 ({e})") from e
     if a.size != int(np.prod(shape)):
         raise DataError(f"{path}: line {line} ({row.get('img_id')}): {field} has {a.size} values, expected {int(np.prod(shape))} {shape}")
     return a.reshape(shape)
@@ -195,7 +195,7 @@ def grid_features(image_paths: list, backbone_path, out_path, size=448, progress
     ids, feats, boxes, hs, ws = [], [], [], [], []
     for p in tqdm(image_paths, desc="grid features", disable=not progress):
         try: im = Image.open(p).convert("RGB")
-        except Exception as e: raise DataError(f"{p}: unreadable image ({e})") from None
+        except Exception as e: raise DataError(f"{p}: unreadable image ({e})") from e
         w0, h0 = im.size
         x = torch.from_numpy(np.asarray(im.resize((size, size)), dtype=np.float32) / 255).permute(2, 0, 1)
         with torch.no_grad(): fm = backbone(((x - mean) / std).unsqueeze(0))[0]      # [C, h, w]

@@ -4,26 +4,28 @@
 
 # %% ../nbs/12_report.ipynb #8db83748
 from __future__ import annotations
-import html, json, string, time
+import html, json, logging, string, time
 from importlib import resources
 from pathlib import Path
 import numpy as np
 import pandas as pd
+from .checkpoint import StudyDir
 from .config import Config
 from .data import atomic_write, DataError, speaker_overlap, voices_label
-from .evaluate import summarise_run, metrics_of, flatten, ABXSet
 from .schedules import Scenario, PAPER_SCENARIOS
-from .slurm import unfinished_jobs
 from .sharing import cka_results
-from .findings import Evidence, findings, learning_checks, chances, seed_half_width
+from .results import (load_study, with_phase_a, mean_ci, end_results, summary_table, over_seeds,
+                               scenario_results, nested_summary, corpus_of, job_status, job_times, mfcc_scores,
+                               is_index, key_order)
+from .findings import Evidence, findings, learning_checks, chances
 from .findings import closeup_agreement, jumps_by_layer
 from .losses import chance_accuracy
+log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['PAPER_TABLE1', 'PAPER_TABLE2', 'ORDER', 'CLOSEUP', 'PAPER_TABLES', 'PAGE', 'load_study', 'with_phase_a', 'mean_ci',
-           'end_results', 'summary_table', 'over_seeds', 'nested', 'scenario_results', 'figures', 'switch_closeup',
+__all__ = ['log', 'PAPER_TABLE1', 'PAPER_TABLE2', 'ORDER', 'CLOSEUP', 'PAPER_TABLES', 'PAGE', 'figures', 'switch_closeup',
            'table1', 'table_memorising', 'table2', 'table3', 'metric_table', 'closeup_table', 'jump_layer_table',
-           'cka_tables', 'cka_figures', 'job_times', 'switch_results', 'switch_tables', 'build_report', 'finding_table',
+           'cka_tables', 'cka_figures', 'switch_results', 'switch_tables', 'build_report', 'finding_table',
            'time_table']
 
 # %% ../nbs/12_report.ipynb #211fdf47
@@ -43,122 +45,6 @@ def _names(names) -> list:
     "Scenario names in the paper's order, then any others in the order given."
     have = list(dict.fromkeys(names))
     return [x for x in ORDER if x in have] + [x for x in have if x not in ORDER]
-
-# %% ../nbs/12_report.ipynb #4b59c483
-def _read_jsonl(p: Path):
-    return [json.loads(l) for l in p.read_text().splitlines() if l.strip()] if p.exists() else []
-
-def load_study(study_dir) -> dict:
-    """Tidy tables of every run: one per metric of the study's `eval.metrics` (`recall`, `abx`, ...) and one per item
-    table (`recall_items`, `abx_items`), `epochs` (training and validation per epoch), `runs` (the runs' records) and
-    `metrics` (the `Metric`s themselves). A run enters only once it is trained and evaluated (`done.json` and
-    `evaluated.json`): a run still training, or half evaluated, would pass for a finished one; `unfinished` names it."""
-    study_dir = Path(study_dir)
-    metrics = metrics_of(Config.from_json(study_dir / "config.json"))
-    tables, ep, runs, unfinished = {m.name: [] for m in metrics}, [], {}, []
-    for rd in sorted((study_dir / "runs").glob("seed*/*")):
-        if not (rd / "run.json").exists(): continue
-        info = json.loads((rd / "run.json").read_text())
-        seed, name = int(rd.parent.name[4:]), info["scenario"]
-        if not ((rd / "done.json").exists() and (rd / "evaluated.json").exists()):
-            unfinished.append(f"{name} seed {seed}")
-            continue
-        runs[(seed, name)] = {"dir": str(rd), **info}
-        for m in metrics:
-            paths = {m.name: m.path(rd)} | ({f"{m.name}_items": m.items_path(rd)} if m.items else {})
-            for key, path in paths.items():
-                if not path.exists(): continue
-                d = pd.read_csv(path)
-                d["seed"] = seed
-                d["scenario"] = name
-                tables.setdefault(key, []).append(d)
-        for r in _read_jsonl(rd / "epochs.jsonl"): ep.append({"seed": seed, "scenario": name, **r})
-    cat = lambda l: pd.concat(l, ignore_index=True) if l else pd.DataFrame()
-    empty = {k: pd.DataFrame() for k in ("recall", "abx", "recall_items", "abx_items")}
-    return {**empty, **{k: cat(v) for k, v in tables.items()},
-            "epochs": pd.DataFrame(ep), "runs": runs, "unfinished": unfinished, "metrics": metrics}
-
-def with_phase_a(df: pd.DataFrame, runs: dict) -> pd.DataFrame:
-    "Prefix each scheduled run's curve with its base run's epochs up to the switch."
-    if df.empty: return df
-    parts = [df]
-    for (seed, name), info in runs.items():
-        sc = Scenario.parse(name)
-        if not sc.is_scheduled or info.get("switch_epoch") is None: continue
-        base = df[(df.seed == seed) & (df.scenario == sc.base.name) & (df.epoch <= info["switch_epoch"])].copy()
-        base["scenario"] = name
-        parts.append(base)
-    return pd.concat(parts, ignore_index=True).drop_duplicates(subset=[c for c in df.columns if c not in ("run",)])
-
-# %% ../nbs/12_report.ipynb #56c8ed48
-def mean_ci(values) -> dict:
-    "Mean and 95% t-interval half-width over seeds (0 for a single seed)."
-    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], float)
-    if len(v) == 0: return {"mean": float("nan"), "ci95": float("nan"), "n": 0}
-    return {"mean": float(v.mean()), "ci95": seed_half_width(v), "n": len(v)}
-
-def _fmt(m, digits=1):
-    if not np.isfinite(m["mean"]): return "-"
-    return f"{m['mean']:.{digits}f}" + (f" ± {m['ci95']:.{digits}f}" if m["n"] > 1 else "")
-
-# %% ../nbs/12_report.ipynb #12da8554
-def end_results(data: dict) -> dict:
-    "{scenario: {seed: summary}} at each run's last evaluated epoch and at epoch 0 (see `evaluate.summarise_run`)."
-    of = lambda df, seed, name: df[(df.seed == seed) & (df.scenario == name)] if len(df) else df
-    out = {}
-    for seed, name in data["runs"]:
-        tables = {m.name: of(data[m.name], seed, name) for m in data["metrics"]}
-        out.setdefault(name, {})[seed] = summarise_run(tables, data["metrics"])
-    return out
-
-def summary_table(per_seed: dict) -> pd.DataFrame:
-    """`end_results` as one long table, a row per number: `scenario`, `seed`, `stage` ("end": the last evaluated epoch;
-    "init": epoch 0), `metric`, `key` (the number's place in the metric's summary, e.g. `test/speech_to_image/10` or
-    `across/error`) and `value`."""
-    rows = [(name, seed, stage, metric, key, value)
-            for name, seeds in per_seed.items() for seed, summary in seeds.items()
-            for stage, tree in (("end", summary), ("init", summary.get("init", {})))
-            for metric, numbers in tree.items() if metric not in ("epochs", "init")
-            for key, value in flatten(numbers).items()]
-    return pd.DataFrame(rows, columns=["scenario", "seed", "stage", "metric", "key", "value"])
-
-def _is_index(key: str) -> bool: return key.rsplit("/", 1)[-1] == "layer"     # a layer number, not a measurement
-
-def _key_order(key: str) -> tuple: return tuple((len(p), p) for p in key.split("/"))   # "5" before "10"
-
-def over_seeds(table: pd.DataFrame) -> pd.DataFrame:
-    """Every number of a `summary_table` over seeds: `mean`, `ci95` (the 95% t-interval's half-width) and `n`, one row
-    per `stage`, `scenario`, `metric` and `key`. An index (a key ending in `layer`) gets its most common value (the
-    smallest on ties) as `mean`, and no `ci95` (None): an index has no interval."""
-    rows = []
-    for (stage, name, metric, key), g in table.groupby(["stage", "scenario", "metric", "key"], sort=False):
-        if _is_index(key):
-            vals = [int(v) if float(v).is_integer() else v for v in g.value if pd.notna(v)]
-            mode = min(sorted(set(vals)), key=lambda v: -vals.count(v)) if vals else float("nan")
-            rows.append((stage, name, metric, key, mode, None, len(vals)))
-        else: rows.append((stage, name, metric, key, *mean_ci(g.value.tolist()).values()))
-    return pd.DataFrame(rows, columns=["stage", "scenario", "metric", "key", "mean", "ci95", "n"], dtype=object)
-
-def nested(stats: pd.DataFrame, column="mean") -> dict:
-    "One scenario's rows of `over_seeds` back into the metric's summary form ({split: {direction: {k: ...}}}, ...)."
-    tree = {}
-    for key, value in sorted(zip(stats.key, stats[column]), key=lambda kv: _key_order(kv[0])):
-        *path, leaf = key.split("/")
-        t = tree
-        for p in path: t = t.setdefault(p, {})
-        t[leaf] = value
-    return tree
-
-def scenario_results(per_seed: dict, stats: pd.DataFrame, metrics: list) -> dict:
-    """`results.json`'s `scenarios`: per scenario its last evaluated `epochs`, each metric's means over seeds in the
-    metric's summary form, and the 95% half-widths in the same form under `ci95`."""
-    out = {}
-    for name, seeds in per_seed.items():
-        mine = stats[(stats.stage == "end") & (stats.scenario == name)]
-        have = {m: mine[mine.metric == m] for m in metrics if any(m in r for r in seeds.values())}
-        out[name] = {"epochs": next(iter(seeds.values()))["epochs"], **{m: nested(d) for m, d in have.items()},
-                     "ci95": {m: nested(d, "ci95") for m, d in have.items()}}
-    return out
 
 # %% ../nbs/12_report.ipynb #f07227db
 def _save(fig, path: Path):
@@ -260,6 +146,10 @@ def switch_closeup(data: dict, switch: int) -> pd.DataFrame:
     return d[shown & (d.epoch >= switch - 1) & (d.epoch <= switch + 1)]
 
 # %% ../nbs/12_report.ipynb #4fa21d5a
+def _fmt(m, digits=1):
+    if not np.isfinite(m["mean"]): return "-"
+    return f"{m['mean']:.{digits}f}" + (f" ± {m['ci95']:.{digits}f}" if m["n"] > 1 else "")
+
 class _Cells:
     "Table cells from `over_seeds`: `cell(stage, scenario, metric, key)` reads `mean ± half-width`, `mean` or `-`."
     def __init__(self, stats: pd.DataFrame):
@@ -270,7 +160,7 @@ class _Cells:
     def cell(self, stage, name, metric, key, digits=1) -> str:
         r = self.rows.get((stage, name, metric, key))
         if r is None: return "-"
-        if _is_index(key): return str(r.mean)
+        if is_index(key): return str(r.mean)
         return _fmt({"mean": r.mean, "ci95": r.ci95, "n": r.n}, digits)
     def best_layer(self, stage, name, metric, condition) -> str:
         "A best-layer cell: `error (layer)`."
@@ -344,7 +234,7 @@ PAPER_TABLES = ("recall", "abx", "cka", "word_abx")   # the metrics with tables 
 def metric_table(stats, metric) -> tuple[list, list]:
     "Any other metric: one row per scenario, one column per number of its summary (mean ± 95% interval over seeds)."
     end = stats[(stats.stage == "end") & (stats.metric == metric.name)]
-    cols, c = sorted(set(end.key), key=_key_order), _Cells(stats)
+    cols, c = sorted(set(end.key), key=key_order), _Cells(stats)
     return ["model", *cols], [[n, *(c.cell("end", n, metric.name, k, 2) for k in cols)] for n in _names(stats.scenario)]
 
 def _md(head, rows) -> str:
@@ -442,17 +332,6 @@ def cka_figures(cka: dict, out: Path) -> list[str]:
     return made
 
 # %% ../nbs/12_report.ipynb #2324d97d
-def _mfcc_scores(cfg, corpus, cache: Path):
-    if cache.exists(): return json.loads(cache.read_text())
-    try:
-        s = ABXSet(cfg, corpus)
-        scores = s.score(s.mfcc_features(), 100.0)[0]["mfcc"]
-    except Exception as e:
-        print(f"MFCC reference row skipped: {e}")
-        return None
-    atomic_write(cache, json.dumps(scores) + "\n")
-    return scores
-
 def _summary(cfg: Config, man: dict, data: dict, speakers: dict | None = None) -> dict:
     "The configuration, the data's facts (`speakers`: `data.speaker_overlap`) and the provenance a reader needs."
     runs = list(data["runs"].values())
@@ -473,27 +352,6 @@ def _summary(cfg: Config, man: dict, data: dict, speakers: dict | None = None) -
             "corpus_sha256": sorted({r.get("corpus_sha256") or "unknown" for r in runs}),
             "packages": runs[0].get("packages") if runs else None}
 
-def job_times(status: dict, epochs: pd.DataFrame) -> dict:
-    """Seconds of every job of a study (from `status.json`: `train <scenario> seed <n>`, `evaluate ...`), per run: the
-    training job, the part of it spent in the update loop (from `epochs.jsonl`; the rest is start-up, validation and
-    checkpoints), and the evaluation job; and a total row."""
-    import re
-    rows = {}
-    loop = epochs.groupby(["scenario", "seed"]).seconds.sum() if len(epochs) and "seconds" in epochs else {}
-    for name, st in status.items():
-        m = re.fullmatch(r"(train|evaluate) (.+) seed (\d+)", name)
-        if not m: continue
-        row = rows.setdefault(f"{m[2]} seed {m[3]}", [None, loop.get((m[2], int(m[3]))) if len(loop) else None, None])
-        row[2 if m[1] == "evaluate" else 0] = st.get("seconds") or None
-    if rows: rows["total"] = [sum(r[i] or 0 for r in rows.values()) for i in range(3)]
-    return {"columns": ["training job", "of which updates", "evaluation job"], "rows": rows}
-
-def _corpus_of(study_dir: Path, cfg: Config) -> Path:
-    "The study's corpus: its own `corpus/`, else the one its runs were trained on (`--corpus`), else `data.root`."
-    if (study_dir / "corpus").exists(): return study_dir / "corpus"
-    run_cfg = next(iter(sorted(study_dir.glob("runs/seed*/*/config.json"))), None)
-    return Path(Config.from_json(run_cfg).data.root if run_cfg else cfg.data.root)
-
 def switch_results(ev: Evidence, cfg: Config) -> dict:
     "Finding 5 at every close-up checkpoint (`fractions`; the one the finding reads: `at`) and at every layer."
     fractions = cfg.train.switch_checkpoints
@@ -507,11 +365,6 @@ def switch_tables(closeup: dict) -> dict:
             "Finding 5 per layer: the ABX jump (across speakers) at each layer, against the base run at the same "
             f"checkpoint ({closeup['at']:g} epoch after the switch)": jump_layer_table(closeup["by_layer"])}
 
-def _job_status(study_dir: Path) -> dict:
-    "Every job's status: `status.json` of a local study, with the unfinished jobs of a Slurm one (which has none)."
-    status = json.loads((study_dir / "status.json").read_text()) if (study_dir / "status.json").exists() else {}
-    return status | unfinished_jobs(study_dir)
-
 def _speakers(corpus: Path, cfg: Config) -> dict:
     "Who speaks the test split (`data.speaker_overlap`), or `known` False where the split files cannot say."
     try: return speaker_overlap(corpus, cfg)
@@ -519,37 +372,36 @@ def _speakers(corpus: Path, cfg: Config) -> dict:
 
 def build_report(study_dir, mfcc=True) -> dict:
     "Write the report of a study directory; returns results.json's content."
-    study_dir = Path(study_dir)
-    if not (study_dir / "config.json").exists():
-        raise FileNotFoundError(f"{study_dir}: not a study directory (no config.json)")
-    out = study_dir / "report"
+    study = StudyDir(study_dir)
+    if not study.config.exists(): raise FileNotFoundError(f"{study.path}: not a study directory (no {study.config.name})")
+    study_dir, out = study.path, study.report
     out.mkdir(parents=True, exist_ok=True)
-    cfg = Config.from_json(study_dir / "config.json")
+    cfg = study.read_config()
     data = load_study(study_dir)
     if not data["runs"]:
         raise FileNotFoundError(f"{study_dir}: no runs to report (none is both trained and evaluated"
                                 + (f"; unfinished: {', '.join(data['unfinished'])})" if data["unfinished"] else ")"))
     per_seed = end_results(data)
     stats = over_seeds(summary_table(per_seed))
-    corpus = _corpus_of(study_dir, cfg)
+    corpus = corpus_of(study_dir, cfg)
     man = json.loads((corpus / "manifest.json").read_text()) if (corpus / "manifest.json").exists() else {}
     speakers = _speakers(corpus, cfg)                          # who speaks the test split, from its file
     ev = Evidence(data, cfg.eval.bootstrap, jump_at=cfg.eval.switch_jump_at)
     chance = chances(data["recall_items"], cfg.eval.recall_ks)
-    mfcc_scores = _mfcc_scores(cfg, corpus, out / "mfcc_abx.json") if mfcc else None
-    checks = learning_checks(data, ev, cfg, mfcc_scores)
+    mfcc_abx = mfcc_scores(cfg, corpus, out / "mfcc_abx.json") if mfcc else None
+    checks = learning_checks(data, ev, cfg, mfcc_abx)
     closeup = switch_results(ev, cfg)
-    figs = figures(data, out, cfg, mfcc_scores, {s: c.get("speech_to_image", {}).get(10) for s, c in chance.items()},
+    figs = figures(data, out, cfg, mfcc_abx, {s: c.get("speech_to_image", {}).get(10) for s, c in chance.items()},
                    voices_label(speakers))
-    status = _job_status(study_dir)
-    wall = json.loads((study_dir / "wall.json").read_text())["seconds"] if (study_dir / "wall.json").exists() else None
+    status = job_status(study_dir)
+    wall = study.read_wall()
     tables = {"Table I: retrieval recall (%) at the end of training (test split: new images, "
               f"{voices_label(speakers)})":
               table1(stats, chance.get("test", {})),
               "Memorising or learning: speech->image R@10 (%) by who speaks": table_memorising(stats),
               f"Table II: best-layer ABX error (%), layer in brackets (this model: layers 1-{cfg.model.n_layers}, "
               f"1-{cfg.model.n_shared_layers} shared; the paper's: 1-12, 1-8 shared); and at the top shared layer":
-              table2(stats, mfcc_scores, cfg.model.n_shared_layers), **switch_tables(closeup)}
+              table2(stats, mfcc_abx, cfg.model.n_shared_layers), **switch_tables(closeup)}
     names = [m.name for m in data["metrics"]]
     if "word_abx" in names:
         tables["Table III (not in the paper): best-layer word-level ABX error (%) on the colour and shape words of the "
@@ -562,9 +414,9 @@ def build_report(study_dir, mfcc=True) -> dict:
     tables |= {m.title or m.name: metric_table(stats, m) for m in data["metrics"] if m.name not in PAPER_TABLES}
     results = {"preset": cfg.preset, "seeds": sorted({s for s, _ in data["runs"]}), "metrics": names,
                "scenarios": scenario_results(per_seed, stats, names),
-               "per_seed": {n: {str(s): r for s, r in v.items()} for n, v in per_seed.items()},
+               "per_seed": {n: {str(s): nested_summary(r) for s, r in v.items()} for n, v in per_seed.items()},
                "findings": findings(ev, checks), "learning_checks": checks, "switch_closeup": closeup,
-               "mfcc_abx": mfcc_scores, "cka": cka,
+               "mfcc_abx": mfcc_abx, "cka": cka,
                "chance": {"recall": chance, "recall_at_10": ev.chance,
                           "contrastive_accuracy": chance_accuracy(cfg.model.num_negatives), "abx": 50.0},
                "time": job_times(status, data["epochs"]),

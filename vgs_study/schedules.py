@@ -117,7 +117,7 @@ def _factory(name: str):
     `package.module:Name` (or `file.py:Name`) names, imported now (not when the scenario is parsed)."""
     if name in CUSTOM_SCHEDULES: return CUSTOM_SCHEDULES[name]
     try: obj = load_object(name)
-    except ConfigError as e: raise ValueError(f"scenario {name!r}: cannot import it ({e})") from None
+    except ConfigError as e: raise ValueError(f"scenario {name!r}: cannot import it ({e})") from e
     return obj if not (isinstance(obj, type) and issubclass(obj, AlphaSchedule)) else (lambda epochs, switch: obj())
 
 def switch_epoch(epochs: int, paper_epochs: int = 70, paper_switch: int = 20) -> int:

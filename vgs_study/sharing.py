@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from .abx import item_frames
+from .checkpoint import RunDir
 from .config import Config
 from .corpus import COLOURS, SHAPES
 from .data import DataError, load_audio, normalize_wav, read_split, split_file
@@ -134,7 +135,7 @@ def word_abx(vectors: np.ndarray, task: dict) -> dict:
 # %% ../nbs/09b_sharing.ipynb #c09bcka1
 def load_frames(run_dir, epoch: int) -> dict | None:
     "The CKA frames a run kept at `epoch` ({layer: [n, D]}), or None."
-    p = Path(run_dir) / "cka" / f"epoch_{int(epoch):03d}.npz"
+    p = RunDir(run_dir).cka(epoch)
     if not p.exists(): return None
     with np.load(p) as z: return {int(k.split("_")[1]): z[k].astype(np.float32) for k in z.files}
 

@@ -71,7 +71,7 @@ def read_record(out: Path) -> dict:
     "The study's record of submitted Slurm jobs (`slurm_jobs.json`): name -> id, marker file, log; {} if none."
     p = Path(out) / RECORD
     try: return json.loads(p.read_text()) if p.exists() else {}
-    except json.JSONDecodeError as e: raise ValueError(f"{p}: not valid JSON ({e.msg}, line {e.lineno})") from None
+    except json.JSONDecodeError as e: raise ValueError(f"{p}: not valid JSON ({e.msg}, line {e.lineno})") from e
 
 def unfinished_jobs(out: Path) -> dict:
     "The study jobs of a Slurm study that have not finished (failed, cancelled or still queued), as `status.json` entries."

@@ -91,7 +91,7 @@ class Espeak:
     def __init__(self):
         lib_path, data_path = _find_espeak()
         try: self.lib = C.CDLL(lib_path)
-        except OSError as e: raise RuntimeError(f"{INSTALL_HINT} ({e})") from None
+        except OSError as e: raise RuntimeError(f"{INSTALL_HINT} ({e})") from e
         self.native_rate = self.lib.espeak_Initialize(2, 0, data_path.encode() if data_path else None, 1)
         if self.native_rate <= 0: raise RuntimeError(f"espeak_Initialize failed ({self.native_rate}). {INSTALL_HINT}")
         self._cb = _SYNTH_CB(self._on_audio)  # keep references: ctypes callbacks must outlive their use

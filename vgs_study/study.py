@@ -9,13 +9,14 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from .config import REPO, Config, absolute_spec, load_config
+from .checkpoint import StudyDir
 from .data import atomic_write
 from .schedules import Scenario, load_schedules, validate
 from .evaluate import metrics_of
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'NBS', 'notebook', 'run_dir_of', 'Job', 'plan_jobs', 'run_jobs', 'run_study', 'study_status']
+__all__ = ['log', 'NBS', 'notebook', 'Job', 'plan_jobs', 'run_jobs', 'run_study', 'study_status']
 
 # %% ../nbs/11_study.ipynb #076ff187
 NBS = REPO / "nbs"
@@ -24,10 +25,6 @@ def notebook(name: str) -> Path | None:
     "Path of a study notebook shipped in the repository's nbs/, or None if the package was installed without it."
     p = NBS / name
     return p if p.exists() else None
-
-def run_dir_of(out, seed, scenario: Scenario) -> Path:
-    "The run directory of a scenario and seed in a study."
-    return Path(out) / "runs" / f"seed{seed}" / scenario.slug
 
 # %% ../nbs/11_study.ipynb #a9907949
 @dataclass
@@ -58,26 +55,26 @@ def plan_jobs(cfg: Config, out: Path, corpus: Path, seeds, scenarios, use_paperm
     both = lambda sc: 0 < sc.schedule(cfg.train.epochs, cfg.train.switch_epoch)(0) < 1
     needed.sort(key=lambda sc: not both(sc))   # runs that train both losses are the slowest: start them first
     train_nb, eval_nb = notebook("run_scenario.ipynb"), notebook("evaluate_run.ipynb")
-    cfg_path = out / "config.json"
+    study = StudyDir(out)
+    cfg_path = study.config
     for seed in seeds:
         for sc in needed + [s for s in scen if s.is_scheduled]:
-            rd = run_dir_of(out, seed, sc)
+            rd = study.run(seed, sc.slug)
             init = ""
             needs = []
             if sc.is_scheduled:
-                base = run_dir_of(out, seed, sc.base)
-                init = str(base / "checkpoints" / f"epoch_{cfg.train.switch_epoch:03d}.pt")
+                init = str(study.run(seed, sc.base.slug).checkpoint(cfg.train.switch_epoch))
                 needs = [f"train {sc.base.name} seed {seed}"]
             params = {"config_path": str(cfg_path), "scenario": sc.name, "seed": seed, "corpus_dir": str(corpus),
-                      "run_dir": str(rd), "init_from": init}
-            if use_papermill and train_nb: cmd = _papermill_cmd(train_nb, rd / "train.ipynb", params)
+                      "run_dir": str(rd.path), "init_from": init}
+            if use_papermill and train_nb: cmd = _papermill_cmd(train_nb, rd.notebook("train"), params)
             else: cmd = _cli_cmd("train", "--config", cfg_path, "--scenario", sc.name, "--seed", seed, "--corpus", corpus,
-                                 "--out", rd, *(["--init-from", init] if init else []), "--no-progress")
-            jobs.append(Job(f"train {sc.name} seed {seed}", cmd, rd / "train.log", rd / "done.json", needs))
-            eparams = {"run_dir": str(rd), "corpus_dir": str(corpus)}
-            if use_papermill and eval_nb: ecmd = _papermill_cmd(eval_nb, rd / "evaluate.ipynb", eparams)
-            else: ecmd = _cli_cmd("evaluate", "--run", rd, "--corpus", corpus, "--no-progress")
-            jobs.append(Job(f"evaluate {sc.name} seed {seed}", ecmd, rd / "evaluate.log", rd / "evaluated.json",
+                                 "--out", rd.path, *(["--init-from", init] if init else []), "--no-progress")
+            jobs.append(Job(f"train {sc.name} seed {seed}", cmd, rd.job_log("train"), rd.done, needs))
+            eparams = {"run_dir": str(rd.path), "corpus_dir": str(corpus)}
+            if use_papermill and eval_nb: ecmd = _papermill_cmd(eval_nb, rd.notebook("evaluate"), eparams)
+            else: ecmd = _cli_cmd("evaluate", "--run", rd.path, "--corpus", corpus, "--no-progress")
+            jobs.append(Job(f"evaluate {sc.name} seed {seed}", ecmd, rd.job_log("evaluate"), rd.evaluated,
                             [f"train {sc.name} seed {seed}"]))
     return jobs
 
@@ -151,7 +148,7 @@ def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_
 # %% ../nbs/11_study.ipynb #c0f8b17b
 def _lock(out: Path):
     "One study process per directory: a second one stops with a clear message; a stale lock (dead process) is taken over."
-    lock = out / ".lock"
+    lock = StudyDir(out).lock
     if lock.exists():
         try:
             pid = int(lock.read_text().strip())
@@ -166,8 +163,8 @@ def _study_dir(out, cfg: Config) -> Path:
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"{out}: is a file; --out must be a folder (new or a study's)")
     out.mkdir(parents=True, exist_ok=True)
     _lock(out)
-    if (out / "config.json").exists():
-        old = Config.from_json(out / "config.json")
+    if StudyDir(out).config.exists():
+        old = StudyDir(out).read_config()
         diff = [f"{s}.{k}" for s in ("model", "data", "train", "eval") for k, v in getattr(cfg, s).__dict__.items()
                 if getattr(getattr(old, s), k) != v]
         if diff: raise ValueError(f"{out} holds a study with other settings ({', '.join(diff)}); use another --out")
@@ -193,10 +190,11 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
     if slurm and cfg.study.slurm_gpus > 1: use_papermill = False      # torchrun runs the command line
     workers = 1 if slurm else jobs or (2 if cfg.preset == "default" else 1)
     if workers > 1: cfg.train.threads = 1                  # side-by-side 1-thread jobs use 2 cores best
-    out = _study_dir(out, cfg)                               # compared with a saved study as it will run
-    cfg.to_json(out / "config.json")
+    study = StudyDir(_study_dir(out, cfg))                   # compared with a saved study as it will run
+    out = study.path
+    cfg.to_json(study.config)
     if corpus is None and cfg.data.corpus == "synthetic":
-        corpus = out / "corpus"
+        corpus = study.corpus
         log.info("generating the embedded corpus in %s (skipped if complete)", corpus)
         generate_corpus(corpus, cfg, seed=0, workers=workers_corpus, progress=progress)
     corpus = Path(corpus or cfg.data.root).resolve()
@@ -205,28 +203,28 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
         from vgs_study.slurm import submit_study
         env = {"OMP_NUM_THREADS": str(cfg.train.threads or cfg.study.slurm_cpus), "PYTHONUNBUFFERED": "1"}
         states = submit_study(cfg, out, jl, env)
-        (out / ".lock").unlink(missing_ok=True)
+        study.lock.unlink(missing_ok=True)
         return states
     log.info("study in %s: %d scenarios x %d seed(s), %d jobs, %d at a time", out, len(cfg.study.scenarios),
              len(cfg.study.seeds), len(jl), workers)
     env = dict(os.environ, OMP_NUM_THREADS=str(cfg.train.threads or os.cpu_count()), PYTHONUNBUFFERED="1")
-    before = json.loads((out / "wall.json").read_text())["seconds"] if (out / "wall.json").exists() else 0.0
+    before = study.read_wall() or 0.0
     def record_wall():                                   # kept current: an interrupted study keeps its time too
-        atomic_write(out / "wall.json", json.dumps({"seconds": round(before + time.time() - t0, 1)}) + "\n")
-    run_jobs(jl, workers, env, progress, out / "status.json", on_change=record_wall)
+        atomic_write(study.wall, json.dumps({"seconds": round(before + time.time() - t0, 1)}) + "\n")
+    run_jobs(jl, workers, env, progress, study.status, on_change=record_wall)
     record_wall()
     if report:
         from vgs_study.report import build_report
         nb = notebook("study_analysis.ipynb")
         if use_papermill and nb:
-            (out / "report").mkdir(exist_ok=True)
-            cmd = _papermill_cmd(nb, out / "report" / "study_analysis.ipynb", {"study_dir": str(out)})
-            with open(out / "report" / "analysis.log", "a") as f:
+            study.report.mkdir(exist_ok=True)
+            cmd = _papermill_cmd(nb, study.report / "study_analysis.ipynb", {"study_dir": str(out)})
+            with open(study.report / "analysis.log", "a") as f:
                 r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env)
-            if r.returncode != 0: raise RuntimeError(f"the analysis notebook failed; see {out / 'report' / 'analysis.log'}")
+            if r.returncode != 0: raise RuntimeError(f"the analysis notebook failed; see {study.report / 'analysis.log'}")
         else: build_report(out)
-        log.info("report: %s", out / "report" / "index.html")
-    (out / ".lock").unlink(missing_ok=True)
+        log.info("report: %s", study.report / "index.html")
+    study.lock.unlink(missing_ok=True)
     failed = [j for j in jl if j.status in ("failed", "skipped")]
     if failed: log.error("%d job(s) failed or were skipped: %s", len(failed),
                          "; ".join(f"{j.name}: {j.error}" for j in failed))
@@ -242,8 +240,8 @@ def study_status(out) -> str:
     if (out / "slurm_jobs.json").exists():
         rec = read_record(out)
         return status_table(rec, job_states(rec, queue_states()))
-    if not (out / "status.json").exists(): return f"{out}: no jobs have run there yet"
-    st = json.loads((out / "status.json").read_text())
+    st = StudyDir(out).read_status()
+    if not st: return f"{out}: no jobs have run there yet"
     return text_table([("job", "state", "seconds", "log")] + [(n, v["status"], f"{v.get('seconds') or 0:.0f}", v.get("log", ""))
                                                               for n, v in st.items()])
 

@@ -10,19 +10,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
 import torch
+from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .config import REPO, Config
 from .data import ResumableSampler, atomic_write, collate, split_dataset
 from .model import FaSTVGS, sync_batchnorm, pick_device, pick_precision
-from .checkpoint import save_checkpoint, load_checkpoint, check_compatible, list_checkpoints, MetricsLog
-from .schedules import AlphaSchedule, Scenario, load_schedules, validate as validate_settings
+from .checkpoint import RunDir, save_checkpoint, load_checkpoint, check_compatible, MetricsLog
+from .schedules import AlphaSchedule, Scenario, load_schedules, validate
 from .evaluate import evaluate_recall
 from .losses import chance_accuracy
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'BertAdam', 'make_optimizer', 'warmup_linear', 'provenance', 'init_distributed', 'gather_all',
-           'TrainingDiverged', 'RunState', 'Trainer', 'train', 'validation']
+__all__ = ['log', 'VALIDATION_SEED', 'VALIDATION_ALPHA', 'BertAdam', 'make_optimizer', 'warmup_linear', 'provenance',
+           'init_distributed', 'gather_all', 'TrainingDiverged', 'RunState', 'Trainer', 'train', 'validation']
 
 # %% ../nbs/10_train.ipynb #04df8577
 class BertAdam(torch.optim.Optimizer):
@@ -127,7 +128,7 @@ def _num_workers(tc, device):
     "`train.num_workers`, or with -1 the default: 0 on a CPU (the study runs jobs side by side), 6 with a GPU."
     return tc.num_workers if tc.num_workers >= 0 else (6 if device.type == "cuda" else 0)
 
-_SUMS = ("loss_av", "loss_aud", "contrastive", "accuracy")
+_SUMS = ("loss_av", "loss_aud", "contrastive", "accuracy")   # summed over an epoch's updates, reported as means
 
 # %% ../nbs/10_train.ipynb #46a5cfb1
 @dataclass
@@ -157,15 +158,15 @@ class RunState:
         if "position" not in ck and "sampler" in ck: s.position = ck["sampler"]["position"]
         return s
 
+# %% ../nbs/10_train.ipynb #c10tr001
 class Trainer:
     "One run of one scenario, resumable at any update."
-    def __init__(self, cfg: Config, scenario, out_dir, corpus_root=None, init_from=None, progress=True, validate=True):
-        self.cfg, self.tc = cfg, cfg.train
-        if cfg.study.schedules: load_schedules(cfg.study.schedules)
-        self.scenario = Scenario.parse(scenario) if isinstance(scenario, str) else scenario
-        validate_settings(cfg, [self.scenario])
-        self.out, self.corpus_root, self.init_from = Path(out_dir), corpus_root, init_from
-        self.progress, self.with_validation = progress, validate
+    def __init__(self, cfg: Config, scenario: Scenario, out_dir, corpus_root=None, init_from=None, progress=True,
+                 with_validation=True):
+        self.cfg, self.tc, self.scenario = cfg, cfg.train, scenario
+        self.run = RunDir(out_dir)
+        self.out, self.corpus_root, self.init_from = self.run.path, corpus_root, init_from
+        self.progress, self.with_validation = progress, with_validation
         self.device = pick_device(self.tc.device)
         self.precision = pick_precision(self.tc.precision, self.device)
         self.epochs = self.tc.epochs
@@ -173,12 +174,13 @@ class Trainer:
         self.switch = self.tc.switch_epoch if self.scenario.is_scheduled else None
         # every run keeps the checkpoints around the switch: a base run's are the control of its scheduled runs' jump
         self.closeup = self.tc.switch_epoch if 0 < self.tc.switch_epoch < self.epochs else None
+        self.opt = self.sched = None      # made by `new_optimizer` at the start of every phase
 
     def fit(self, stop_after_steps: int | None = None) -> dict:
         "Set up or resume, then epochs of updates; a new phase restarts the optimizer and the LR schedule."
-        if (self.out / "done.json").exists():
+        if self.run.done.exists():
             log.info("%s: already finished", self.out)
-            return json.loads((self.out / "done.json").read_text())
+            return self.run.read_done()
         self.setup()
         s = self.state
         while s.epoch < self.epochs:
@@ -187,243 +189,267 @@ class Trainer:
             self.end_epoch()
         return self.finish()
 
-    def setup(self):
-        "Data, model and state: a new run, a resumed one (`last.pt`), or phase B from a base run's checkpoint."
-        tc, cfg = self.tc, self.cfg
-        self.rank, self.world = init_distributed(self.device)     # the process group starts here, not in the constructor
-        self.is_main = self.rank == 0
-        if tc.threads: torch.set_num_threads(tc.threads)
-        if self.is_main: log.info("%s: training on %s in %s (train.precision=%s; CPU capability %s)", self.scenario.name,
-                                  self.device, self.precision, tc.precision, torch.backends.cpu.get_cpu_capability())
-        if tc.deterministic == "on" or (tc.deterministic == "auto" and self.device.type == "cpu"):
-            torch.use_deterministic_algorithms(True, warn_only=True)
-        self.train_set = split_dataset(cfg, "train", self.corpus_root)
-        self.val_set = split_dataset(cfg, "val", self.corpus_root) if self.with_validation else None
-        _seed_all(tc.seed)                                # the initial weights
-        self.model = FaSTVGS(cfg.model).to(self.device)
-        lengths = self.train_set.lengths() if tc.length_buckets > 1 else None
-        self.sampler = ResumableSampler(len(self.train_set), tc.batch_size, tc.seed, self.rank, self.world,
-                                        lengths=lengths, bucket=tc.length_buckets)
-        self.batches_per_epoch = len(self.sampler.batches())
-        if self.batches_per_epoch == 0:
-            raise ValueError(f"batch size {tc.batch_size} is larger than the training split ({len(self.train_set)})")
-        last = self.out / "checkpoints" / "last.pt"
-        resume = load_checkpoint(last) if last.exists() else None
-        base = load_checkpoint(self.init_from) if resume is None and self.init_from is not None else None
-        for ck, path in ((resume, last), (base, self.init_from)):
-            if ck is not None:
-                check_compatible(ck, cfg, path)
-                self.model.load_state_dict(ck["model"])
-        self.state = RunState.from_checkpoint(resume) if resume is not None else RunState()
-        self.logs = MetricsLog(self.out, enabled=self.is_main)
-        if self.is_main: self.write_run_info()
-        self.net = self.model
-        if self.world > 1:
-            if self.device.type == "cuda": sync_batchnorm(self.model)
-            self.net = torch.nn.parallel.DistributedDataParallel(self.model, find_unused_parameters=True)
-        if resume is not None:
-            if self.is_main: log.info("resuming %s at epoch %d, update %d", self.out, self.state.epoch, self.state.step)
-            self.new_optimizer()
-            self.opt.load_state_dict(resume["optimizer"])
-            self.sched.load_state_dict(resume["scheduler"])
-            _set_rng_state(resume["rng"])
-        else: self.begin_phase(int(base["epoch"]) if base is not None else 0)
-        self.autocast = torch.autocast(device_type=self.device.type, dtype=torch.bfloat16,
-                                       enabled=self.precision == "bf16")
-        self.nonfinite = torch.full((3,), -1.0, device=self.device)     # (update, epoch, loss) of the first non-finite loss
-        if self.is_main and resume is None and base is None and not list_checkpoints(self.out): self.save("epoch_000.pt")
-
-    def write_run_info(self):
-        "config.json and run.json (scenario, seed, provenance); logs cut back to the resumed state."
-        self.out.mkdir(parents=True, exist_ok=True)
-        self.cfg.to_json(self.out / "config.json")
-        info = {"scenario": self.scenario.name, "seed": self.tc.seed, "preset": self.cfg.preset, "epochs": self.epochs,
-                "switch_epoch": self.switch, "init_from": str(self.init_from) if self.init_from else None,
-                "precision": self.precision, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-                **provenance(self.cfg, self.corpus_root)}
-        if (self.out / "run.json").exists(): info["started"] = json.loads((self.out / "run.json").read_text())["started"]
-        atomic_write(self.out / "run.json", json.dumps(info, indent=1) + "\n")
-        self.logs.truncate("metrics", self.state.step)
-        self.logs.truncate("epochs", self.state.epoch, "epoch")
-
-    def begin_phase(self, epoch: int):
-        """The phase that starts at `epoch` (a new run's first one, a switch, or phase B from a base run's checkpoint):
-        its bounds, a fresh optimizer and LR schedule, the Gumbel temperature's count, and after the first phase the
-        random state, seeded from (seed, epoch) so that phase B is the same in one process or started from the base run."""
-        s = self.state
-        s.phase, _, s.phase_end = _phase_bounds(self.schedule, self.epochs, epoch)
-        s.epoch, s.position, s.phase_start, s.phase_step = epoch, 0, epoch, s.step
+# %% ../nbs/10_train.ipynb #c10tr003
+@patch
+def setup(self: Trainer):
+    "Data, model and state: a new run, a resumed one (`last.pt`), or phase B from a base run's checkpoint."
+    tc, cfg = self.tc, self.cfg
+    self.rank, self.world = init_distributed(self.device)     # the process group starts here, not in the constructor
+    self.is_main = self.rank == 0
+    if tc.threads: torch.set_num_threads(tc.threads)
+    if self.is_main: log.info("%s: training on %s in %s (train.precision=%s; CPU capability %s)", self.scenario.name,
+                              self.device, self.precision, tc.precision, torch.backends.cpu.get_cpu_capability())
+    if tc.deterministic == "on" or (tc.deterministic == "auto" and self.device.type == "cpu"):
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    self.train_set = split_dataset(cfg, "train", self.corpus_root)
+    self.val_set = split_dataset(cfg, "val", self.corpus_root) if self.with_validation else None
+    _seed_all(tc.seed)                                # the initial weights
+    self.model = FaSTVGS(cfg.model).to(self.device)
+    lengths = self.train_set.lengths() if tc.length_buckets > 1 else None
+    self.sampler = ResumableSampler(len(self.train_set), tc.batch_size, tc.seed, self.rank, self.world,
+                                    lengths=lengths, bucket=tc.length_buckets)
+    self.batches_per_epoch = len(self.sampler.batches())
+    if self.batches_per_epoch == 0:
+        raise ValueError(f"batch size {tc.batch_size} is larger than the training split ({len(self.train_set)})")
+    last = self.run.last
+    resume = load_checkpoint(last) if last.exists() else None
+    base = load_checkpoint(self.init_from) if resume is None and self.init_from is not None else None
+    for ck, path in ((resume, last), (base, self.init_from)):
+        if ck is not None:
+            check_compatible(ck, cfg, path)
+            self.model.load_state_dict(ck["model"])
+    self.state = RunState.from_checkpoint(resume) if resume is not None else RunState()
+    self.logs = MetricsLog(self.out, enabled=self.is_main)
+    if self.is_main: self.write_run_info()
+    self.net = self.model
+    if self.world > 1:
+        if self.device.type == "cuda": sync_batchnorm(self.model)
+        self.net = torch.nn.parallel.DistributedDataParallel(self.model, find_unused_parameters=True)
+    if resume is not None:
+        if self.is_main: log.info("resuming %s at epoch %d, update %d", self.out, self.state.epoch, self.state.step)
         self.new_optimizer()
-        if epoch == 0: return
-        _seed_all(self.tc.seed + 1000 * epoch)
-        if self.is_main:
-            source = f" from {self.init_from}" if s.step == 0 and self.init_from else ""
-            log.info("%s: phase %d starts at epoch %d%s (alpha %.2f): optimizer, LR schedule, Gumbel temperature and "
-                     "data order restart", self.scenario.name, s.phase + 1, epoch, source, self.schedule(epoch))
+        self.opt.load_state_dict(resume["optimizer"])
+        self.sched.load_state_dict(resume["scheduler"])
+        _set_rng_state(resume["rng"])
+    else: self.begin_phase(int(base["epoch"]) if base is not None else 0)
+    self.autocast = torch.autocast(device_type=self.device.type, dtype=torch.bfloat16,
+                                   enabled=self.precision == "bf16")
+    self.nonfinite = torch.full((3,), -1.0, device=self.device)     # (update, epoch, loss) of the first non-finite loss
+    if self.is_main and resume is None and base is None and not self.run.checkpoints(): self.save(self.run.checkpoint(0))
 
-    def new_optimizer(self):
-        "A fresh optimizer and LR schedule for the current phase (phase A's spans the whole base run)."
-        s = self.state
-        span = (self.epochs if s.phase_start == 0 else s.phase_end - s.phase_start) * self.batches_per_epoch
-        self.opt = make_optimizer(self.model, self.tc, self.device)
-        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, warmup_linear(span, self.tc.warmup_fraction))
+@patch
+def write_run_info(self: Trainer):
+    "The run's settings and record (scenario, seed, provenance); logs cut back to the resumed state."
+    self.out.mkdir(parents=True, exist_ok=True)
+    self.cfg.to_json(self.run.config)
+    info = {"scenario": self.scenario.name, "seed": self.tc.seed, "preset": self.cfg.preset, "epochs": self.epochs,
+            "switch_epoch": self.switch, "init_from": str(self.init_from) if self.init_from else None,
+            "precision": self.precision, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            **provenance(self.cfg, self.corpus_root)}
+    if self.run.info.exists(): info["started"] = self.run.read_info()["started"]
+    atomic_write(self.run.info, json.dumps(info, indent=1) + "\n")
+    self.logs.truncate("metrics", self.state.step)
+    self.logs.truncate("epochs", self.state.epoch, "epoch")
 
-    def batches(self):
-        "The rest of this epoch's batches through a DataLoader (workers, pinned memory on a GPU)."
-        nw = _num_workers(self.tc, self.device)
-        return torch.utils.data.DataLoader(self.train_set, batch_sampler=self.sampler.batches()[self.state.position:],
-                                           collate_fn=collate, num_workers=nw, pin_memory=self.device.type == "cuda",
-                                           prefetch_factor=4 if nw else None,
-                                           generator=torch.Generator().manual_seed(self.tc.seed))   # not the global RNG
+# %% ../nbs/10_train.ipynb #c10tr004
+@patch
+def begin_phase(self: Trainer, epoch: int):
+    """The phase that starts at `epoch` (a new run's first one, a switch, or phase B from a base run's checkpoint):
+    its bounds, a fresh optimizer and LR schedule, the Gumbel temperature's count, and after the first phase the
+    random state, seeded from (seed, epoch) so that phase B is the same in one process or started from the base run."""
+    s = self.state
+    s.phase, _, s.phase_end = _phase_bounds(self.schedule, self.epochs, epoch)
+    s.epoch, s.position, s.phase_start, s.phase_step = epoch, 0, epoch, s.step
+    self.new_optimizer()
+    if epoch == 0: return
+    _seed_all(self.tc.seed + 1000 * epoch)
+    if self.is_main:
+        source = f" from {self.init_from}" if s.step == 0 and self.init_from else ""
+        log.info("%s: phase %d starts at epoch %d%s (alpha %.2f): optimizer, LR schedule, Gumbel temperature and "
+                 "data order restart", self.scenario.name, s.phase + 1, epoch, source, self.schedule(epoch))
 
-    def run_epoch(self, stop_after_steps=None) -> bool:
-        "One pass over the training batches (from the saved position when resuming mid-epoch); False if stopped early."
-        s, nb = self.state, self.batches_per_epoch
-        self.sampler.set_epoch(s.epoch - s.phase_start, s.position)      # the data order: the epoch within the phase
-        if s.position == 0: s.sums = {k: 0.0 for k in _SUMS} | {f"n_{k}": 0 for k in _SUMS}
-        self.net.train()
-        bar = tqdm(total=nb, initial=s.position, desc=f"{self.scenario.name} epoch {s.epoch + 1}/{self.epochs}",
-                   disable=not (self.progress and self.is_main), leave=False)
-        self.t0, self.audio_s = time.time(), 0.0
-        for batch in self.batches():
-            s.position += 1
-            alpha = float(self.schedule(s.epoch + (s.position - 1) / nb))
-            logging_step = (s.step + 1) % self.tc.log_every == 0 or s.position == nb
-            o, gn = self.update(batch, alpha, logging_step)
-            bar.update(1)
-            if logging_step: self.log_update(o, gn, alpha, bar)
-            every = self.tc.checkpoint_every_steps
-            if every and s.step % every == 0 and s.position < nb: self.save("last.pt")
-            if self.is_main and (name := self.switch_checkpoint()): self.save(name)
-            if stop_after_steps is not None and s.step >= stop_after_steps:
-                bar.close()
-                return False
-        bar.close()
-        return True
+@patch
+def new_optimizer(self: Trainer):
+    "A fresh optimizer and LR schedule for the current phase (phase A's spans the whole base run)."
+    s = self.state
+    span = (self.epochs if s.phase_start == 0 else s.phase_end - s.phase_start) * self.batches_per_epoch
+    self.opt = make_optimizer(self.model, self.tc, self.device)
+    self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, warmup_linear(span, self.tc.warmup_fraction))
 
-    def update(self, batch, alpha, logging_step):
-        "One optimizer step: forward (both losses on logging steps), backward, clipping, optimizer and LR schedule."
-        tc, s = self.tc, self.state
-        self.audio_s += float(batch["wav_lengths"].sum()) / self.cfg.data.sample_rate * self.world
-        b = {k: v if k == "wav_lengths" else v.to(self.device, non_blocking=True) for k, v in batch.items()}
-        np_rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,))))
-        with self.autocast:
-            o = self.net(b, alpha, rng=np_rng, all_losses=logging_step, gather=gather_all if self.world > 1 else None,
-                         updates=s.step - s.phase_step)
-        self._watch(o["loss"])
-        o["loss"].backward()
-        if tc.decay_unused:                               # zero gradients let weight decay reach unused branches
-            for p in self.model.parameters():
-                if p.grad is None: p.grad = torch.zeros_like(p)
-        gn = torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.grad_clip) if tc.grad_clip else torch.zeros(())
-        self.opt.step()
-        self.sched.step()
-        self.opt.zero_grad(set_to_none=not tc.decay_unused)
-        s.step += 1
-        for k in _SUMS:
-            if k in o:
-                s.sums[k] = s.sums[k] + o[k].detach().float()
-                s.sums[f"n_{k}"] += 1
-        return o, gn
+# %% ../nbs/10_train.ipynb #c10tr005
+@patch
+def batches(self: Trainer):
+    "The rest of this epoch's batches through a DataLoader (workers, pinned memory on a GPU)."
+    nw = _num_workers(self.tc, self.device)
+    return torch.utils.data.DataLoader(self.train_set, batch_sampler=self.sampler.batches()[self.state.position:],
+                                       collate_fn=collate, num_workers=nw, pin_memory=self.device.type == "cuda",
+                                       prefetch_factor=4 if nw else None,
+                                       generator=torch.Generator().manual_seed(self.tc.seed))   # not the global RNG
 
-    def _watch(self, loss):
-        "Remember (on the device, without waiting for it) the first update whose loss is not finite."
-        first = (self.nonfinite[0] < 0) & ~torch.isfinite(loss.detach())
-        at = [self.state.step + 1.0, self.state.epoch + 1.0]
-        now = torch.stack([*(torch.full((), v, device=self.device) for v in at), loss.detach().float()])
-        self.nonfinite = torch.where(first, now, self.nonfinite)
+@patch
+def run_epoch(self: Trainer, stop_after_steps=None) -> bool:
+    "One pass over the training batches (from the saved position when resuming mid-epoch); False if stopped early."
+    s, nb = self.state, self.batches_per_epoch
+    self.sampler.set_epoch(s.epoch - s.phase_start, s.position)      # the data order: the epoch within the phase
+    if s.position == 0: s.sums = {k: 0.0 for k in _SUMS} | {f"n_{k}": 0 for k in _SUMS}
+    self.net.train()
+    bar = tqdm(total=nb, initial=s.position, desc=f"{self.scenario.name} epoch {s.epoch + 1}/{self.epochs}",
+               disable=not (self.progress and self.is_main), leave=False)
+    self.t0, self.audio_s = time.time(), 0.0
+    for batch in self.batches():
+        s.position += 1
+        alpha = float(self.schedule(s.epoch + (s.position - 1) / nb))
+        logging_step = (s.step + 1) % self.tc.log_every == 0 or s.position == nb
+        o, gn = self.update(batch, alpha, logging_step)
+        bar.update(1)
+        if logging_step: self.log_update(o, gn, alpha, bar)
+        every = self.tc.checkpoint_every_steps
+        if every and s.step % every == 0 and s.position < nb: self.save(self.run.last)
+        if self.is_main and (path := self.switch_checkpoint()): self.save(path)
+        if stop_after_steps is not None and s.step >= stop_after_steps:
+            bar.close()
+            return False
+    bar.close()
+    return True
 
-    def check_finite(self):
-        "Stop with a clear message if a loss was NaN or Inf (called on logging steps and before every checkpoint)."
-        step, epoch, value = self.nonfinite.tolist()
-        if step >= 0:
-            raise TrainingDiverged(f"{self.scenario.name}: loss is {value} at epoch {int(epoch)}, update {int(step)}; "
-                                   f"the last good checkpoint is kept in {self.out / 'checkpoints'}")
+@patch
+def update(self: Trainer, batch, alpha, logging_step):
+    "One optimizer step: forward (both losses on logging steps), backward, clipping, optimizer and LR schedule."
+    tc, s = self.tc, self.state
+    self.audio_s += float(batch["wav_lengths"].sum()) / self.cfg.data.sample_rate * self.world
+    b = {k: v if k == "wav_lengths" else v.to(self.device, non_blocking=True) for k, v in batch.items()}
+    np_rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,))))
+    with self.autocast:
+        o = self.net(b, alpha, rng=np_rng, all_losses=logging_step, gather=gather_all if self.world > 1 else None,
+                     updates=s.step - s.phase_step)
+    self._watch(o["loss"])
+    o["loss"].backward()
+    if tc.decay_unused:                               # zero gradients let weight decay reach unused branches
+        for p in self.model.parameters():
+            if p.grad is None: p.grad = torch.zeros_like(p)
+    gn = torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.grad_clip) if tc.grad_clip else torch.zeros(())
+    self.opt.step()
+    self.sched.step()
+    self.opt.zero_grad(set_to_none=not tc.decay_unused)
+    s.step += 1
+    for k in _SUMS:
+        if k in o:
+            s.sums[k] = s.sums[k] + o[k].detach().float()
+            s.sums[f"n_{k}"] += 1
+    return o, gn
 
-    def log_update(self, o, gn, alpha, bar):
-        "A row of metrics.jsonl (and TensorBoard) on a logging step: the only per-update host sync."
-        self.check_finite()
-        s = self.state
-        row = {"step": s.step, "epoch": s.epoch + s.position / self.batches_per_epoch, "alpha": alpha,
-               "lr": self.sched.get_last_lr()[0], "loss": float(o["loss"].detach())}
-        row |= {k: o[k].detach().item() for k in ("loss_av", "loss_aud", "contrastive", "diversity", "feature_penalty",
-                                                  "accuracy", "perplexity", "code_perplexity") if k in o}
-        tau = self.model.w2v2.quantizer.temperature(s.step - 1 - s.phase_step)      # of the update just made
-        row |= {"gumbel_temperature": tau, "grad_norm": float(gn),
-                "audio_seconds_per_second": self.audio_s / max(1e-9, time.time() - self.t0)}
-        bar.set_postfix(alpha=f"{alpha:.2f}", av=f"{row.get('loss_av', 0):.3f}", aud=f"{row.get('loss_aud', 0):.3f}")
-        self.logs.write("metrics", row, prefix="train/")
+@patch
+def _watch(self: Trainer, loss):
+    "Remember (on the device, without waiting for it) the first update whose loss is not finite."
+    first = (self.nonfinite[0] < 0) & ~torch.isfinite(loss.detach())
+    at = [self.state.step + 1.0, self.state.epoch + 1.0]
+    now = torch.stack([*(torch.full((), v, device=self.device) for v in at), loss.detach().float()])
+    self.nonfinite = torch.where(first, now, self.nonfinite)
 
-    def switch_checkpoint(self) -> str | None:
-        """The name of the kept checkpoint due now, a fraction (`train.switch_checkpoints`) into the first epoch after
-        the switch epoch (`epoch_002.250.pt`: a quarter of epoch 3), or None: forgetting and the ABX jump seen close up.
-        A base run keeps them too, as the control: where phase A would have been without the switch."""
-        s = self.state
-        if s.epoch != self.closeup: return None
-        for f in self.tc.switch_checkpoints:
-            if s.position == max(1, round(f * self.batches_per_epoch)): return f"epoch_{s.epoch:03d}.{round(f * 1000):03d}.pt"
-        return None
+@patch
+def check_finite(self: Trainer):
+    "Stop with a clear message if a loss was NaN or Inf (called on logging steps and before every checkpoint)."
+    step, epoch, value = self.nonfinite.tolist()
+    if step >= 0:
+        raise TrainingDiverged(f"{self.scenario.name}: loss is {value} at epoch {int(epoch)}, update {int(step)}; "
+                               f"the last good checkpoint is kept in {self.run.last.parent}")
 
-    def end_epoch(self):
-        "Epoch means, validation, epochs.jsonl, and the checkpoints (kept ones and last.pt)."
-        s = self.state
-        e, sums = s.epoch + 1, s.sums
-        s.epoch, s.position = e, 0
-        if not self.is_main: return
-        self.check_finite()
-        means = {f"train_{k}": float(sums[k]) / sums[f"n_{k}"] for k in _SUMS if sums[f"n_{k}"]}
-        row = {"epoch": e, "step": s.step, "alpha": float(self.schedule(e - 1 + 0.999)),
-               "seconds": round(time.time() - self.t0, 1), **means,
-               "audio_seconds_per_second": round(self.audio_s / max(1e-9, time.time() - self.t0), 2)}
-        if self.with_validation: row.update(validation(self.model, self.cfg, self.val_set, self.device, e))
-        self.logs.write("epochs", row, step_key="epoch", prefix="epoch/")
-        log.info("%s epoch %d/%d: %s", self.scenario.name, e, self.epochs,
-                 ", ".join(f"{k} {v:.3g}" for k, v in row.items() if isinstance(v, float)))
-        kept = e % self.tc.keep_every == 0 or e == self.epochs
-        around_switch = self.closeup is not None and e in (self.closeup, self.closeup + 1)
-        if kept or around_switch: self.save(f"epoch_{e:03d}.pt")
-        self.save("last.pt")
+@patch
+def log_update(self: Trainer, o, gn, alpha, bar):
+    "A row of metrics.jsonl (and TensorBoard) on a logging step: the only per-update host sync."
+    self.check_finite()
+    s = self.state
+    row = {"step": s.step, "epoch": s.epoch + s.position / self.batches_per_epoch, "alpha": alpha,
+           "lr": self.sched.get_last_lr()[0], "loss": float(o["loss"].detach())}
+    row |= {k: o[k].detach().item() for k in ("loss_av", "loss_aud", "contrastive", "diversity", "feature_penalty",
+                                              "accuracy", "perplexity", "code_perplexity") if k in o}
+    tau = self.model.w2v2.quantizer.temperature(s.step - 1 - s.phase_step)      # of the update just made
+    row |= {"gumbel_temperature": tau, "grad_norm": float(gn),
+            "audio_seconds_per_second": self.audio_s / max(1e-9, time.time() - self.t0)}
+    bar.set_postfix(alpha=f"{alpha:.2f}", av=f"{row.get('loss_av', 0):.3f}", aud=f"{row.get('loss_aud', 0):.3f}")
+    self.logs.write("metrics", row, prefix="train/")
 
-    def save(self, name):
-        "A checkpoint with everything needed to resume exactly (after checking that the loss is finite)."
-        self.check_finite()
-        state = {"model": self.model.state_dict(), "optimizer": self.opt.state_dict() if hasattr(self, "opt") else {},
-                 "scheduler": self.sched.state_dict() if hasattr(self, "sched") else {}, "rng": _rng_state(),
-                 "config": self.cfg.to_dict(), "scenario": self.scenario.name, **self.state.to_checkpoint()}
-        save_checkpoint(state, self.out / "checkpoints" / name)
+@patch
+def switch_checkpoint(self: Trainer) -> Path | None:
+    """The path of the kept checkpoint due now, a fraction (`train.switch_checkpoints`) into the first epoch after
+    the switch epoch (`epoch_002.250.pt`: a quarter of epoch 3), or None: forgetting and the ABX jump seen close up.
+    A base run keeps them too, as the control: where phase A would have been without the switch."""
+    s = self.state
+    if s.epoch != self.closeup: return None
+    for f in self.tc.switch_checkpoints:
+        if s.position == max(1, round(f * self.batches_per_epoch)): return self.run.checkpoint(s.epoch + f)
+    return None
 
-    def finish(self) -> dict:
-        "run.json gets its end time; done.json marks the run finished."
-        result = {"scenario": self.scenario.name, "epochs": self.epochs, "steps": self.state.step,
-                  "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-        if self.is_main:
-            info = json.loads((self.out / "run.json").read_text())
-            info["finished"] = result["finished"]
-            atomic_write(self.out / "run.json", json.dumps(info, indent=1) + "\n")
-            atomic_write(self.out / "done.json", json.dumps(result, indent=1) + "\n")
-        return result
+# %% ../nbs/10_train.ipynb #c10tr006
+@patch
+def end_epoch(self: Trainer):
+    "Epoch means, validation, epochs.jsonl, and the checkpoints (kept ones and last.pt)."
+    s = self.state
+    e, sums = s.epoch + 1, s.sums
+    s.epoch, s.position = e, 0
+    if not self.is_main: return
+    self.check_finite()
+    means = {f"train_{k}": float(sums[k]) / sums[f"n_{k}"] for k in _SUMS if sums[f"n_{k}"]}
+    row = {"epoch": e, "step": s.step, "alpha": float(self.schedule(e - 1 + 0.999)),
+           "seconds": round(time.time() - self.t0, 1), **means,
+           "audio_seconds_per_second": round(self.audio_s / max(1e-9, time.time() - self.t0), 2)}
+    if self.with_validation: row.update(validation(self.model, self.cfg, self.val_set, self.device, e))
+    self.logs.write("epochs", row, step_key="epoch", prefix="epoch/")
+    log.info("%s epoch %d/%d: %s", self.scenario.name, e, self.epochs,
+             ", ".join(f"{k} {v:.3g}" for k, v in row.items() if isinstance(v, float)))
+    kept = e % self.tc.keep_every == 0 or e == self.epochs
+    around_switch = self.closeup is not None and e in (self.closeup, self.closeup + 1)
+    if kept or around_switch: self.save(self.run.checkpoint(e))
+    self.save(self.run.last)
+
+@patch
+def save(self: Trainer, path: Path):
+    "A checkpoint with everything needed to resume exactly (after checking that the loss is finite)."
+    self.check_finite()
+    state = {"model": self.model.state_dict(), "optimizer": self.opt.state_dict() if self.opt else {},
+             "scheduler": self.sched.state_dict() if self.sched else {}, "rng": _rng_state(),
+             "config": self.cfg.to_dict(), "scenario": self.scenario.name, **self.state.to_checkpoint()}
+    save_checkpoint(state, path)
+
+@patch
+def finish(self: Trainer) -> dict:
+    "The run's record gets its end time; `RunDir.done` marks the run finished."
+    result = {"scenario": self.scenario.name, "epochs": self.epochs, "steps": self.state.step,
+              "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    if self.is_main:
+        info = self.run.read_info()
+        info["finished"] = result["finished"]
+        atomic_write(self.run.info, json.dumps(info, indent=1) + "\n")
+        atomic_write(self.run.done, json.dumps(result, indent=1) + "\n")
+    return result
 
 # %% ../nbs/10_train.ipynb #7a93c2d1
 def train(cfg: Config, scenario: Scenario | str, out_dir, corpus_root=None, init_from=None, progress=True,
-          stop_after_steps: int | None = None, validate=True) -> dict:
+          stop_after_steps: int | None = None, with_validation=True) -> dict:
     """Train `scenario` into `out_dir` (resuming if it holds an unfinished run).
     `init_from`: a base run's checkpoint at the switch epoch, to start a scheduled (A, B) scenario at phase B."""
-    return Trainer(cfg, scenario, out_dir, corpus_root, init_from, progress, validate).fit(stop_after_steps)
+    if cfg.study.schedules: load_schedules(cfg.study.schedules)     # the user's schedules, before the scenario is read
+    scenario = Scenario.parse(scenario) if isinstance(scenario, str) else scenario
+    validate(cfg, [scenario])                                       # every setting, before any work
+    return Trainer(cfg, scenario, out_dir, corpus_root, init_from, progress, with_validation).fit(stop_after_steps)
 
 # %% ../nbs/10_train.ipynb #319a8d0f
+VALIDATION_SEED = 12345   # validation draws the same masks and distractors at every epoch
+VALIDATION_ALPHA = 0.5    # any alpha in (0, 1): the model computes both losses, and validation reports each one
+
 @torch.no_grad()
 def validation(model, cfg: Config, val_set, device, epoch: int) -> dict:
     "Validation losses, SSL accuracy and (every `val_recall_every` epochs) recall; run on the first process only."
     model.eval()
     g = torch.get_rng_state()
-    torch.manual_seed(12345)
+    torch.manual_seed(VALIDATION_SEED)
     dl = torch.utils.data.DataLoader(val_set, batch_size=cfg.train.batch_size, shuffle=False, collate_fn=collate,
                                      drop_last=True)
     sums, n = {}, 0
     for k, b in enumerate(dl):
         b = {kk: v if kk == "wav_lengths" else v.to(device) for kk, v in b.items()}
-        o = model(b, 0.5, rng=np.random.default_rng(k))
-        for key in ("loss_av", "loss_aud", "contrastive", "accuracy", "code_perplexity"): sums[key] = sums.get(key, 0.0) + float(o[key])
+        o = model(b, VALIDATION_ALPHA, rng=np.random.default_rng(k))
+        for key in (*_SUMS, "code_perplexity"): sums[key] = sums.get(key, 0.0) + float(o[key])
         n += 1
     torch.set_rng_state(g)
     out = {f"val_{k}": v / max(1, n) for k, v in sums.items()}

@@ -17,17 +17,17 @@ from vgs_study.config import Config
 from vgs_study.model import FaSTVGS, native_bf16
 from vgs_study.schedules import Scenario
 from vgs_study.train import make_optimizer
-from vgs_study.report import job_times, load_study
+from vgs_study.results import job_times, load_study
 from bench_update import batches, core_peak_gflops, flops, seconds_per_update
 
 def kind_of(run: str) -> str:
-    "The job kind of a run named as in `report.job_times` ('(VGS, W2V2) seed 2' -> 'phase B W2V2')."
+    "The job kind of a run named as in `results.job_times` ('(VGS, W2V2) seed 2' -> 'phase B W2V2')."
     s = Scenario.parse(run.rsplit(" seed ", 1)[0])
     return f"phase B {s.b}" if s.is_scheduled else f"base {s.name}"
 
 
 def time_table(study: Path) -> list:
-    "Rows (job, kind, jobs, job-seconds, of which updates, mean seconds per job), from `report.job_times`."
+    "Rows (job, kind, jobs, job-seconds, of which updates, mean seconds per job), from `results.job_times`."
     status = json.loads((study / "status.json").read_text())
     times = job_times({k: v for k, v in status.items() if v.get("status") == "done"}, load_study(study)["epochs"])
     rows = defaultdict(lambda: [0, 0.0, 0.0])
