@@ -166,7 +166,7 @@ def test_a_reading_below_its_bar_says_so_and_gates_no_finding():
     checks = checked(data, ev)
     reading = next(c for c in checks if c["id"] == "vgsplus_ssl_switch")
     assert reading["status"] == "reading" and reading["passed"] is None and reading["margin"] < 1
-    assert reading["reason"].startswith(READINGS["vgsplus_ssl_switch"]) and "below the bar: seed(s) 1" in reading["reason"]
+    assert reading["reason"].startswith(READINGS["vgsplus_ssl_switch"]) and "below the bar for seed(s) 1" in reading["reason"]
     assert not any("vgsplus_ssl_switch" in f.needs for f in FINDINGS)
     assert all(f["verdict"] != "not testable here" for f in findings(ev, checks))
 

@@ -59,13 +59,17 @@ def checkpoint_epoch(path) -> int | float:
     e = float(Path(path).name[len("epoch_"):-len(".pt")])
     return int(e) if e.is_integer() else e
 
-class RunDir:
-    "The files of one run (the table above), named here and nowhere else."
+class _Folder:
+    "A folder with its settings in `config.json`; it goes wherever a path does."
     def __init__(self, path): self.path = Path(path)
-    def __repr__(self): return f"RunDir('{self.path}')"
-    def __fspath__(self): return str(self.path)          # a RunDir goes wherever a path does
+    def __repr__(self): return f"{type(self).__name__}('{self.path}')"
+    def __fspath__(self): return str(self.path)
     @property
     def config(self) -> Path: return self.path / "config.json"
+    def read_config(self) -> Config: return Config.from_json(self.config)
+
+class RunDir(_Folder):
+    "The files of one run (the table above), named here and nowhere else."
     @property
     def info(self) -> Path: return self.path / "run.json"
     @property
@@ -84,17 +88,11 @@ class RunDir:
     def cka(self, epoch: int) -> Path: return self.path / "cka" / f"epoch_{int(epoch):03d}.npz"
     def job_log(self, job: str) -> Path: return self.path / f"{job}.log"          # job: "train" or "evaluate"
     def notebook(self, job: str) -> Path: return self.path / f"{job}.ipynb"       # the job's executed notebook
-    def read_config(self) -> Config: return Config.from_json(self.config)
     def read_info(self) -> dict: return json.loads(self.info.read_text()) if self.info.exists() else {}
     def read_done(self) -> dict: return json.loads(self.done.read_text())
 
-class StudyDir:
+class StudyDir(_Folder):
     "The files of a study; its runs are `RunDir`s."
-    def __init__(self, path): self.path = Path(path)
-    def __repr__(self): return f"StudyDir('{self.path}')"
-    def __fspath__(self): return str(self.path)
-    @property
-    def config(self) -> Path: return self.path / "config.json"
     @property
     def status(self) -> Path: return self.path / "status.json"
     @property
@@ -109,7 +107,6 @@ class StudyDir:
     def runs(self) -> list[tuple[int, RunDir]]:
         "(seed, run) of every run folder, in order."
         return [(int(p.parent.name[len("seed"):]), RunDir(p)) for p in sorted((self.path / "runs").glob("seed*/*"))]
-    def read_config(self) -> Config: return Config.from_json(self.config)
     def read_status(self) -> dict: return json.loads(self.status.read_text()) if self.status.exists() else {}
     def read_wall(self) -> float | None: return json.loads(self.wall.read_text())["seconds"] if self.wall.exists() else None
 

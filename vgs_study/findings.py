@@ -422,15 +422,19 @@ READINGS = {"vgsplus_ssl_switch": "a reading, not a gate: no finding rests on VG
 
 def _check(id, what, per_seed: dict, reference: dict, bar=None, testable=True, reason=""):
     """A learning check from {seed: value, or None where the value is missing} and the bar a seed's value must reach
-    (`bar(seed, value) -> bool`); it passes when it passes for every seed."""
+    (`bar(seed, value) -> bool`); it passes when it passes for every seed. A check in `READINGS` is reported with its
+    values and bar but the status `reading`: no finding rests on it."""
     passed = {s: testable and v is not None and np.isfinite(v) and bar(s, v) for s, v in per_seed.items()}
     ok = bool(per_seed) and all(passed.values())
     status = "not testable" if not testable else ("passed" if ok else "not passed")
     failing = [s for s, p in sorted(passed.items()) if not p]
     chance = reference.get("chance")
     times = lambda s: f" ({per_seed[s] / chance:.1f}x chance)" if chance and per_seed[s] is not None else ""
-    if testable and failing: reason = f"not passed for seed(s) {', '.join(f'{s}{times(s)}' for s in failing)}"
+    below = f"seed(s) {', '.join(f'{s}{times(s)}' for s in failing)}"
+    if testable and failing: reason = f"not passed for {below}"
     if testable and not per_seed: reason = "no run to check"
+    if id in READINGS:                                      # shown, never a gate
+        status, ok, reason = "reading", None, READINGS[id] + (f"; below the bar for {below}" if failing else "")
     vals = [v for v in per_seed.values() if v is not None]
     return {"id": id, "check": what, "status": status, "passed": ok if testable else None, "reason": reason,
             "value": float(np.mean(vals)) if vals else float("nan"),
@@ -507,12 +511,7 @@ def learning_checks(data: dict, ev: Evidence, cfg, mfcc: dict | None = None) -> 
         out.append(_check(f"{key}_abx", f"{name} best-layer across-speaker ABX at the end below MFCC's", values,
                           {"reference": bar, "reference_name": "MFCC", "epoch": end},
                           lambda s, v: v < bar, bar is not None, "" if bar else "no MFCC reference was computed"))
-    return [_as_reading(c) if c["id"] in READINGS else c for c in out]
-
-def _as_reading(c: dict) -> dict:
-    "A check no finding rests on: its values and bar are kept, its status says it is read, not passed or failed."
-    below = f"; below the bar: {c['reason'][len('not passed for '):]}" if c["status"] == "not passed" else ""
-    return c | {"status": "reading", "passed": None, "reason": READINGS[c["id"]] + below}
+    return out
 
 
 # %% ../nbs/11d_findings.ipynb #9515a8f4

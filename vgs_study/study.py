@@ -163,8 +163,9 @@ def _study_dir(out, cfg: Config) -> Path:
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"{out}: is a file; --out must be a folder (new or a study's)")
     out.mkdir(parents=True, exist_ok=True)
     _lock(out)
-    if StudyDir(out).config.exists():
-        old = StudyDir(out).read_config()
+    study = StudyDir(out)
+    if study.config.exists():
+        old = study.read_config()
         diff = [f"{s}.{k}" for s in ("model", "data", "train", "eval") for k, v in getattr(cfg, s).__dict__.items()
                 if getattr(getattr(old, s), k) != v]
         if diff: raise ValueError(f"{out} holds a study with other settings ({', '.join(diff)}); use another --out")

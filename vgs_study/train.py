@@ -165,7 +165,7 @@ class Trainer:
                  with_validation=True):
         self.cfg, self.tc, self.scenario = cfg, cfg.train, scenario
         self.run = RunDir(out_dir)
-        self.out, self.corpus_root, self.init_from = self.run.path, corpus_root, init_from
+        self.corpus_root, self.init_from = corpus_root, init_from
         self.progress, self.with_validation = progress, with_validation
         self.device = pick_device(self.tc.device)
         self.precision = pick_precision(self.tc.precision, self.device)
@@ -179,7 +179,7 @@ class Trainer:
     def fit(self, stop_after_steps: int | None = None) -> dict:
         "Set up or resume, then epochs of updates; a new phase restarts the optimizer and the LR schedule."
         if self.run.done.exists():
-            log.info("%s: already finished", self.out)
+            log.info("%s: already finished", self.run.path)
             return self.run.read_done()
         self.setup()
         s = self.state
@@ -219,14 +219,14 @@ def setup(self: Trainer):
             check_compatible(ck, cfg, path)
             self.model.load_state_dict(ck["model"])
     self.state = RunState.from_checkpoint(resume) if resume is not None else RunState()
-    self.logs = MetricsLog(self.out, enabled=self.is_main)
+    self.logs = MetricsLog(self.run.path, enabled=self.is_main)
     if self.is_main: self.write_run_info()
     self.net = self.model
     if self.world > 1:
         if self.device.type == "cuda": sync_batchnorm(self.model)
         self.net = torch.nn.parallel.DistributedDataParallel(self.model, find_unused_parameters=True)
     if resume is not None:
-        if self.is_main: log.info("resuming %s at epoch %d, update %d", self.out, self.state.epoch, self.state.step)
+        if self.is_main: log.info("resuming %s at epoch %d, update %d", self.run.path, self.state.epoch, self.state.step)
         self.new_optimizer()
         self.opt.load_state_dict(resume["optimizer"])
         self.sched.load_state_dict(resume["scheduler"])
@@ -240,7 +240,7 @@ def setup(self: Trainer):
 @patch
 def write_run_info(self: Trainer):
     "The run's settings and record (scenario, seed, provenance); logs cut back to the resumed state."
-    self.out.mkdir(parents=True, exist_ok=True)
+    self.run.path.mkdir(parents=True, exist_ok=True)
     self.cfg.to_json(self.run.config)
     info = {"scenario": self.scenario.name, "seed": self.tc.seed, "preset": self.cfg.preset, "epochs": self.epochs,
             "switch_epoch": self.switch, "init_from": str(self.init_from) if self.init_from else None,
