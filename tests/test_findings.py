@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from vgs_study.config import preset
 from vgs_study.findings import (Evidence, FINDINGS, READINGS, closeup_agreement, findings, interval, learning_checks,
-                                simulated_study, verdict)
+                                simulated_study, verdict, SIMULATED_MFCC)
 from vgs_study.results import t975, t_quantile
 
 RECALL = {"W2V2": 1.0, "VGS": 45, "VGS+": 50, "(W2V2, VGS+)": 65, "(VGS, VGS+)": 50, "(W2V2, VGS)": 65,
@@ -17,7 +17,7 @@ CFG = preset("default").override("train.epochs=6", "train.switch_epoch=2")      
 
 
 def checked(data, ev):
-    return learning_checks(data, ev, CFG, data["mfcc"])
+    return learning_checks(data, ev, CFG, SIMULATED_MFCC)
 
 
 def assessed(recall=RECALL, abx=ABX, jumps=JUMPS, **kw):
@@ -152,7 +152,7 @@ def test_checks_pass_for_every_seed_or_not_at_all():
                            "w2v2_ssl_switch", "vgs_recall_switch", "vgsplus_recall_switch", "vgsplus_ssl_switch"}
     assert all(c["status"] == ("reading" if k in READINGS else "passed") and set(c["per_seed"]) == {"1", "2", "3"}
                for k, c in checks.items())
-    ep = data["epochs"]
+    ep = data.epochs
     ep.loc[(ep.scenario == "VGS+") & (ep.seed == 2), "val_accuracy"] = 0.01               # one seed fails
     checks = {c["id"]: c for c in checked(data, ev)}
     assert checks["vgsplus_ssl"]["status"] == "not passed" and "seed(s) 2" in checks["vgsplus_ssl"]["reason"]
@@ -160,7 +160,7 @@ def test_checks_pass_for_every_seed_or_not_at_all():
 
 def test_a_reading_below_its_bar_says_so_and_gates_no_finding():
     data = simulated_study(RECALL, ABX, JUMPS, **CLEAR)
-    ep = data["epochs"]
+    ep = data.epochs
     ep.loc[(ep.scenario == "VGS+") & (ep.epoch == 2), "val_accuracy"] = 0.2               # VGS+ SSL at the switch: 6x
     ev = Evidence(data, n_boot=100)
     checks = checked(data, ev)
@@ -174,8 +174,8 @@ def test_a_reading_below_its_bar_says_so_and_gates_no_finding():
 def test_checks_read_exactly_the_last_epoch_and_abx_must_beat_mfcc():
     data = simulated_study(RECALL, ABX, JUMPS, **CLEAR)
     ev = Evidence(data, n_boot=50)
-    ep = data["epochs"]
-    data["epochs"] = ep[~((ep.scenario == "W2V2") & (ep.seed == 3) & (ep.epoch == 6))]     # its last epoch is missing
+    ep = data.epochs
+    data.epochs = ep[~((ep.scenario == "W2V2") & (ep.seed == 3) & (ep.epoch == 6))]     # its last epoch is missing
     checks = {c["id"]: c for c in checked(data, ev)}
     assert checks["w2v2_ssl"]["status"] == "not passed" and "seed(s) 3" in checks["w2v2_ssl"]["reason"]
     assert checks["w2v2_ssl_switch"]["status"] == "passed"                                # epoch 2 is there

@@ -14,15 +14,15 @@ from .evaluate import hit_probability, chance_recall
 from .losses import chance_accuracy
 from .schedules import Scenario
 from .config import PAPER_SCENARIO_NAMES
-from .results import t_quantile
+from .results import Study, t_quantile
 
 # %% auto #0
 __all__ = ['VERDICTS', 'THRESHOLDS', 'NINE', 'W2V2_FIRST', 'FINDINGS', 'SSL_TIMES_CHANCE', 'RECALL_TIMES_CHANCE', 'CODES_IN_USE',
-           'MARGIN', 'READINGS', 'LEVEL', 'SIM_CONTEXT_SEED', 'verdict', 'Threshold', 'variance_components',
-           'satterthwaite', 'interval', 'chances', 'Evidence', 'recall', 'recall_at_switch', 'abx', 'higher', 'lower',
-           'above_chance', 'forgetting', 'better_of', 'beats', 'switch_jump', 'loss_faster', 'share_faster', 'Part',
-           'Finding', 'at_switch', 'learning_checks', 'assess', 'closeup_agreement', 'jumps_by_layer', 'findings',
-           'simulated_study']
+           'MARGIN', 'READINGS', 'LEVEL', 'SIM_CONTEXT_SEED', 'SIMULATED_MFCC', 'verdict', 'Threshold',
+           'variance_components', 'satterthwaite', 'interval', 'chances', 'Evidence', 'recall', 'recall_at_switch',
+           'abx', 'higher', 'lower', 'above_chance', 'forgetting', 'better_of', 'beats', 'switch_jump', 'loss_faster',
+           'share_faster', 'Part', 'Finding', 'at_switch', 'learning_checks', 'assess', 'closeup_agreement',
+           'jumps_by_layer', 'findings', 'simulated_study']
 
 # %% ../nbs/11d_findings.ipynb #24d0d4b8
 VERDICTS = ("holds", "reversed", "no effect", "inconclusive")
@@ -128,9 +128,9 @@ class Evidence:
     item, and `n_boot` resamples of the test set drawn once and shared by every run, so every comparison is paired:
     test images (with their captions) for recall, ABX contexts for ABX. Row 0 of every array is the full test set.
     `jump_at` is the fraction of an epoch after the switch at which finding 5 reads ABX (`eval.switch_jump_at`)."""
-    def __init__(self, data: dict, n_boot: int = 1000, seed: int = 0, k: int = 10, jump_at: float = 0.5):
-        self.data, self.k, self.n_boot, self.jump_at, self._memo = data, k, n_boot, jump_at, {}
-        ri, ai = data.get("recall_items", pd.DataFrame()), data.get("abx_items", pd.DataFrame())
+    def __init__(self, study: Study, n_boot: int = 1000, seed: int = 0, k: int = 10, jump_at: float = 0.5):
+        self.study, self.k, self.n_boot, self.jump_at, self._memo = study, k, n_boot, jump_at, {}
+        ri, ai = study.table("recall_items"), study.table("abx_items")
         self.recall_items = ri[ri.split == "test"] if len(ri) else ri      # the findings read the test split
         self.abx_items = ai
         rng = np.random.default_rng(seed)
@@ -141,10 +141,10 @@ class Evidence:
         self.w_contexts = resamples(int(ai.context.max()) + 1 if len(ai) else 0)
 
     def seeds(self, scenario: str) -> list[int]:
-        return sorted(s for s, n in self.data["runs"] if n == scenario)
+        return self.study.seeds_of(scenario)
 
     def switch_epoch(self, seed: int, scenario: str):
-        return self.data["runs"].get((seed, scenario), {}).get("switch_epoch")
+        return self.study.switch_epoch(seed, scenario)
 
     def _rows(self, table: pd.DataFrame, seed: int, scenario: str, epoch=None) -> pd.DataFrame:
         "The rows of one run at `epoch` (default: its last evaluated epoch)."
@@ -226,7 +226,7 @@ class Evidence:
 
     def _loss_shape(self, scenario: str, loss: str, f) -> dict:
         "{seed: [1 + B]}: f of a training loss' epoch means (a Series by epoch), where f gives a number."
-        ep, out = self.data["epochs"], {}
+        ep, out = self.study.epochs, {}
         if not len(ep) or loss not in ep: return out
         for seed, d in ep[ep.scenario == scenario].sort_values("epoch").groupby("seed"):
             v = d.set_index("epoch")[loss].dropna()
@@ -464,17 +464,17 @@ def _margin(values: dict, bar: float) -> float:
     vals = [v for v in values.values() if v is not None]
     return float(min(vals) / bar) if vals and len(vals) == len(values) else float("nan")
 
-def learning_checks(data: dict, ev: Evidence, cfg, mfcc: dict | None = None) -> list[dict]:
+def learning_checks(study: Study, ev: Evidence, cfg, mfcc: dict | None = None) -> list[dict]:
     """Did each task learn, seed by seed, at the end of training (`train.epochs`, read at exactly that epoch) and, for
     the base runs that a scheduled scenario starts from, at the switch (`train.switch_epoch`): what phase A had
     learned when phase B began. wav2vec 2.0 (W2V2, VGS+): contrastive accuracy on held-out voices at least 10x chance,
     with a codebook in use (perplexity of the chosen codes at least 10% of the codebook); VGS (VGS, VGS+):
     speech->image R@10 on the test split at least 3x chance; ABX (W2V2, VGS): best-layer across-speaker error at the
     end below the MFCC baseline's (`mfcc`, the ABX set's own), which an encoder that learned no phonetics misses."""
-    out, ep, rec, ab = [], data["epochs"], data["recall"], data["abx"]
+    out, ep, rec, ab = [], study.epochs, study.table("recall"), study.table("abx")
     m, end, k = cfg.model, float(cfg.train.epochs), float(cfg.train.switch_epoch)
     acc0, floor = chance_accuracy(m.num_negatives), CODES_IN_USE * m.codebook_groups * m.codebook_size
-    ran = {n for _, n in data["runs"]}
+    ran = study.scenarios
     bases = {Scenario.parse(n).base.name for n in ran if Scenario.parse(n).is_scheduled}
     seeds = lambda name: ev.seeds(name)
     for name, key in (("W2V2", "w2v2"), ("VGS+", "vgsplus")):
@@ -623,17 +623,19 @@ def _sim_loss(start, drop, rate, f):
     "A loss that falls by `drop` of `start` over training, faster early for a larger `rate` (f: share of training)."
     return start * (1 - drop * (1 - math.exp(-rate * f)) / (1 - math.exp(-rate)))
 
+SIMULATED_MFCC = {"within": 12.5, "across": 25.0}      # the MFCC reference of a simulated study's ABX set (%)
+
 def simulated_study(recall: dict, abx: dict, jumps: dict | None = None, losses=(0.6, 0.3), seeds=(1, 2, 3),
                     images=400, seed_sd=1.0, passing=True, epochs=6, switch=2, k=10, seed=0,
-                    at_switch: dict | None = None, drift: dict | None = None, closeups=(0.25, 0.5)) -> dict:
-    """The tidy tables of a made-up study whose true results are chosen, to see (and test) what the verdicts do:
+                    at_switch: dict | None = None, drift: dict | None = None, closeups=(0.25, 0.5)) -> Study:
+    """A made-up study whose true results are chosen, to see (and test) what the verdicts do:
     `recall` {scenario: R@10 % at the end}, `abx` {scenario: across-speaker ABX %; within is half}, `jumps` {scheduled
     scenario: ABX change at the close-up checkpoints after its switch, against its base run there, one number or
     {fraction: number}}, `drift` {base scenario: its ABX change from the switch to the close-ups}, `losses`: VGS+'s
     relative decreases of loss_AV and of the contrastive loss (loss_AV falling faster early), `at_switch` {base
     scenario: R@10 % at the switch} (default: its end value). Every seed moves each end result by N(0, `seed_sd`)
     points; the test set has `images` images of 2 captions and 40 ABX contexts. With `passing=False` the W2V2
-    codebook collapses, so its learning check fails. `mfcc` is the ABX set's MFCC reference (25% across speakers)."""
+    codebook collapses, so its learning check fails. Its ABX set's MFCC reference is `SIMULATED_MFCC`."""
     rng, jumps, at_switch, drift = np.random.default_rng(seed), jumps or {}, at_switch or {}, drift or {}
     jump = lambda n, f: jumps.get(n, {}).get(f, 0) if isinstance(jumps.get(n), dict) else jumps.get(n, 0)
     runs, ri, ai, rec, ab, ep = {}, [], [], [], [], []
@@ -671,6 +673,6 @@ def simulated_study(recall: dict, abx: dict, jumps: dict | None = None, losses=(
                            "train_loss_av": _sim_loss(6.0, losses[0], 3.0, f),
                            "train_contrastive": _sim_loss(3.0, losses[1], 0.5, f)})
     cat = lambda l: pd.concat(l, ignore_index=True)
-    return {"runs": runs, "recall": pd.DataFrame(rec), "abx": pd.DataFrame(ab), "epochs": pd.DataFrame(ep),
-            "recall_items": cat(ri), "abx_items": cat(ai), "metrics": [], "mfcc": {"within": 12.5, "across": 25.0}}
+    tables = {"recall": pd.DataFrame(rec), "abx": pd.DataFrame(ab), "recall_items": cat(ri), "abx_items": cat(ai)}
+    return Study(runs, tables, pd.DataFrame(ep))
 

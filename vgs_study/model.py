@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_model.ipynb #bc5f846a
 from __future__ import annotations
-import contextlib, math
+import contextlib
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from .config import ModelConfig

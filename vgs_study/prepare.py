@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_prepare.ipynb #ff96cae6
 from __future__ import annotations
-import base64, csv, hashlib, json, logging, os, sys, time, urllib.request
+import base64, csv, hashlib, json, logging, os, sys, urllib.request
 from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm

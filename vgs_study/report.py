@@ -14,8 +14,8 @@ from .config import Config
 from .data import atomic_write, DataError, speaker_overlap, voices_label
 from .schedules import Scenario, PAPER_SCENARIOS
 from .sharing import cka_results
-from .results import (load_study, with_phase_a, mean_ci, end_results, summary_table, over_seeds,
-                               scenario_results, nested_summary, corpus_of, job_status, job_times, mfcc_scores,
+from .results import (Study, load_study, with_phase_a, mean_ci, end_results, summary_table, over_seeds,
+                               scenario_results, nested_summary, job_times, mfcc_scores,
                                is_index, key_order)
 from .findings import Evidence, findings, learning_checks, chances
 from .findings import closeup_agreement, jumps_by_layer
@@ -81,7 +81,7 @@ def _panels(data: pd.DataFrame, x, y, hue, title, ylabel, out: Path, name, cond_
     plt.close(fig)
     return name
 
-def figures(data: dict, out: Path, cfg: Config, mfcc: dict | None = None, chance_r10: dict | None = None,
+def figures(study: Study, out: Path, cfg: Config, mfcc: dict | None = None, chance_r10: dict | None = None,
             voices="held-out voices") -> list[str]:
     """Fig. 2 (left, right), Fig. 3 and recall per epoch, as PNG and SVG in `out`; `voices` names who speaks the test
     split."""
@@ -89,8 +89,8 @@ def figures(data: dict, out: Path, cfg: Config, mfcc: dict | None = None, chance
     matplotlib.use("Agg")
     import seaborn as sns
     sns.set_theme(style="whitegrid", context="notebook", font_scale=1.3)   # legible at a page's width
-    hue = _names(sorted({name for _, name in data["runs"]}))
-    abx, ep, rec, made = data["abx"], data["epochs"], data["recall"], []
+    hue = _names(sorted(study.scenarios))
+    abx, ep, rec, made = study.table("abx"), study.epochs, study.table("recall"), []
     m, sw = cfg.model, cfg.train.switch_epoch
     mf = (lambda c: (mfcc or {}).get(c))
     if not abx.empty:
@@ -99,25 +99,25 @@ def figures(data: dict, out: Path, cfg: Config, mfcc: dict | None = None, chance
                             "ABX error (%)", out, "fig2_left_abx_vs_layer", "condition", ("within", "across"),
                             lines=((mf, "MFCC", ":"), (50.0, "chance", "--")),
                             xlabel=f"layer (1-{m.n_layers}; 1-{m.n_shared_layers} shared with VGS)"))
-        best = with_phase_a(abx, data["runs"]).groupby(["seed", "scenario", "epoch", "condition"]).error.min()
+        best = with_phase_a(abx, study.runs).groupby(["seed", "scenario", "epoch", "condition"]).error.min()
         best = best.reset_index()
         made.append(_panels(best, "epoch", "error", hue, "best-layer ABX {cond}-speaker per epoch (Fig. 2 right)",
                             "ABX error (%)", out, "fig2_right_abx_vs_epoch", "condition", ("within", "across"),
                             lines=((mf, "MFCC", ":"),), switch=sw))
     if not ep.empty and {"train_loss_av", "train_loss_aud"} <= set(ep):
-        e = with_phase_a(ep, data["runs"]).melt(id_vars=["seed", "scenario", "epoch"], var_name="loss",
+        e = with_phase_a(ep, study.runs).melt(id_vars=["seed", "scenario", "epoch"], var_name="loss",
                                                 value_vars=["train_loss_av", "train_loss_aud"], value_name="value")
         e["loss"] = e["loss"].map({"train_loss_av": "loss_AV", "train_loss_aud": "loss_AUD"})
         made.append(_panels(e, "epoch", "value", hue, "{cond} per epoch (Fig. 3)", "training loss", out, "fig3_losses",
                             "loss", ("loss_AV", "loss_AUD"), switch=sw))
     if not rec.empty:
-        r = with_phase_a(rec[(rec.k == 10) & (rec.direction == "speech_to_image")], data["runs"])
+        r = with_phase_a(rec[(rec.k == 10) & (rec.direction == "speech_to_image")], study.runs)
         splits = [s for s in ("test", "seen_voices") if s in set(r.split)] + ["test"] * (len(set(r.split)) < 2)
         made.append(_panels(r, "epoch", "recall", hue, "speech->image R@10, {cond}", "R@10 (%)", out, "recall_vs_epoch",
                             "split", splits[:2], log=False,
                             lines=((lambda s: (chance_r10 or {}).get(s), "chance", "--"),),
                             switch=sw, labels={"test": f"{voices} (test)", "seen_voices": "training voices"}))
-    close = switch_closeup(data, sw)
+    close = switch_closeup(study, sw)
     if len(close):
         chance_line = lambda w: (chance_r10 or {}).get("test") if w == CLOSEUP[0] else None
         made.append(_panels(close, "epoch", "value", [n for n in hue if n in set(close.scenario)],
@@ -127,21 +127,21 @@ def figures(data: dict, out: Path, cfg: Config, mfcc: dict | None = None, chance
 
 CLOSEUP = ("speech->image R@10 (test)", "best-layer across-speaker ABX")
 
-def switch_closeup(data: dict, switch: int) -> pd.DataFrame:
+def switch_closeup(study: Study, switch: int) -> pd.DataFrame:
     """The scheduled runs from one epoch before their switch to one after it, with the kept checkpoints within the
     first epoch of phase B (`train.switch_checkpoints`), and their base runs over the same span (the control: phase A
     going on): speech->image R@10 on the test split and the best layer's across-speaker ABX, one row per seed,
     scenario, epoch and measure."""
-    rec, abx, parts = data["recall"], data["abx"], []
+    rec, abx, parts = study.table("recall"), study.table("abx"), []
     if len(rec):
         r = rec[(rec.split == "test") & (rec.direction == "speech_to_image") & (rec.k == 10)]
-        parts.append(with_phase_a(r, data["runs"]).assign(what=CLOSEUP[0], value=lambda d: d.recall))
+        parts.append(with_phase_a(r, study.runs).assign(what=CLOSEUP[0], value=lambda d: d.recall))
     if len(abx):
         a = abx[abx.condition == "across"].groupby(["seed", "scenario", "epoch"]).error.min().reset_index()
-        parts.append(with_phase_a(a, data["runs"]).assign(what=CLOSEUP[1], value=lambda d: d.error))
+        parts.append(with_phase_a(a, study.runs).assign(what=CLOSEUP[1], value=lambda d: d.error))
     if not parts: return pd.DataFrame()
     d = pd.concat(parts, ignore_index=True)[["seed", "scenario", "epoch", "what", "value"]]
-    bases = {Scenario.parse(n).base.name for _, n in data["runs"] if Scenario.parse(n).is_scheduled}
+    bases = {Scenario.parse(n).base.name for n in study.scenarios if Scenario.parse(n).is_scheduled}
     shown = d.scenario.map(lambda n: Scenario.parse(n).is_scheduled or n in bases)
     return d[shown & (d.epoch >= switch - 1) & (d.epoch <= switch + 1)]
 
@@ -182,7 +182,8 @@ def table1(stats, chance: dict) -> tuple[list, list]:
     rows = []
     for n in _names(stats.scenario):
         p = PAPER_TABLE1.get(n)
-        rows.append([n, *cells("end", n), *((f"{p[0]} / {p[1]}", f"{p[2]} / {p[3]}") if p else ("-", "-"))])
+        paper = (f"{p[0]} / {p[1]}", f"{p[2]} / {p[3]}") if p else ("-", "-")
+        rows.append([n, *cells("end", n), *paper])
     init = c.first_init(_names(stats.scenario), "recall", "test/")
     if init: rows.append(["random initialisation (epoch 0)", *cells("init", init), "-", "-"])
     ch = lambda d, k: f"{chance[d][k]:.1f}" if k in chance.get(d, {}) else "-"
@@ -204,25 +205,28 @@ def table2(stats, mfcc=None, fixed_layer: int | None = None) -> tuple[list, list
     fixed = [f"W-C layer {fixed_layer}", f"A-C layer {fixed_layer}"] if fixed_layer else []
     head = ["model", "W-C (layer)", "A-C (layer)", *fixed, "paper W-C (layer of 12)", "paper A-C (layer of 12)"]
     c, rows = _Cells(stats), []
-    at_fixed = lambda stage, n: [c.cell(stage, n, "abx", f"{k}/by_layer/{fixed_layer}", 2) for k in ("within", "across")
-                                 ] if fixed_layer else []
+    def at_fixed(stage, n):
+        if not fixed_layer: return []
+        return [c.cell(stage, n, "abx", f"{k}/by_layer/{fixed_layer}", 2) for k in ("within", "across")]
     for n in _names(stats.scenario):
         p = PAPER_TABLE2.get(n)
-        rows.append([n, *(c.best_layer("end", n, "abx", k) for k in ("within", "across")), *at_fixed("end", n),
-                     *((f"{p[0][0]} ({p[0][1]})", f"{p[1][0]} ({p[1][1]})") if p else ("-", "-"))])
+        paper = (f"{p[0][0]} ({p[0][1]})", f"{p[1][0]} ({p[1][1]})") if p else ("-", "-")
+        best = [c.best_layer("end", n, "abx", k) for k in ("within", "across")]
+        rows.append([n, *best, *at_fixed("end", n), *paper])
     init = c.first_init(_names(stats.scenario), "abx")
     if init:
         best = [c.best_layer("init", init, "abx", k) for k in ("within", "across")]
         rows.append(["random initialisation (epoch 0)", *best, *at_fixed("init", init), "-", "-"])
-    if mfcc: rows.append(["MFCC (reference)", f"{mfcc['within']:.2f}", f"{mfcc['across']:.2f}", *["-"] * len(fixed),
-                          "-", "-"])
+    if mfcc:
+        rows.append(["MFCC (reference)", f"{mfcc['within']:.2f}", f"{mfcc['across']:.2f}", *["-"] * len(fixed), "-", "-"])
     rows.append(["chance", "50", "50", *["50"] * len(fixed), "50", "50"])
     return head, rows
 
 def table3(stats) -> tuple[list, list]:
     "Table III (not in the paper): best-layer word-level ABX error on the colour and shape words, and the layer."
-    c = _Cells(stats)
-    rows = [[n, *(c.best_layer("end", n, "word_abx", k) for k in ("within", "across"))] for n in _names(stats.scenario)]
+    c, rows = _Cells(stats), []
+    for n in _names(stats.scenario):
+        rows.append([n, *(c.best_layer("end", n, "word_abx", k) for k in ("within", "across"))])
     init = c.first_init(_names(stats.scenario), "word_abx")
     if init:
         best = [c.best_layer("init", init, "word_abx", k) for k in ("within", "across")]
@@ -235,7 +239,8 @@ def metric_table(stats, metric) -> tuple[list, list]:
     "Any other metric: one row per scenario, one column per number of its summary (mean ± 95% interval over seeds)."
     end = stats[(stats.stage == "end") & (stats.metric == metric.name)]
     cols, c = sorted(set(end.key), key=key_order), _Cells(stats)
-    return ["model", *cols], [[n, *(c.cell("end", n, metric.name, k, 2) for k in cols)] for n in _names(stats.scenario)]
+    rows = [[n, *(c.cell("end", n, metric.name, k, 2) for k in cols)] for n in _names(stats.scenario)]
+    return ["model", *cols], rows
 
 def _md(head, rows) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -243,7 +248,8 @@ def _md(head, rows) -> str:
 
 def _html_table(head, rows):
     h = "".join(f"<th>{html.escape(c)}</th>" for c in head)
-    b = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+    row = lambda r: "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
+    b = "".join(row(r) for r in rows)
     return f"<table><thead><tr>{h}</tr></thead><tbody>{b}</tbody></table>"
 
 def closeup_table(closeup: dict) -> tuple[list, list]:
@@ -271,25 +277,34 @@ def cka_tables(cka: dict) -> dict:
     "The CKA results as (header, rows) tables, titled."
     out = {}
     for group, title in (("shared", "shared layers"), ("ssl_only", "SSL-only layers")):
-        m, seeds = cka["between"].get(group), cka.get("between_per_seed", {}).get(group, {})
-        other = cka.get("other_seed", {}).get(group, {})
-        cell = lambda a, b: _fmt(mean_ci(seeds[a][b]), 2) if a in seeds else f"{m[a][b]:.2f}"
-        if m: out[f"CKA between scenarios at the end of training, mean over the {title} (± 95% interval over seeds; "
-                  f"last column: the same scenario trained with another seed, the reference for 'similar')"] = (
-            ["model", *m, "another seed"], [[a, *(cell(a, b) for b in m), f"{other[a]:.2f}" if a in other else "-"]
-                                            for a in m])
+        if not cka["between"].get(group): continue
+        name = (f"CKA between scenarios at the end of training, mean over the {title} (± 95% interval over seeds; "
+                "last column: the same scenario trained with another seed, the reference for 'similar')")
+        out[name] = _cka_between_table(cka, group)
     if cka["rewrite"]:
         layers = sorted({l for v in cka["rewrite"].values() for l in v}, key=int)
-        out["CKA of each scheduled run's end with its base run at the switch, per layer (1: phase B kept it all)"] = (
-            ["model", *(f"layer {l}" for l in layers)], [[n, *(f"{v.get(l, float('nan')):.2f}" for l in layers)]
-                                                        for n, v in cka["rewrite"].items()])
+        rows = [[n, *(f"{v.get(l, float('nan')):.2f}" for l in layers)] for n, v in cka["rewrite"].items()]
+        name = "CKA of each scheduled run's end with its base run at the switch, per layer (1: phase B kept it all)"
+        out[name] = (["model", *(f"layer {l}" for l in layers)], rows)
     if cka["within"]:
-        pairs = sorted({(a, b) for m in cka["within"].values() for a in m for b in m[a] if int(a) < int(b)},
-                       key=lambda p: (int(p[0]), int(p[1])))
-        out["CKA between the layers of each run at the end of training"] = (
-            ["model", *(f"{a}-{b}" for a, b in pairs)],
-            [[n, *(f"{m[a][b]:.2f}" for a, b in pairs)] for n, m in cka["within"].items()])
+        pairs = {(a, b) for m in cka["within"].values() for a in m for b in m[a] if int(a) < int(b)}
+        pairs = sorted(pairs, key=lambda p: (int(p[0]), int(p[1])))
+        rows = [[n, *(f"{m[a][b]:.2f}" for a, b in pairs)] for n, m in cka["within"].items()]
+        out["CKA between the layers of each run at the end of training"] = (["model", *(f"{a}-{b}" for a, b in pairs)],
+                                                                            rows)
     return out
+
+def _cka_between_table(cka: dict, group: str) -> tuple[list, list]:
+    "Scenario x scenario CKA over one group of layers (mean ± interval over seeds), and the same scenario's other seed."
+    m = cka["between"][group]
+    seeds = cka.get("between_per_seed", {}).get(group, {})
+    other = cka.get("other_seed", {}).get(group, {})
+    def cell(a, b): return _fmt(mean_ci(seeds[a][b]), 2) if a in seeds else f"{m[a][b]:.2f}"
+    rows = []
+    for a in m:
+        reference = f"{other[a]:.2f}" if a in other else "-"
+        rows.append([a, *(cell(a, b) for b in m), reference])
+    return ["model", *m, "another seed"], rows
 
 def cka_figures(cka: dict, out: Path) -> list[str]:
     "Heatmaps: between scenarios (shared and SSL-only layers), phase B against the switch, and each run's layers."
@@ -332,9 +347,9 @@ def cka_figures(cka: dict, out: Path) -> list[str]:
     return made
 
 # %% ../nbs/12_report.ipynb #2324d97d
-def _summary(cfg: Config, man: dict, data: dict, speakers: dict | None = None) -> dict:
+def _summary(cfg: Config, man: dict, study: Study, speakers: dict | None = None) -> dict:
     "The configuration, the data's facts (`speakers`: `data.speaker_overlap`) and the provenance a reader needs."
-    runs = list(data["runs"].values())
+    runs = list(study.runs.values())
     d, t = cfg.data, cfg.train
     world = {k: getattr(d, k) for k in ("world_shapes", "world_colours", "world_objects",
                                         "world_carrier_rate")} if d.corpus == "synthetic" else None
@@ -372,29 +387,28 @@ def _speakers(corpus: Path, cfg: Config) -> dict:
 
 def build_report(study_dir, mfcc=True) -> dict:
     "Write the report of a study directory; returns results.json's content."
-    study = StudyDir(study_dir)
-    if not study.config.exists(): raise FileNotFoundError(f"{study.path}: not a study directory (no {study.config.name})")
-    study_dir, out = study.path, study.report
+    folder = StudyDir(study_dir)
+    if not folder.config.exists():
+        raise FileNotFoundError(f"{folder.path}: not a study directory (no {folder.config.name})")
+    study_dir, out = folder.path, folder.report
     out.mkdir(parents=True, exist_ok=True)
-    cfg = study.read_config()
-    data = load_study(study_dir)
-    if not data["runs"]:
-        raise FileNotFoundError(f"{study_dir}: no runs to report (none is both trained and evaluated"
-                                + (f"; unfinished: {', '.join(data['unfinished'])})" if data["unfinished"] else ")"))
-    per_seed = end_results(data)
+    cfg = folder.read_config()
+    study = load_study(study_dir)
+    if not study.runs:
+        unfinished = f"; unfinished: {', '.join(study.unfinished)})" if study.unfinished else ")"
+        raise FileNotFoundError(f"{study_dir}: no runs to report (none is both trained and evaluated{unfinished}")
+    per_seed = end_results(study)
     stats = over_seeds(summary_table(per_seed))
-    corpus = corpus_of(study_dir, cfg)
+    corpus = study.corpus
     man = json.loads((corpus / "manifest.json").read_text()) if (corpus / "manifest.json").exists() else {}
     speakers = _speakers(corpus, cfg)                          # who speaks the test split, from its file
-    ev = Evidence(data, cfg.eval.bootstrap, jump_at=cfg.eval.switch_jump_at)
-    chance = chances(data["recall_items"], cfg.eval.recall_ks)
+    ev = Evidence(study, cfg.eval.bootstrap, jump_at=cfg.eval.switch_jump_at)
+    chance = chances(study.table("recall_items"), cfg.eval.recall_ks)
     mfcc_abx = mfcc_scores(cfg, corpus, out / "mfcc_abx.json") if mfcc else None
-    checks = learning_checks(data, ev, cfg, mfcc_abx)
+    checks = learning_checks(study, ev, cfg, mfcc_abx)
     closeup = switch_results(ev, cfg)
-    figs = figures(data, out, cfg, mfcc_abx, {s: c.get("speech_to_image", {}).get(10) for s, c in chance.items()},
+    figs = figures(study, out, cfg, mfcc_abx, {s: c.get("speech_to_image", {}).get(10) for s, c in chance.items()},
                    voices_label(speakers))
-    status = job_status(study_dir)
-    wall = study.read_wall()
     tables = {"Table I: retrieval recall (%) at the end of training (test split: new images, "
               f"{voices_label(speakers)})":
               table1(stats, chance.get("test", {})),
@@ -402,28 +416,28 @@ def build_report(study_dir, mfcc=True) -> dict:
               f"Table II: best-layer ABX error (%), layer in brackets (this model: layers 1-{cfg.model.n_layers}, "
               f"1-{cfg.model.n_shared_layers} shared; the paper's: 1-12, 1-8 shared); and at the top shared layer":
               table2(stats, mfcc_abx, cfg.model.n_shared_layers), **switch_tables(closeup)}
-    names = [m.name for m in data["metrics"]]
+    names = [m.name for m in study.metrics]
     if "word_abx" in names:
         tables["Table III (not in the paper): best-layer word-level ABX error (%) on the colour and shape words of the "
                "test captions, layer in brackets"] = table3(stats)
-    scenarios = _names(n for _, n in data["runs"])
-    cka = cka_results(data["runs"], scenarios, data.get("cka"), cfg) if "cka" in names else None
+    scenarios = _names(study.scenarios)
+    cka = cka_results(study.runs, scenarios, study.table("cka"), cfg) if "cka" in names else None
     if cka:
         tables |= cka_tables(cka)
         figs += cka_figures(cka, out)
-    tables |= {m.title or m.name: metric_table(stats, m) for m in data["metrics"] if m.name not in PAPER_TABLES}
-    results = {"preset": cfg.preset, "seeds": sorted({s for s, _ in data["runs"]}), "metrics": names,
+    tables |= {m.title or m.name: metric_table(stats, m) for m in study.metrics if m.name not in PAPER_TABLES}
+    results = {"preset": cfg.preset, "seeds": study.seeds, "metrics": names,
                "scenarios": scenario_results(per_seed, stats, names),
                "per_seed": {n: {str(s): nested_summary(r) for s, r in v.items()} for n, v in per_seed.items()},
                "findings": findings(ev, checks), "learning_checks": checks, "switch_closeup": closeup,
                "mfcc_abx": mfcc_abx, "cka": cka,
                "chance": {"recall": chance, "recall_at_10": ev.chance,
                           "contrastive_accuracy": chance_accuracy(cfg.model.num_negatives), "abx": 50.0},
-               "time": job_times(status, data["epochs"]),
-               "failed_jobs": {k: v for k, v in status.items() if v.get("status") in ("failed", "skipped")},
-               "unfinished_runs": data["unfinished"], "summary": _summary(cfg, man, data, speakers),
+               "time": job_times(study.jobs, study.epochs),
+               "failed_jobs": {k: v for k, v in study.jobs.items() if v.get("status") in ("failed", "skipped")},
+               "unfinished_runs": study.unfinished, "summary": _summary(cfg, man, study, speakers),
                "corpus": {k: man.get(k) for k in ("counts", "hours", "sha256")} if man else None,
-               "wall_seconds": wall, "generated": time.strftime("%Y-%m-%d %H:%M:%S")}
+               "wall_seconds": study.wall, "generated": time.strftime("%Y-%m-%d %H:%M:%S")}
     atomic_write(out / "results.json", json.dumps(results, indent=1, default=float) + "\n")
     atomic_write(out / "tables.md", _markdown(results, tables))
     atomic_write(out / "index.html", _html(results, tables, figs, study_dir))

@@ -5,6 +5,7 @@
 # %% ../nbs/11c_results.ipynb #c11r0001
 from __future__ import annotations
 import json, logging, math, re
+from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -17,21 +18,52 @@ from .slurm import unfinished_jobs
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'load_study', 'with_phase_a', 'incomplete_beta', 't_cdf', 't_quantile', 't975', 'seed_half_width', 'mean_ci',
-           'end_results', 'summary_table', 'is_index', 'key_order', 'over_seeds', 'nested', 'nested_summary',
+__all__ = ['log', 'Study', 'load_study', 'with_phase_a', 'incomplete_beta', 't_cdf', 't_quantile', 't975', 'seed_half_width',
+           'mean_ci', 'end_results', 'summary_table', 'is_index', 'key_order', 'over_seeds', 'nested', 'nested_summary',
            'scenario_results', 'corpus_of', 'job_status', 'job_times', 'mfcc_scores']
 
 # %% ../nbs/11c_results.ipynb #4b59c483
 def _read_jsonl(p: Path):
     return [json.loads(l) for l in p.read_text().splitlines() if l.strip()] if p.exists() else []
 
-def load_study(study_dir) -> dict:
-    """Tidy tables of every run: one per metric of the study's `eval.metrics` (`recall`, `abx`, ...) and one per item
-    table (`recall_items`, `abx_items`), `epochs` (training and validation per epoch), `runs` (the runs' records) and
-    `metrics` (the `Metric`s themselves). A run enters only once it is trained and evaluated (`RunDir.done`
-    and `RunDir.evaluated`): a run still training, or half evaluated, would pass for a finished one; `unfinished` names it."""
+@dataclass
+class Study:
+    """A study's results. `runs`: {(seed, scenario): the run's record (its `info.json` and folder)}; `tables`: {name:
+    long table}, one per metric of `eval.metrics` (`recall`, `abx`, ...) and per item table (`recall_items`,
+    `abx_items`), each with `seed` and `scenario` columns; `epochs`: training and validation losses per epoch;
+    `metrics`: the `Metric`s; `unfinished`: runs not yet both trained and evaluated; `corpus`: the folder the runs read;
+    `wall`: the study's seconds of wall clock; `jobs`: every job's status and seconds."""
+    runs: dict
+    tables: dict
+    epochs: pd.DataFrame
+    metrics: list = field(default_factory=list)
+    unfinished: list = field(default_factory=list)
+    corpus: Path | None = None
+    wall: float | None = None
+    jobs: dict = field(default_factory=dict)
+
+    def table(self, name: str) -> pd.DataFrame:
+        "One metric's or item table's rows; an empty table if the study has none."
+        return self.tables.get(name, pd.DataFrame())
+
+    @property
+    def seeds(self) -> list[int]: return sorted({seed for seed, _ in self.runs})
+
+    @property
+    def scenarios(self) -> list[str]: return list(dict.fromkeys(name for _, name in self.runs))  # in reading order
+
+    def seeds_of(self, scenario: str) -> list[int]: return sorted(s for s, n in self.runs if n == scenario)
+
+    def switch_epoch(self, seed: int, scenario: str):
+        "The epoch at which a scheduled run left phase A (None for a base run)."
+        return self.runs.get((seed, scenario), {}).get("switch_epoch")
+
+def load_study(study_dir) -> Study:
+    """A study directory read into a `Study`. A run enters only once it is trained and evaluated (`RunDir.done` and
+    `RunDir.evaluated`): a run still training, or half evaluated, would pass for a finished one; `unfinished` names it."""
     study = StudyDir(study_dir)
-    metrics = metrics_of(study.read_config())
+    cfg = study.read_config()
+    metrics = metrics_of(cfg)
     tables, ep, runs, unfinished = {m.name: [] for m in metrics}, [], {}, []
     for seed, rd in study.runs():
         if not rd.info.exists(): continue
@@ -50,10 +82,8 @@ def load_study(study_dir) -> dict:
                 d["scenario"] = name
                 tables.setdefault(key, []).append(d)
         for r in _read_jsonl(rd.log("epochs")): ep.append({"seed": seed, "scenario": name, **r})
-    cat = lambda l: pd.concat(l, ignore_index=True) if l else pd.DataFrame()
-    empty = {k: pd.DataFrame() for k in ("recall", "abx", "recall_items", "abx_items")}
-    return {**empty, **{k: cat(v) for k, v in tables.items()},
-            "epochs": pd.DataFrame(ep), "runs": runs, "unfinished": unfinished, "metrics": metrics}
+    return Study(runs, {k: pd.concat(v, ignore_index=True) for k, v in tables.items() if v}, pd.DataFrame(ep),
+                 metrics, unfinished, corpus_of(study.path, cfg), study.read_wall(), job_status(study.path))
 
 def with_phase_a(df: pd.DataFrame, runs: dict) -> pd.DataFrame:
     "Prefix each scheduled run's curve with its base run's epochs up to the switch."
@@ -124,13 +154,13 @@ def mean_ci(values) -> dict:
     return {"mean": float(v.mean()), "ci95": seed_half_width(v), "n": len(v)}
 
 # %% ../nbs/11c_results.ipynb #12da8554
-def end_results(data: dict) -> dict:
+def end_results(study: Study) -> dict:
     "{scenario: {seed: summary}} at each run's last evaluated epoch and at epoch 0 (see `evaluate.summarise_run`)."
     of = lambda df, seed, name: df[(df.seed == seed) & (df.scenario == name)] if len(df) else df
     out = {}
-    for seed, name in data["runs"]:
-        tables = {m.name: of(data[m.name], seed, name) for m in data["metrics"]}
-        out.setdefault(name, {})[seed] = summarise_run(tables, data["metrics"])
+    for seed, name in study.runs:
+        tables = {m.name: of(study.table(m.name), seed, name) for m in study.metrics}
+        out.setdefault(name, {})[seed] = summarise_run(tables, study.metrics)
     return out
 
 def summary_table(per_seed: dict) -> pd.DataFrame:

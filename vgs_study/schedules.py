@@ -5,8 +5,7 @@
 # %% ../nbs/07_schedules.ipynb #e244d2e2
 from __future__ import annotations
 import math, re
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from .config import PAPER_SCENARIO_NAMES, ConfigError, load_module, load_object
 
 # %% auto #0

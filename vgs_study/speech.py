@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_speech.ipynb #bc3db4c5
 from __future__ import annotations
-import ctypes as C, logging, os
+import ctypes as C, logging
 from dataclasses import dataclass
 import numpy as np
 log = logging.getLogger(__name__)

@@ -174,7 +174,16 @@ class Trainer:
         self.switch = self.tc.switch_epoch if self.scenario.is_scheduled else None
         # every run keeps the checkpoints around the switch: a base run's are the control of its scheduled runs' jump
         self.closeup = self.tc.switch_epoch if 0 < self.tc.switch_epoch < self.epochs else None
-        self.opt = self.sched = None      # made by `new_optimizer` at the start of every phase
+        self.autocast = torch.autocast(device_type=self.device.type, dtype=torch.bfloat16,
+                                       enabled=self.precision == "bf16")
+        self.nonfinite = torch.full((3,), -1.0, device=self.device)  # (update, epoch, loss) of the first non-finite loss
+        self.state = RunState()               # a checkpoint's state replaces it in `setup` when resuming
+        # made by `setup`: the process group, the data, the model and the metrics log
+        self.rank, self.world, self.is_main = 0, 1, True
+        self.train_set = self.val_set = self.sampler = self.model = self.net = self.logs = None
+        self.batches_per_epoch = 0
+        self.opt = self.sched = None          # made by `new_optimizer` at the start of every phase
+        self.t0, self.audio_s = 0.0, 0.0      # an epoch's start and the audio seen since, for the speed in the logs
 
     def fit(self, stop_after_steps: int | None = None) -> dict:
         "Set up or resume, then epochs of updates; a new phase restarts the optimizer and the LR schedule."
@@ -232,9 +241,6 @@ def setup(self: Trainer):
         self.sched.load_state_dict(resume["scheduler"])
         _set_rng_state(resume["rng"])
     else: self.begin_phase(int(base["epoch"]) if base is not None else 0)
-    self.autocast = torch.autocast(device_type=self.device.type, dtype=torch.bfloat16,
-                                   enabled=self.precision == "bf16")
-    self.nonfinite = torch.full((3,), -1.0, device=self.device)     # (update, epoch, loss) of the first non-finite loss
     if self.is_main and resume is None and base is None and not self.run.checkpoints(): self.save(self.run.checkpoint(0))
 
 @patch
