@@ -86,6 +86,8 @@ class RunDir(_Folder):
     def table(self, metric: str) -> Path: return self.path / f"{metric}.csv"
     def items_table(self, metric: str) -> Path: return self.path / f"{metric}_items.csv.gz"
     def cka(self, epoch: int) -> Path: return self.path / "cka" / f"epoch_{int(epoch):03d}.npz"
+    @property
+    def abx_task(self) -> Path: return self.path / "abx_items.json"             # the ABX task's size
     def job_log(self, job: str) -> Path: return self.path / f"{job}.log"          # job: "train" or "evaluate"
     def notebook(self, job: str) -> Path: return self.path / f"{job}.ipynb"       # the job's executed notebook
     def read_info(self) -> dict: return json.loads(self.info.read_text()) if self.info.exists() else {}
@@ -103,6 +105,8 @@ class StudyDir(_Folder):
     def report(self) -> Path: return self.path / "report"
     @property
     def lock(self) -> Path: return self.path / ".lock"
+    @property
+    def slurm_jobs(self) -> Path: return self.path / "slurm_jobs.json"          # a Slurm study's submitted jobs
     def run(self, seed: int, slug: str) -> RunDir: return RunDir(self.path / "runs" / f"seed{seed}" / slug)
     def runs(self) -> list[tuple[int, RunDir]]:
         "(seed, run) of every run folder, in order."

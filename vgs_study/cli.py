@@ -156,7 +156,7 @@ def _run(a):
         extra = (["study.use_papermill=false"] if a.no_papermill else []) + ([f"study.executor={a.executor}"] if a.executor else [])
         st = run_study(a.preset, a.out, a.seeds, a.scenarios, a.set + extra, a.corpus, a.jobs,
                        progress=not a.no_progress)
-        if (Path(a.out) / "slurm_jobs.json").exists():
+        if StudyDir(a.out).slurm_jobs.exists():
             from vgs_study.study import study_status
             print(study_status(a.out))
             return 0

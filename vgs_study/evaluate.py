@@ -305,7 +305,7 @@ def _summarise_recall(df) -> dict:
 def _score_abx(model, ctx: EvalContext) -> tuple[list, list]:
     s = ctx.abx_set
     scores, task, rows = s.score(ctx.layer_features(model), ctx.cfg.frame_rate, contexts=True)
-    if ctx.run_dir: atomic_write(ctx.run_dir / "abx_items.json", json.dumps(task) + "\n")   # the task's size
+    if ctx.run_dir: atomic_write(RunDir(ctx.run_dir).abx_task, json.dumps(task) + "\n")
     items = [{"layer": l, "condition": c, **dict(zip(CONTEXT_COLUMNS, r))}
              for l, by_cond in rows.items() for c, rs in by_cond.items() for r in rs.tolist()]
     return [{"layer": l, "condition": c, "error": v} for l, sc in scores.items() for c, v in sc.items()], items

@@ -7,12 +7,13 @@ from __future__ import annotations
 import json, logging, os, subprocess, sys, time
 from pathlib import Path
 from .config import Config
+from .checkpoint import StudyDir
 from .data import atomic_write
 log = logging.getLogger("vgs_study")
 
 # %% auto #0
-__all__ = ['log', 'RECORD', 'CommandJob', 'sbatch_parameters', 'on_node', 'queue_states', 'read_record', 'unfinished_jobs',
-           'job_states', 'text_table', 'status_table', 'submit_study']
+__all__ = ['log', 'CommandJob', 'sbatch_parameters', 'on_node', 'queue_states', 'read_record', 'unfinished_jobs', 'job_states',
+           'text_table', 'status_table', 'submit_study']
 
 # %% ../nbs/11b_slurm.ipynb #9d82ff01
 class CommandJob:
@@ -57,8 +58,6 @@ def on_node(cmd: list, gpus: int) -> list:
     return list(cmd)
 
 # %% ../nbs/11b_slurm.ipynb #7b41981c
-RECORD = "slurm_jobs.json"
-
 def queue_states() -> dict[str, str]:
     "Slurm job id -> state (lower case) of every job in the queue."
     try: r = subprocess.run(["squeue", "-h", "-o", "%i %T"], capture_output=True, text=True)
@@ -69,7 +68,7 @@ def queue_states() -> dict[str, str]:
 
 def read_record(out: Path) -> dict:
     "The study's record of submitted Slurm jobs (`slurm_jobs.json`): name -> id, marker file, log; {} if none."
-    p = Path(out) / RECORD
+    p = StudyDir(out).slurm_jobs
     try: return json.loads(p.read_text()) if p.exists() else {}
     except json.JSONDecodeError as e: raise ValueError(f"{p}: not valid JSON ({e.msg}, line {e.lineno})") from e
 
@@ -124,7 +123,7 @@ def submit_study(cfg: Config, out: Path, jobs: list, env: dict) -> dict:
                           "submitted": time.strftime("%Y-%m-%d %H:%M:%S")}
         states[j.name] = "pending"
         submitted.append(j.name)
-        atomic_write(out / RECORD, json.dumps(record, indent=1) + "\n")
+        atomic_write(StudyDir(out).slurm_jobs, json.dumps(record, indent=1) + "\n")
         log.info("submitted %s as Slurm job %s%s", j.name, jid, f" (after {', '.join(needs)})" if needs else "")
     rep, rep_done = "report", out / "report" / "index.html"
     if submitted and live(rep):                     # the old report job would not wait for the new jobs
@@ -139,7 +138,7 @@ def submit_study(cfg: Config, out: Path, jobs: list, env: dict) -> dict:
                        "submitted": time.strftime("%Y-%m-%d %H:%M:%S")}
         states[rep] = "pending"
         submitted.append(rep)
-        atomic_write(out / RECORD, json.dumps(record, indent=1) + "\n")
+        atomic_write(StudyDir(out).slurm_jobs, json.dumps(record, indent=1) + "\n")
     log.info("%d job(s) submitted to Slurm; %d already done or queued. `vgs-study status --study %s` shows them",
              len(submitted), len(record) - len(submitted), out)
     return {n: states[n] for n in record}

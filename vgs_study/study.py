@@ -40,42 +40,55 @@ class Job:
     seconds: float = 0.0
 
 def _papermill_cmd(nb: Path, out_nb: Path, params: dict) -> list:
-    cmd = [sys.executable, "-m", "papermill", str(nb), str(out_nb), "--log-output", "--no-progress-bar", "-k",
-           "python3"]
-    for k, v in params.items(): cmd += ["-y", json.dumps({k: v})] if not isinstance(v, str) else ["-p", k, v]
+    "papermill's command line: strings passed raw (`-p`), other values as YAML (`-y`)."
+    cmd = [sys.executable, "-m", "papermill", str(nb), str(out_nb), "--log-output", "--no-progress-bar", "-k", "python3"]
+    for k, v in params.items():
+        cmd += ["-p", k, v] if isinstance(v, str) else ["-y", json.dumps({k: v})]
     return cmd
 
 def _cli_cmd(*args) -> list: return [sys.executable, "-m", "vgs_study", *map(str, args)]
 
+def _train_job(study: StudyDir, sc: Scenario, seed: int, cfg: Config, corpus: Path, use_papermill: bool) -> Job:
+    "The training job of one run; phase B of a scheduled run starts from its base run's checkpoint at the switch."
+    rd = study.run(seed, sc.slug)
+    init, needs = "", []
+    if sc.is_scheduled:
+        init = str(study.run(seed, sc.base.slug).checkpoint(cfg.train.switch_epoch))
+        needs = [f"train {sc.base.name} seed {seed}"]
+    nb = notebook("run_scenario.ipynb")
+    if use_papermill and nb:
+        params = {"config_path": str(study.config), "scenario": sc.name, "seed": seed, "corpus_dir": str(corpus),
+                  "run_dir": str(rd.path), "init_from": init}
+        cmd = _papermill_cmd(nb, rd.notebook("train"), params)
+    else:
+        init_args = ["--init-from", init] if init else []
+        cmd = _cli_cmd("train", "--config", study.config, "--scenario", sc.name, "--seed", seed, "--corpus", corpus,
+                       "--out", rd.path, *init_args, "--no-progress")
+    return Job(f"train {sc.name} seed {seed}", cmd, rd.job_log("train"), rd.done, needs)
+
+def _evaluate_job(study: StudyDir, sc: Scenario, seed: int, corpus: Path, use_papermill: bool) -> Job:
+    "The evaluation job of one run, once it is trained."
+    rd = study.run(seed, sc.slug)
+    nb = notebook("evaluate_run.ipynb")
+    if use_papermill and nb:
+        cmd = _papermill_cmd(nb, rd.notebook("evaluate"), {"run_dir": str(rd.path), "corpus_dir": str(corpus)})
+    else:
+        cmd = _cli_cmd("evaluate", "--run", rd.path, "--corpus", corpus, "--no-progress")
+    trained = f"train {sc.name} seed {seed}"
+    return Job(f"evaluate {sc.name} seed {seed}", cmd, rd.job_log("evaluate"), rd.evaluated, [trained])
+
 def plan_jobs(cfg: Config, out: Path, corpus: Path, seeds, scenarios, use_papermill=True) -> list[Job]:
     "Training and evaluation jobs of every (seed, scenario), with their dependencies."
-    jobs = []
     scen = [Scenario.parse(s) if isinstance(s, str) else s for s in scenarios]
-    needed = list(dict.fromkeys([s.base for s in scen if s.is_scheduled] + [s for s in scen if not s.is_scheduled]))
-    both = lambda sc: 0 < sc.schedule(cfg.train.epochs, cfg.train.switch_epoch)(0) < 1
-    needed.sort(key=lambda sc: not both(sc))   # runs that train both losses are the slowest: start them first
-    train_nb, eval_nb = notebook("run_scenario.ipynb"), notebook("evaluate_run.ipynb")
-    study = StudyDir(out)
-    cfg_path = study.config
+    scheduled = [s for s in scen if s.is_scheduled]
+    bases = list(dict.fromkeys([s.base for s in scheduled] + [s for s in scen if not s.is_scheduled]))
+    trains_both = lambda sc: 0 < sc.schedule(cfg.train.epochs, cfg.train.switch_epoch)(0) < 1
+    bases.sort(key=lambda sc: not trains_both(sc))   # runs that train both losses are the slowest: start them first
+    study, jobs = StudyDir(out), []
     for seed in seeds:
-        for sc in needed + [s for s in scen if s.is_scheduled]:
-            rd = study.run(seed, sc.slug)
-            init = ""
-            needs = []
-            if sc.is_scheduled:
-                init = str(study.run(seed, sc.base.slug).checkpoint(cfg.train.switch_epoch))
-                needs = [f"train {sc.base.name} seed {seed}"]
-            params = {"config_path": str(cfg_path), "scenario": sc.name, "seed": seed, "corpus_dir": str(corpus),
-                      "run_dir": str(rd.path), "init_from": init}
-            if use_papermill and train_nb: cmd = _papermill_cmd(train_nb, rd.notebook("train"), params)
-            else: cmd = _cli_cmd("train", "--config", cfg_path, "--scenario", sc.name, "--seed", seed, "--corpus", corpus,
-                                 "--out", rd.path, *(["--init-from", init] if init else []), "--no-progress")
-            jobs.append(Job(f"train {sc.name} seed {seed}", cmd, rd.job_log("train"), rd.done, needs))
-            eparams = {"run_dir": str(rd.path), "corpus_dir": str(corpus)}
-            if use_papermill and eval_nb: ecmd = _papermill_cmd(eval_nb, rd.notebook("evaluate"), eparams)
-            else: ecmd = _cli_cmd("evaluate", "--run", rd.path, "--corpus", corpus, "--no-progress")
-            jobs.append(Job(f"evaluate {sc.name} seed {seed}", ecmd, rd.job_log("evaluate"), rd.evaluated,
-                            [f"train {sc.name} seed {seed}"]))
+        for sc in bases + scheduled:
+            jobs.append(_train_job(study, sc, seed, cfg, corpus, use_papermill))
+            jobs.append(_evaluate_job(study, sc, seed, corpus, use_papermill))
     return jobs
 
 # %% ../nbs/11_study.ipynb #7ff69b69
@@ -97,9 +110,9 @@ def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_
     bar = tqdm(total=len(jobs), initial=already, desc="study jobs", unit="job", disable=not progress)
     def save_status():
         if on_change: on_change()
-        if status_path:
-            atomic_write(status_path, json.dumps({j.name: {"status": j.status, "error": j.error, "seconds": j.seconds,
-                                                           "log": str(j.log)} for j in jobs}, indent=1) + "\n")
+        if not status_path: return
+        table = {j.name: {"status": j.status, "error": j.error, "seconds": j.seconds, "log": str(j.log)} for j in jobs}
+        atomic_write(status_path, json.dumps(table, indent=1) + "\n")
     def execute(job: Job):
         t0 = time.time()
         if job.done.exists():                             # finished by an earlier run: keep the time it took then
@@ -127,7 +140,8 @@ def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_
             for j in list(pending):                       # start what can start, skip what can never run
                 deps = [by_name[n] for n in j.needs if n in by_name]
                 if any(d.status in ("failed", "skipped") for d in deps):
-                    j.status, j.error = "skipped", f"needs {', '.join(d.name for d in deps if d.status != 'done')} which failed"
+                    failed = ", ".join(d.name for d in deps if d.status != "done")
+                    j.status, j.error = "skipped", f"needs {failed} which failed"
                     pending.remove(j)
                     bar.update(1)
                     save_status()
@@ -160,15 +174,18 @@ def _lock(out: Path):
 def _study_dir(out, cfg: Config) -> Path:
     "The study folder, made and locked; refused if it is a file or holds a study with other settings."
     out = Path(out).resolve()
-    if out.exists() and not out.is_dir(): raise NotADirectoryError(f"{out}: is a file; --out must be a folder (new or a study's)")
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{out}: is a file; --out must be a folder (new or a study's)")
     out.mkdir(parents=True, exist_ok=True)
     _lock(out)
     study = StudyDir(out)
     if study.config.exists():
         old = study.read_config()
-        diff = [f"{s}.{k}" for s in ("model", "data", "train", "eval") for k, v in getattr(cfg, s).__dict__.items()
-                if getattr(getattr(old, s), k) != v]
-        if diff: raise ValueError(f"{out} holds a study with other settings ({', '.join(diff)}); use another --out")
+        diff = []
+        for s in ("model", "data", "train", "eval"):
+            diff += [f"{s}.{k}" for k, v in vars(getattr(cfg, s)).items() if getattr(getattr(old, s), k) != v]
+        if diff:
+            raise ValueError(f"{out} holds a study with other settings ({', '.join(diff)}); use another --out")
     return out
 
 def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, overrides=(), corpus=None,
@@ -215,21 +232,28 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
     run_jobs(jl, workers, env, progress, study.status, on_change=record_wall)
     record_wall()
     if report:
-        from vgs_study.report import build_report
-        nb = notebook("study_analysis.ipynb")
-        if use_papermill and nb:
-            study.report.mkdir(exist_ok=True)
-            cmd = _papermill_cmd(nb, study.report / "study_analysis.ipynb", {"study_dir": str(out)})
-            with open(study.report / "analysis.log", "a") as f:
-                r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env)
-            if r.returncode != 0: raise RuntimeError(f"the analysis notebook failed; see {study.report / 'analysis.log'}")
-        else: build_report(out)
+        _write_report(study, use_papermill, env)
         log.info("report: %s", study.report / "index.html")
     study.lock.unlink(missing_ok=True)
     failed = [j for j in jl if j.status in ("failed", "skipped")]
-    if failed: log.error("%d job(s) failed or were skipped: %s", len(failed),
-                         "; ".join(f"{j.name}: {j.error}" for j in failed))
+    if failed:
+        reasons = "; ".join(f"{j.name}: {j.error}" for j in failed)
+        log.error("%d job(s) failed or were skipped: %s", len(failed), reasons)
     return {j.name: j.status for j in jl}
+
+def _write_report(study: StudyDir, use_papermill: bool, env: dict):
+    "The study's report: through the analysis notebook (papermill), or `report.build_report` directly."
+    from vgs_study.report import build_report
+    nb = notebook("study_analysis.ipynb")
+    if not (use_papermill and nb):
+        build_report(study.path)
+        return
+    study.report.mkdir(exist_ok=True)
+    cmd = _papermill_cmd(nb, study.report / "study_analysis.ipynb", {"study_dir": str(study.path)})
+    with open(study.report / "analysis.log", "a") as f:
+        r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env)
+    if r.returncode != 0:
+        raise RuntimeError(f"the analysis notebook failed; see {study.report / 'analysis.log'}")
 
 # %% ../nbs/11_study.ipynb #b16afe65
 def study_status(out) -> str:
@@ -238,11 +262,11 @@ def study_status(out) -> str:
     out = Path(out)
     if not out.is_dir(): raise FileNotFoundError(2, "No such file or directory", str(out))
     from vgs_study.slurm import job_states, queue_states, read_record, status_table, text_table
-    if (out / "slurm_jobs.json").exists():
+    if StudyDir(out).slurm_jobs.exists():
         rec = read_record(out)
         return status_table(rec, job_states(rec, queue_states()))
     st = StudyDir(out).read_status()
     if not st: return f"{out}: no jobs have run there yet"
-    return text_table([("job", "state", "seconds", "log")] + [(n, v["status"], f"{v.get('seconds') or 0:.0f}", v.get("log", ""))
-                                                              for n, v in st.items()])
+    rows = [(n, v["status"], f"{v.get('seconds') or 0:.0f}", v.get("log", "")) for n, v in st.items()]
+    return text_table([("job", "state", "seconds", "log"), *rows])
 
