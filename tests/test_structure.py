@@ -77,3 +77,26 @@ def test_every_library_notebook_runs_an_example():
                     and not re.search(r"^#\|\s*eval:\s*false", s, re.M) and not all(map(is_import, s.splitlines()))]
         if not examples: without.append(nb.name)
     assert not without, without
+
+
+def _code_strings(p: Path) -> list[str]:
+    "The string constants of a module's code, docstrings left out (prose may name a file)."
+    tree = ast.parse(p.read_text())
+    docs = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+    return [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            and id(n) not in docs]
+
+
+def test_run_and_study_files_are_named_in_one_module():
+    "A run's and a study's file names are spelled out in code by `RunDir` and `StudyDir` (checkpoint.py) only."
+    names = ["done.json", "evaluated.json", "run.json", "status.json", "wall.json", "slurm_jobs.json", "abx_items.json",
+             ".jsonl", "config.json"]
+    found = []
+    for name, p in MODULES.items():
+        if name == "checkpoint": continue
+        for s in _code_strings(p):
+            if name == "w2v2" and "config.json" in s: continue          # a HuggingFace model folder's file
+            if any(n in s for n in names) or s.endswith("epoch_"): found.append(f"{name}: {s!r}")
+    assert not found, found
+    named = " ".join(_code_strings(MODULES["checkpoint"]))
+    assert all(n in named for n in names if n != ".jsonl") and "epoch_" in named
