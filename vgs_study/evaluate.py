@@ -37,8 +37,10 @@ def hit_probability(greater, ties, own, k: int) -> torch.Tensor:
     f64 = lambda x: x.double() if isinstance(x, torch.Tensor) else torch.from_numpy(np.array(x, dtype=np.float64))
     greater, ties, own = f64(greater), f64(ties), f64(own)
     room = (k - greater).clamp(min=0)                      # places of the top k left for the tied block
-    lg = torch.lgamma                                      # P(the first `room` places of the block all go to others)
-    miss = torch.exp(lg(ties + 1) - lg((ties - room).clamp(min=0) + 1) + lg(ties + own - room + 1) - lg(ties + own + 1))
+    # P(the first `room` places of the tied block all go to the others) = C(ties, room) / C(ties + own, room)
+    lg = torch.lgamma
+    log_miss = lg(ties + 1) - lg((ties - room).clamp(min=0) + 1) + lg(ties + own - room + 1) - lg(ties + own + 1)
+    miss = torch.exp(log_miss)
     return torch.where(room > ties, torch.ones_like(miss), 1 - miss)
 
 def chance_recall(relevant, gallery, k: int) -> float:
@@ -89,8 +91,8 @@ def retrieval_recall(audio: torch.Tensor, image: torch.Tensor, caption_image: to
     """Recall@k (x100) both ways, ties broken at random (in expectation): a model whose embeddings are all equal scores
     chance, not 100%. Arguments as `retrieval_ranks` (or its result as `ranks`)."""
     r = ranks or retrieval_ranks(audio, image, caption_image, similarity, temperature, chunk)
-    return {d: {str(int(k)): float(100 * hit_probability(q["greater"], q["ties"], q["own"], int(k)).mean()) for k in ks}
-            for d, q in r.items()}
+    recall = lambda q, k: float(100 * hit_probability(q["greater"], q["ties"], q["own"], k).mean())
+    return {d: {str(int(k)): recall(q, int(k)) for k in ks} for d, q in r.items()}
 
 # %% ../nbs/09_evaluate.ipynb #010b63cc
 @torch.no_grad()
@@ -263,8 +265,8 @@ class EvalContext:
         return self._features[1]
 
     @cached_property
-    def recall_sets(self) -> dict: return {s: split_dataset(self.cfg, s, self.root) for s in recall_splits(self.cfg,
-                                                                                                           self.root)}
+    def recall_sets(self) -> dict:
+        return {s: split_dataset(self.cfg, s, self.root) for s in recall_splits(self.cfg, self.root)}
     @cached_property
     def abx_set(self) -> ABXSet: return ABXSet(self.cfg, self.root)
     @cached_property
@@ -276,7 +278,8 @@ def recall_splits(cfg: Config, root=None) -> list[str]:
     """Splits scored for retrieval: `test` (held-out voices), and `seen_voices` (new images spoken by training voices)
     where the corpus has it: a model that memorises utterances does well on neither, one that learned words on both."""
     root = Path(root or cfg.data.root)
-    return ["test"] + (["seen_voices"] if cfg.data.seen_voices_json and (root / cfg.data.seen_voices_json).exists() else [])
+    seen = cfg.data.seen_voices_json and (root / cfg.data.seen_voices_json).exists()
+    return ["test", "seen_voices"] if seen else ["test"]
 
 _RANK_COLUMNS = ("query", "image", "greater", "ties", "own", "relevant", "gallery")
 
@@ -292,8 +295,8 @@ def _score_recall(model, ctx: EvalContext) -> tuple[list, list]:
     out, items = [], []
     for split, ds in ctx.recall_sets.items():
         r, ranks = evaluate_recall(model, ctx.cfg, ds, ctx.device, ranks=True)
-        out += [{"split": split, "direction": d, "k": int(k), "recall": v} for d, kv in r.items() for k,
-                v in kv.items()]
+        for d, by_k in r.items():
+            out += [{"split": split, "direction": d, "k": int(k), "recall": v} for k, v in by_k.items()]
         items += rank_records(split, ranks)
     return out, items
 
@@ -308,7 +311,8 @@ def _score_abx(model, ctx: EvalContext) -> tuple[list, list]:
     if ctx.run_dir: atomic_write(RunDir(ctx.run_dir).abx_task, json.dumps(task) + "\n")
     items = [{"layer": l, "condition": c, **dict(zip(CONTEXT_COLUMNS, r))}
              for l, by_cond in rows.items() for c, rs in by_cond.items() for r in rs.tolist()]
-    return [{"layer": l, "condition": c, "error": v} for l, sc in scores.items() for c, v in sc.items()], items
+    errors = [{"layer": l, "condition": c, "error": v} for l, sc in scores.items() for c, v in sc.items()]
+    return errors, items
 
 def _summarise_abx(df) -> dict:
     "{'condition/error': the best layer's error, 'condition/layer': that layer, 'condition/by_layer/l': layer l's error}"
@@ -328,8 +332,8 @@ def _score_cka(model, ctx: EvalContext) -> list:
         np.savez_compressed(buf, **{f"layer_{l}": x.astype(np.float16) for l, x in X.items()})
         atomic_write(RunDir(ctx.run_dir).cka(ctx.epoch), buf.getvalue())
     M, layers = cka_between(X, X, c.eval.cka_debiased), sorted(X)
-    return [{"layer_a": a, "layer_b": b, "cka": float(M[i, j])} for i, a in enumerate(layers) for j,
-            b in enumerate(layers)]
+    pairs = [(i, a, j, b) for i, a in enumerate(layers) for j, b in enumerate(layers)]
+    return [{"layer_a": a, "layer_b": b, "cka": float(M[i, j])} for i, a, j, b in pairs]
 
 def _summarise_cka(df) -> dict:
     "{'layer a/layer b': CKA}"
@@ -341,8 +345,10 @@ def _score_word_abx(model, ctx: EvalContext) -> list:
         log.warning("word-level ABX skipped: %s", e)
         return []
     vectors = words.pooled(model, ctx.cfg.frame_rate, ctx.cfg.eval.abx_mode, ctx.device, ctx.cfg.eval.batch_size)
-    return [{"layer": l, "condition": c, "error": e} for l, v in vectors.items() for c,
-            e in word_abx(v, ctx.word_task).items()]
+    out = []
+    for l, v in vectors.items():
+        out += [{"layer": l, "condition": c, "error": e} for c, e in word_abx(v, ctx.word_task).items()]
+    return out
 
 RECALL = register_metric(Metric("recall", ("split", "direction", "k"), "recall", _score_recall, _summarise_recall,
                                 "Retrieval recall (%)", ("split", "direction", *_RANK_COLUMNS)))
