@@ -28,7 +28,7 @@ def _read_jsonl(p: Path):
 
 @dataclass
 class Study:
-    """A study's results. `runs`: {(seed, scenario): the run's record (its `info.json` and folder)}; `tables`: {name:
+    """A study's results. `runs`: {(seed, scenario): the run's record (its `run.json` and folder)}; `tables`: {name:
     long table}, one per metric of `eval.metrics` (`recall`, `abx`, ...) and per item table (`recall_items`,
     `abx_items`), each with `seed` and `scenario` columns; `epochs`: training and validation losses per epoch;
     `metrics`: the `Metric`s; `unfinished`: runs not yet both trained and evaluated; `corpus`: the folder the runs read;
