@@ -156,3 +156,39 @@ def test_auto_precision_follows_an_isa_cap_in_a_fresh_process():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "ONEDNN_MAX_CPU_ISA": "AVX2"})
     assert out.stdout.strip() == "fp32"
+
+
+def test_length_buckets_keep_every_caption_cut_padding_and_resume():
+    from vgs_study.data import ResumableSampler
+    g = torch.Generator().manual_seed(0)
+    lengths = (torch.rand(400, generator=g) * 60000 + 4000).long().tolist()
+    padded = lambda bs: sum(max(lengths[i] for i in b) * len(b) for b in bs)
+    plain = ResumableSampler(400, 8, seed=3)
+    s = ResumableSampler(400, 8, seed=3, lengths=lengths, bucket=16)
+    for epoch in (0, 1):
+        plain.set_epoch(epoch), s.set_epoch(epoch)
+        bs = s.batches()
+        assert len(bs) == 50 and all(len(b) == 8 for b in bs)
+        assert sorted(i for b in bs for i in b) == list(range(400))          # every caption once per epoch
+        assert padded(bs) < 0.8 * padded(plain.batches())                     # less padding to compute
+        tops = [max(lengths[i] for i in b) for b in bs]
+        assert tops != sorted(tops) and tops != sorted(tops, reverse=True)    # batches in random order
+        s.set_epoch(epoch, 5)
+        assert list(iter(s)) == bs[5:]                                        # resumes with the unseen batches
+    s.set_epoch(0)
+    assert s.batches() != ResumableSampler(400, 8, seed=4, lengths=lengths, bucket=16).batches()
+
+
+def test_training_reads_no_uninitialised_memory(tiny_cfg, tmp_path, monkeypatch):
+    "The trainer turns off the NaN fill of new tensors that deterministic mode adds: the weights must not change."
+    import types
+    cfg = _cfg(tiny_cfg, checkpoint_every_steps=3)
+    train(cfg, "VGS+", tmp_path / "unfilled", progress=False, stop_after_steps=6)
+    assert not torch._C._get_deterministic_fill_uninitialized_memory()
+    monkeypatch.setattr(torch.utils, "deterministic", types.SimpleNamespace())     # the fill stays on
+    torch.use_deterministic_algorithms(True)
+    torch._C._set_deterministic_fill_uninitialized_memory(True)
+    train(cfg, "VGS+", tmp_path / "filled", progress=False, stop_after_steps=6)
+    assert torch._C._get_deterministic_fill_uninitialized_memory()
+    assert _same_weights(tmp_path / "unfilled/checkpoints/last.pt", tmp_path / "filled/checkpoints/last.pt")
+    assert load_checkpoint(tmp_path / "filled/checkpoints/last.pt")["step"] == 6

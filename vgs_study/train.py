@@ -210,6 +210,7 @@ def setup(self: Trainer):
                               self.device, self.precision, tc.precision, torch.backends.cpu.get_cpu_capability())
     if tc.deterministic == "on" or (tc.deterministic == "auto" and self.device.type == "cpu"):
         torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.utils.deterministic.fill_uninitialized_memory = False   # no NaN fill of every new tensor: 2-4% of an update
     self.train_set = split_dataset(cfg, "train", self.corpus_root)
     self.val_set = split_dataset(cfg, "val", self.corpus_root) if self.with_validation else None
     _seed_all(tc.seed)                                # the initial weights
