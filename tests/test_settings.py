@@ -48,12 +48,12 @@ def test_paths_and_missing_folders_give_plain_messages(tmp_path):
 
 
 def test_config_lists_every_setting_with_its_meaning():
-    r = subprocess.run(PY + ["config", "--preset", "default", "--set", "train.epochs=6"], capture_output=True, text=True)
+    r = subprocess.run(PY + ["config", "--preset", "default", "--set", "train.epochs=8"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     lines = [l for l in r.stdout.splitlines() if l.startswith("  ") and " = " in l]
     n = sum(len(dataclasses.fields(type(getattr(Config(), s)))) for s in ("model", "data", "train", "eval", "study"))
     assert len(lines) == n and all("    # " in l for l in lines), [l for l in lines if "    # " not in l]
-    assert "  train.epochs = 6    # " in r.stdout
+    assert "  train.epochs = 8    # " in r.stdout
     assert describe(preset("paper")).count("\n  ") == n
 
 

@@ -24,7 +24,7 @@ EXAMPLES = {
     "status": "vgs-study status --study runs/paper",
     "docs": "vgs-study docs --out site",
     "check-data": "vgs-study check-data data/spokencoco --preset paper",
-    "config": "vgs-study config --preset default --set train.epochs=6",
+    "config": "vgs-study config --preset default --set train.epochs=12",
 }
 
 def _common(p, corpus=True):
@@ -90,7 +90,7 @@ def _study_args(p):
     "The options of `vgs-study study`."
     p.add_argument("--preset", choices=PRESETS, default="default")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="override a setting (repeatable), e.g. train.epochs=6")
+                   help="override a setting (repeatable), e.g. train.lr=3e-4")
     p.add_argument("--out", required=True, help="the study folder (an existing one is resumed)")
     p.add_argument("--seeds", type=int, nargs="+", help="seeds to train (default: study.seeds)")
     p.add_argument("--scenarios", nargs="+", help='subset, e.g. W2V2 VGS "(W2V2, VGS)"')
