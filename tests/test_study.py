@@ -196,3 +196,19 @@ def test_a_failed_job_skips_its_dependents_only_and_the_status_table_says_so(tmp
     rows = [l.split() for l in study_status(tmp_path).splitlines()]
     assert rows[0] == ["job", "state", "seconds", "log"] and [r[:2] for r in rows[1:]] == [["a", "done"], ["b", "failed"],
                                                                                               ["c", "skipped"], ["d", "failed"]]
+
+
+def test_ready_training_starts_before_evaluation_and_the_plan_says_which_is_which(tmp_path):
+    from vgs_study.study import Job, run_jobs, plan_jobs
+    from vgs_study.config import preset
+    order = tmp_path / "order.txt"
+    def job(name, needs=(), priority=0):
+        return Job(name, ["sh", "-c", f"echo {name} >> {order}; touch '{tmp_path / name}.done'"], tmp_path / f"{name}.log",
+                   tmp_path / f"{name}.done", list(needs), priority)
+    jobs = [job("train A"), job("evaluate A", ["train A"], 1), job("train B"), job("evaluate B", ["train B"], 1),
+            job("train C", ["train A"])]
+    run_jobs(jobs, workers=1, progress=False)
+    assert order.read_text().split("\n")[:-1] == ["train A", "train B", "train C", "evaluate A", "evaluate B"]
+    planned = plan_jobs(preset("tiny"), tmp_path / "study", tmp_path / "corpus", [1], ["W2V2", "(W2V2, VGS)"])
+    assert {j.name: j.priority for j in planned} == {"train W2V2 seed 1": 0, "evaluate W2V2 seed 1": 1,
+                                                     "train (W2V2, VGS) seed 1": 0, "evaluate (W2V2, VGS) seed 1": 1}

@@ -105,6 +105,7 @@ class DataConfig:
     sample_rate: int = 16000               # Hz; files at another rate are refused
     max_seconds_train: float = 8.0         # training utterances are cut to this
     max_seconds_eval: float = 10.0         # evaluation utterances are cut to this
+    audio_in_memory: bool = False          # keep each waveform once read: a file is read once per job, not per epoch
     # embedded corpus: sizes (defaults: the `default` preset's)
     n_train_images: int = 1000             # training scenes
     n_val_images: int = 60                 # validation scenes (held-out voices)
@@ -429,7 +430,8 @@ def preset(name: str) -> Config:
         conv = [[64, 20, 10], [128, 3, 2], [128, 3, 2], [128, 3, 2], [128, 2, 2], [128, 2, 2]]
         cfg = Config(preset="default", model=_cpu_model(width=128, heads=4, ffn=512, shared=3, ssl=2, conv=conv,
                                                         head_widths=[64, 96, 128, 128], image_layers=1))
-        cfg.data = DataConfig(root="data/synthetic-default", max_seconds_train=4.0)     # the embedded world's defaults
+        cfg.data = DataConfig(root="data/synthetic-default", max_seconds_train=4.0,     # the embedded world's defaults
+                              audio_in_memory=True)                                   # 0.2 GB of training audio
         # 10 epochs, the switch after 6: phase A has learned retrieval by then, with a margin, for every seed measured
         # (00_config: "Phase A at the switch")
         cfg.train = TrainConfig(epochs=10, switch_epoch=6, batch_size=8, lr=5e-4, optimizer="adamw", eps=1e-8,
@@ -442,6 +444,7 @@ def preset(name: str) -> Config:
         cfg = Config(preset="tiny", model=_cpu_model(width=64, heads=2, ffn=256, shared=2, ssl=1, conv=conv,
                                                      head_widths=[32, 48, 64, 64], image_layers=1))
         cfg.data = DataConfig(root="data/synthetic-tiny", max_seconds_train=3.0, max_seconds_eval=10.0,
+                              audio_in_memory=True,
                               n_train_images=100, n_val_images=10, n_test_images=40, n_seen_voices_images=20,
                               captions_per_image=2, n_train_voices=8, n_heldout_voices=4, n_abx_utterances=40,
                               world_shapes=6, world_colours=6, world_objects=[1.0], world_carrier_rate=0.1)

@@ -147,11 +147,14 @@ def read_split(json_path) -> list[Caption]:
 
 # %% ../nbs/03_data.ipynb #5cb6f164
 class SpokenCaptionDataset(torch.utils.data.Dataset):
-    "Spoken captions with their image's region features; the audio is normalised and capped at `max_seconds`."
-    def __init__(self, json_path, audio_root, features: ImageFeatures, sample_rate=16000, max_seconds=8.0):
+    """Spoken captions with their image's region features; the audio is normalised and capped at `max_seconds`.
+    With `in_memory`, each waveform is kept once read (read once per process instead of once per epoch)."""
+    def __init__(self, json_path, audio_root, features: ImageFeatures, sample_rate=16000, max_seconds=8.0,
+                 in_memory=False):
         self.captions = read_split(json_path)
         self.json_path, self.audio_root, self.features = Path(json_path), Path(audio_root), features
         self.sample_rate, self.max_seconds = sample_rate, max_seconds
+        self.kept = {} if in_memory else None     # caption index -> normalised waveform
         missing = [c.img_id for c in self.captions if c.img_id not in features]
         if missing: raise DataError(f"{features.path}: no image features for {len(missing)} img_id(s) used in "
                                     f"{self.json_path}, e.g. {missing[:3]}")
@@ -164,9 +167,16 @@ class SpokenCaptionDataset(torch.utils.data.Dataset):
         cap = int(self.max_seconds * self.sample_rate) if self.max_seconds else None
         n = [audio_header(self.audio_root / c.wav, self.sample_rate).frames for c in self.captions]
         return n if cap is None else [min(x, cap) for x in n]
+    def waveform(self, i) -> np.ndarray:
+        "Caption `i`'s normalised waveform (from memory if kept)."
+        if self.kept is not None and i in self.kept: return self.kept[i]
+        path = self.audio_root / self.captions[i].wav
+        wav = normalize_wav(load_audio(path, self.sample_rate, self.max_seconds))
+        if self.kept is not None: self.kept[i] = wav
+        return wav
     def __getitem__(self, i):
         c = self.captions[i]
-        wav = normalize_wav(load_audio(self.audio_root / c.wav, self.sample_rate, self.max_seconds))
+        wav = self.waveform(i)
         feats, boxes = self.features.get(c.img_id)
         return {"wav": torch.from_numpy(wav), "feats": torch.from_numpy(feats), "boxes": torch.from_numpy(boxes),
                 "image": self.image_index[c.img_id], "index": i}
@@ -189,7 +199,7 @@ def split_dataset(cfg, split: str, root=None) -> SpokenCaptionDataset:
     mismatch = feature_mismatch(feats, cfg)
     if mismatch: raise DataError(mismatch, "settings against the data")
     max_s = d.max_seconds_train if split == "train" else d.max_seconds_eval
-    return SpokenCaptionDataset(root / split_file(d, split), root, feats, d.sample_rate, max_s)
+    return SpokenCaptionDataset(root / split_file(d, split), root, feats, d.sample_rate, max_s, d.audio_in_memory)
 
 def feature_mismatch(feats: ImageFeatures, cfg) -> str | None:
     "What the region-feature file says against the settings (the width the model's image branch expects), or None."

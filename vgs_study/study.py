@@ -35,6 +35,7 @@ class Job:
     log: Path
     done: Path
     needs: list = field(default_factory=list)
+    priority: int = 0         # of the jobs ready to start, the lower starts first
     status: str = "pending"
     error: str = ""
     seconds: float = 0.0
@@ -75,7 +76,8 @@ def _evaluate_job(study: StudyDir, sc: Scenario, seed: int, corpus: Path, use_pa
     else:
         cmd = _cli_cmd("evaluate", "--run", rd.path, "--corpus", corpus, "--no-progress")
     trained = f"train {sc.name} seed {seed}"
-    return Job(f"evaluate {sc.name} seed {seed}", cmd, rd.job_log("evaluate"), rd.evaluated, [trained])
+    return Job(f"evaluate {sc.name} seed {seed}", cmd, rd.job_log("evaluate"), rd.evaluated, [trained],
+               priority=1)   # after the training ready to start: short evaluations fill the study's end
 
 def plan_jobs(cfg: Config, out: Path, corpus: Path, seeds, scenarios, use_papermill=True) -> list[Job]:
     "Training and evaluation jobs of every (seed, scenario), with their dependencies."
@@ -101,8 +103,8 @@ def _die_with_parent():
 
 def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_path: Path | None = None,
              on_change=None):
-    """Run jobs in dependency order, `workers` at a time; a failed job fails its dependents and nothing else.
-    `on_change()` is called whenever a job starts or ends."""
+    """Run jobs in dependency order, `workers` at a time, the ready job of lowest `priority` first (then in the list's
+    order); a failed job fails its dependents and nothing else. `on_change()` is called whenever a job starts or ends."""
     from tqdm.auto import tqdm
     by_name = {j.name: j for j in jobs}
     before = json.loads(status_path.read_text()) if status_path and status_path.exists() else {}
@@ -137,7 +139,7 @@ def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_
     pending, running = list(jobs), {}
     with ThreadPoolExecutor(max(1, workers)) as pool:
         while pending or running:
-            for j in list(pending):                       # start what can start, skip what can never run
+            for j in sorted(pending, key=lambda j: j.priority):   # start what can start, skip what can never run
                 deps = [by_name[n] for n in j.needs if n in by_name]
                 if any(d.status in ("failed", "skipped") for d in deps):
                     failed = ", ".join(d.name for d in deps if d.status != "done")
