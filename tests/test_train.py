@@ -195,7 +195,7 @@ def test_training_reads_no_uninitialised_memory(tiny_cfg, tmp_path, monkeypatch)
 
 
 def test_audio_kept_in_memory_is_the_audio_read_and_reads_each_file_once(tiny_cfg, corpus_copy):
-    from vgs_study.data import split_dataset
+    from vgs_study.data import DataError, split_dataset
     tiny_cfg.data.audio_in_memory = False
     disk = split_dataset(tiny_cfg, "train", corpus_copy)
     tiny_cfg.data.audio_in_memory = True
@@ -204,5 +204,4 @@ def test_audio_kept_in_memory_is_the_audio_read_and_reads_each_file_once(tiny_cf
     assert all(torch.equal(a, disk[i]["wav"]) for i, a in enumerate(first)) and len(kept.kept) == len(kept)
     for c in kept.captions: (corpus_copy / c.wav).write_bytes(b"not a wav file")     # the files are gone...
     assert all(torch.equal(kept[i]["wav"], a) for i, a in enumerate(first))          # ...memory serves them
-    from vgs_study.data import DataError
-    with pytest.raises(DataError, match="unreadable audio"): disk[0]                  # (the files were damaged)
+    with pytest.raises(DataError, match="unreadable audio"): disk[0]                  # read from disk: damaged
