@@ -182,14 +182,14 @@ def test_length_buckets_keep_every_caption_cut_padding_and_resume():
 def test_training_reads_no_uninitialised_memory(tiny_cfg, tmp_path, monkeypatch):
     "The trainer turns off the NaN fill of new tensors that deterministic mode adds: the weights must not change."
     import types
+    det = torch.utils.deterministic
     cfg = _cfg(tiny_cfg, checkpoint_every_steps=3)
     train(cfg, "VGS+", tmp_path / "unfilled", progress=False, stop_after_steps=6)
-    assert not torch._C._get_deterministic_fill_uninitialized_memory()
-    monkeypatch.setattr(torch.utils, "deterministic", types.SimpleNamespace())     # the fill stays on
-    torch.use_deterministic_algorithms(True)
-    torch._C._set_deterministic_fill_uninitialized_memory(True)
+    assert not det.fill_uninitialized_memory
+    det.fill_uninitialized_memory = True
+    monkeypatch.setattr(torch.utils, "deterministic", types.SimpleNamespace())     # the trainer cannot turn it off
     train(cfg, "VGS+", tmp_path / "filled", progress=False, stop_after_steps=6)
-    assert torch._C._get_deterministic_fill_uninitialized_memory()
+    assert det.fill_uninitialized_memory
     assert _same_weights(tmp_path / "unfilled/checkpoints/last.pt", tmp_path / "filled/checkpoints/last.pt")
     assert load_checkpoint(tmp_path / "filled/checkpoints/last.pt")["step"] == 6
 
