@@ -102,6 +102,24 @@ def test_rerun_skips_finished_work(tiny_study):
     assert {p: p.stat().st_mtime for p in (out / "runs").rglob("checkpoints/*.pt")} == before
 
 
+def test_the_time_benchmark_reads_a_finished_study(tiny_study):
+    """bench_study.py: the study's 18 jobs by kind with their seconds from status.json (a study that was resumed keeps
+    them: its jobs read 'done (already)'), and a real update of each kind."""
+    out, _ = tiny_study
+    bench = Path(__file__).parent / "benchmarks/bench_study.py"
+    r = subprocess.run([sys.executable, str(bench), "--study", str(out), "--updates", "2"], capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    status = json.loads((out / "status.json").read_text())
+    seconds = sum(v["seconds"] for k, v in status.items() if k.startswith(("train", "evaluate")))
+    total = next(l.split() for l in r.stdout.splitlines() if l.startswith("total"))
+    assert total[1] == "18" and abs(float(total[2]) - seconds) <= 1
+    kinds = {tuple(l.split()[:3]) for l in r.stdout.splitlines() if l.startswith(("train", "evaluate"))}
+    assert ("train", "base", "VGS+") in kinds and ("train", "phase", "B") in kinds and ("evaluate", "base", "W2V2") in kinds
+    updates = [l.split() for l in r.stdout.splitlines() if l.split()[:1] in (["W2V2"], ["VGS"], ["VGS+"])]
+    assert [u[0] for u in updates] == ["W2V2", "VGS", "VGS+"] and all(float(u[1]) > 0 and float(u[2]) > 0 for u in updates)
+
+
 def test_a_report_of_a_study_in_progress_leaves_out_unfinished_runs(tiny_study, tmp_path):
     "A run still training or half evaluated must not pass for a finished one: the report names it and leaves it out."
     import shutil

@@ -9,7 +9,7 @@ only, from its base run's checkpoint at the switch; named by what phase B trains
 checkpoint). The time of a job includes its start-up (a kernel through papermill, the corpus, the model); "updates" is
 the part spent in the training loop.
 """
-import argparse, json, statistics
+import argparse, statistics
 from collections import defaultdict
 from pathlib import Path
 import torch
@@ -17,7 +17,8 @@ from vgs_study.config import Config
 from vgs_study.model import FaSTVGS, native_bf16
 from vgs_study.schedules import Scenario
 from vgs_study.train import make_optimizer
-from vgs_study.results import job_times, load_study
+from vgs_study.checkpoint import StudyDir
+from vgs_study.results import Study, job_times, load_study
 from bench_update import batches, core_peak_gflops, flops, seconds_per_update
 
 def kind_of(run: str) -> str:
@@ -26,10 +27,9 @@ def kind_of(run: str) -> str:
     return f"phase B {s.b}" if s.is_scheduled else f"base {s.name}"
 
 
-def time_table(study: Path) -> list:
+def time_table(study: Study) -> list:
     "Rows (job, kind, jobs, job-seconds, of which updates, mean seconds per job), from `results.job_times`."
-    status = json.loads((study / "status.json").read_text())
-    times = job_times({k: v for k, v in status.items() if v.get("status") == "done"}, load_study(study)["epochs"])
+    times = job_times({k: v for k, v in study.jobs.items() if v.get("status", "").startswith("done")}, study.epochs)
     rows = defaultdict(lambda: [0, 0.0, 0.0])
     for run, (train, updates, evaluate) in times["rows"].items():
         if run == "total": continue
@@ -61,10 +61,9 @@ def main():
     ap.add_argument("--updates", type=int, default=20, help="real updates timed per kind (0: the time table only)")
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args()
-    study = Path(a.study)
-    cfg = Config.from_json(study / "config.json")
-    runs = [json.loads(p.read_text()) for p in study.glob("runs/seed*/*/run.json")]
-    wall = json.loads((study / "wall.json").read_text())["seconds"] if (study / "wall.json").exists() else None
+    folder = StudyDir(a.study)
+    cfg, study = folder.read_config(), load_study(folder.path)
+    runs, wall = list(study.runs.values()), study.wall
     print(f"CPU capability {torch.backends.cpu.get_cpu_capability()}, native bf16 {native_bf16('cpu')}, mkldnn bf16 "
           f"{torch.ops.mkldnn._is_mkldnn_bf16_supported()}; the study trained in {sorted({r['precision'] for r in runs})} "
           f"on {sorted({r['cpu_capability'] for r in runs})}" + (f"; wall clock {wall / 60:.1f} min" if wall else ""))
@@ -77,7 +76,7 @@ def main():
     print(f"{'total':<22} {sum(r[2] for r in table):>4} {total:>8.0f}")
     if a.updates:
         torch.set_num_threads(a.threads)
-        corpus = Path(a.corpus) if a.corpus else (study / "corpus" if (study / "corpus").exists() else Path(cfg.data.root))
+        corpus = Path(a.corpus) if a.corpus else study.corpus or Path(cfg.data.root)
         prec = sorted({r["precision"] for r in runs})[0] if runs else "fp32"
         peak = core_peak_gflops() * a.threads
         print(f"\nreal updates ({prec}, {a.threads} thread(s), batch {cfg.train.batch_size}, one core's fp32 peak "
