@@ -1,6 +1,6 @@
 """Settings: every bad setting or scenario stops at once with a message that names it (and a close match), before
 any work starts and without leaving files behind; `vgs-study config` lists every setting with its meaning."""
-import dataclasses, subprocess, sys, time
+import dataclasses, subprocess, sys
 from pathlib import Path
 import pytest
 from vgs_study.config import Config, ConfigError, describe, load_config, preset
@@ -24,10 +24,9 @@ BAD = [  # (command-line arguments, what the message must name)
 @pytest.mark.parametrize("args, named", BAD, ids=[" ".join(a) for a, _ in BAD])
 def test_a_bad_setting_stops_at_once_and_leaves_nothing(tmp_path, args, named):
     out = tmp_path / "study"
-    t0 = time.time()
     r = subprocess.run(PY + ["study", "--preset", "tiny", "--out", str(out), *args], capture_output=True, text=True, timeout=60)
-    assert r.returncode != 0 and time.time() - t0 < 5, (r.returncode, time.time() - t0)
-    assert named in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert r.returncode != 0 and named in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not any(w in r.stderr for w in ("generating the embedded corpus", "study in", "starting")), r.stderr
     assert not out.exists() and not list(tmp_path.iterdir())
 
 
