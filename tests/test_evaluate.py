@@ -74,3 +74,18 @@ def test_recall_within_folds_is_the_mean_over_folds():
     ranks = retrieval_ranks(audio, image, cap_img, gallery=10)
     assert sorted(ranks["speech_to_image"]["query"].tolist()) == list(range(I * per))
     assert ranks["speech_to_image"]["gallery"].tolist()[-1] == 5                    # the last fold holds 5 images
+
+
+def test_curves_epochs_are_scored_by_the_every_epoch_metrics_only():
+    "The init, switch and end checkpoints get every metric; the curves' epochs and the close-up recall and ABX only."
+    from vgs_study.config import preset
+    from vgs_study.evaluate import Metric, metrics_at, metrics_of
+    cfg = preset("default")
+    metrics = metrics_of(cfg)
+    names = lambda e: [m.name for m in metrics_at(e, metrics, cfg)]
+    assert [m.name for m in metrics] == ["recall", "abx", "cka", "word_abx"]
+    for e in (0, cfg.train.switch_epoch, cfg.train.epochs): assert names(e) == ["recall", "abx", "cka", "word_abx"]
+    for e in (2, 4, 6.25, 6.5, 8): assert names(e) == ["recall", "abx"]
+    mine = Metric("mine", ("part",), "value", None, None)
+    assert [m.name for m in metrics_at(8, [*metrics, mine], cfg)] == ["recall", "abx", "mine"]
+    assert [m.name for m in metrics_at(6.5, [*metrics, mine], cfg)] == ["recall", "abx"]

@@ -117,3 +117,53 @@ def test_abx_features_and_caption_embeddings_are_the_same_in_batches(tiny_cfg):
     a1, i1, c1 = embed_split(m, ds, batch_size=1)
     a16, i16, c16 = embed_split(m, ds, batch_size=16)
     assert torch.equal(c1, c16) and _rel(i16, i1) < 1e-4 and _rel(a16, a1) < 1e-4
+
+
+def _batch_of_lengths(lengths, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    L = max(lengths)
+    wav = torch.randn(len(lengths), L, generator=g) * (torch.arange(L)[None] < torch.tensor(lengths)[:, None])
+    return wav, torch.tensor(lengths)
+
+
+@pytest.mark.parametrize("mode", ["group_norm", "layer_norm"])
+def test_front_end_that_skips_padding_equals_the_padded_one(mode):
+    """The packed front-end (utterances end to end, no arithmetic on padding) gives the padded front-end's features on
+    every valid frame and zeros beyond them, and the same gradients: the same update, less work."""
+    from vgs_study.w2v2 import FeatureExtractor
+    conv = preset("default").model.conv_layers
+    torch.manual_seed(0)
+    padded = FeatureExtractor(conv, mode=mode, skip_padding=False)
+    packed = FeatureExtractor(conv, mode=mode, skip_padding=True)
+    packed.load_state_dict(padded.state_dict())
+    wav, lengths = _batch_of_lengths([16000, 30011, 9000, 25000, 4800, 30011])
+    a, b = padded(wav, lengths), packed(wav, lengths)
+    frames = padded.output_lengths(lengths).tolist()
+    assert a.shape == b.shape == (6, 128, int(padded.output_lengths(torch.tensor(30011))))
+    valid = torch.arange(a.shape[-1])[None] < torch.tensor(frames)[:, None]                 # [B, T]
+    torch.testing.assert_close(b * valid[:, None], a * valid[:, None], atol=1e-5, rtol=1e-5)
+    assert float(b.detach()[~valid[:, None].expand_as(b)].abs().max()) == 0.0                       # padding frames are zeros
+    w = torch.randn(a.shape[1], a.shape[2])
+    grads = []
+    for fe, x in ((padded, a), (packed, b)):
+        (x * valid[:, None] * w).sum().backward()
+        grads.append([p.grad for p in fe.parameters()])
+    for ga, gb in zip(*grads): torch.testing.assert_close(gb, ga, atol=1e-4, rtol=1e-4)
+
+
+def test_packed_front_end_does_not_depend_on_how_the_row_is_cut():
+    "The row of utterances is cut into overlapping pieces for the later layers; any number of pieces gives the same."
+    from vgs_study.w2v2 import FeatureExtractor
+    torch.manual_seed(0)
+    fe = FeatureExtractor(preset("tiny").model.conv_layers, skip_padding=True)
+    wav, lengths = _batch_of_lengths([7000, 12345, 3300], seed=1)
+    outs = [fe.packed(wav, lengths, rows=r) for r in (1, 2, 5, 64)]
+    for o in outs[1:]: torch.testing.assert_close(o, outs[0], atol=1e-6, rtol=1e-6)
+    alone = fe(wav[1:2, :12345])[0]
+    torch.testing.assert_close(outs[0][1, :, :alone.shape[-1]], alone, atol=1e-5, rtol=1e-5)
+
+
+def test_front_end_refuses_a_waveform_of_the_wrong_shape():
+    from vgs_study.w2v2 import FeatureExtractor
+    fe = FeatureExtractor(preset("tiny").model.conv_layers)
+    with pytest.raises(ValueError, match=r"waveforms \[B, L\], got \(1, 1, 4000\)"): fe(torch.zeros(1, 1, 4000))

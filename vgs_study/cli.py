@@ -95,7 +95,8 @@ def _study_args(p):
     p.add_argument("--seeds", type=int, nargs="+", help="seeds to train (default: study.seeds)")
     p.add_argument("--scenarios", nargs="+", help='subset, e.g. W2V2 VGS "(W2V2, VGS)"')
     p.add_argument("--corpus", help="a prepared corpus (default: the embedded one, generated in the study folder)")
-    p.add_argument("--jobs", type=int, help="scenarios trained side by side (default: 2 for default, else 1)")
+    p.add_argument("--jobs", default="auto", help="jobs side by side: a number, or auto (default: one 1-thread job "
+                   "per usable core, or study.jobs_per_gpu per GPU, as memory allows)")
     p.add_argument("--no-papermill", action="store_true", help="run jobs through the command line instead of notebooks "
                    "(the same as --set study.use_papermill=false)")
     p.add_argument("--executor", choices=["local", "slurm"], help="run the jobs here (default) or submit them to Slurm "

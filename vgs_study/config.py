@@ -42,6 +42,8 @@ class ModelConfig:
     cls_token: bool = True                 # a learnable CLS frame, read by the VGS branch at the tapped layer
     # norm statistics over valid frames only (False: over padding too, as fairseq/HF)
     padding_exact: bool = True
+    # with padding_exact: convolve each utterance over its own samples (the same features, no arithmetic on padding)
+    conv_skip_padding: bool = False
     # masking and the contrastive task
     mask_prob: float = 0.65                # probability of a frame starting a masked span
     mask_length: int = 10                  # frames per masked span
@@ -185,6 +187,9 @@ class StudyConfig:
     schedules: str = ""                    # a Python file or module (package.module) defining more schedules
     use_papermill: bool = True             # run jobs through the parameterised notebooks (False: the command line)
     executor: str = "local"                # "local": jobs run as processes here; "slurm": submitted to a Slurm cluster
+    # peak memory of one job, GB (status.json records each job's): `--jobs auto` runs no more than memory holds
+    job_memory_gb: float = 2.0
+    jobs_per_gpu: int = 2                  # `--jobs auto` on a machine with GPUs: this many jobs share each GPU
     slurm_partition: str = ""              # Slurm partition ("": the cluster's default)
     slurm_account: str = ""                # Slurm account to charge ("": the user's default)
     # GPUs per training job (> 1: torchrun, one process per GPU); evaluation uses <= 1
@@ -348,6 +353,8 @@ RANGES = [
     ("eval.recall_ks", lambda v: len(v) >= 1 and all(isinstance(k, int) and k >= 1 for k in v), "a list of integers >= 1"),
     ("eval.metrics", lambda v: len(v) >= 1 and all(isinstance(m, str) and m for m in v), "a list of metric names"),
     ("eval.batch_size", lambda v: v >= 1, ">= 1"),
+    ("study.job_memory_gb", lambda v: v > 0, "> 0"),
+    ("study.jobs_per_gpu", lambda v: v >= 1, ">= 1"),
     ("study.slurm_gpus", lambda v: v >= 0, ">= 0"),
     ("study.slurm_cpus", lambda v: v >= 1, ">= 1"),
     ("study.slurm_mem_gb", lambda v: v >= 1, ">= 1"),
@@ -410,7 +417,7 @@ def _cpu_model(width: int, heads: int, ffn: int, shared: int, ssl: int, conv: li
         resdavenet_widths=head_widths, resdavenet_blocks=1, audio_head_heads=heads, audio_head_ffn=ffn,
         vgs_dropout=0.0, vgs_input="unmasked", audio_pooling="mean", image_pooling="mean", center_embeddings=True,
         image_feat_dim=768, image_layers=image_layers, image_heads=heads, image_ffn=ffn,
-        match_similarity="cosine", match_temperature=0.1)
+        match_similarity="cosine", match_temperature=0.1, conv_skip_padding=True)
 
 def preset(name: str) -> Config:
     "The configuration named `name`: 'tiny', 'default' or 'paper'."
@@ -423,7 +430,8 @@ def preset(name: str) -> Config:
                               image_features="mscoco_imgfeat/coco_obj36.h5",
                               abx_item="zerospeech2021/phonetic/dev-clean.item",
                               abx_wavs="zerospeech2021/phonetic/dev-clean")
-        cfg.study = StudyConfig(slurm_gpus=1, slurm_cpus=10, slurm_mem_gb=64, slurm_time_min=24 * 60)
+        cfg.study = StudyConfig(slurm_gpus=1, slurm_cpus=10, slurm_mem_gb=64, slurm_time_min=24 * 60,
+                                job_memory_gb=16, jobs_per_gpu=1)
         return cfg
     if name == "default":
         # stride 320: 50 frames/s

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 __all__ = ['log', 'METRICS', 'RECALL', 'ABX', 'CKA', 'WORD_ABX', 'CLOSE_UP_METRICS', 'hit_probability', 'chance_recall',
            'retrieval_ranks', 'retrieval_recall', 'embed_split', 'evaluate_recall', 'ABXSet', 'Metric',
            'register_metric', 'get_metric', 'metrics_of', 'flatten', 'nest', 'EvalContext', 'recall_splits',
-           'rank_records', 'evaluate_run', 'summarise_run', 'final_results']
+           'rank_records', 'metrics_at', 'evaluate_run', 'summarise_run', 'final_results']
 
 # %% ../nbs/09_evaluate.ipynb #36b90467
 def hit_probability(greater, ties, own, k: int) -> torch.Tensor:
@@ -201,6 +201,8 @@ class Metric:
     summary: Callable         # (DataFrame of one epoch's records) -> {key: number}
     title: str = ""           # heading of its table in the report
     items: tuple = ()         # columns of its item table <run>/<name>_items.csv.gz, if it keeps one
+    # scored at every kept checkpoint (a curve); False: at the initialisation, the switch and the end only
+    every_epoch: bool = True
 
     @property
     def header(self) -> list: return ["run", "epoch", *self.columns, self.value]
@@ -355,9 +357,9 @@ RECALL = register_metric(Metric("recall", ("split", "direction", "k"), "recall",
 ABX = register_metric(Metric("abx", ("layer", "condition"), "error", _score_abx, _summarise_abx, "ABX error (%)",
                              ("layer", "condition", *CONTEXT_COLUMNS)))
 CKA = register_metric(Metric("cka", ("layer_a", "layer_b"), "cka", _score_cka, _summarise_cka,
-                             "CKA between a run's layers"))
+                             "CKA between a run's layers", every_epoch=False))
 WORD_ABX = register_metric(Metric("word_abx", ("layer", "condition"), "error", _score_word_abx, _summarise_abx,
-                                  "Word-level ABX error (%)"))
+                                  "Word-level ABX error (%)", every_epoch=False))
 
 # %% ../nbs/09_evaluate.ipynb #0497daa4
 def _append_csv(path: Path, rows: list, header: list, epoch=None):
@@ -407,6 +409,14 @@ def _done_epochs(path: Path) -> set:
 
 CLOSE_UP_METRICS = ("recall", "abx")   # all that the switch close-up and finding 5 read at a fraction of an epoch
 
+def metrics_at(epoch: float, metrics: list, cfg: Config) -> list:
+    """The metrics a checkpoint is scored with: all of them at the random initialisation, the switch and the end (what
+    the checks, findings and tables read); the `every_epoch` ones at the other whole epochs (the curves); recall and
+    ABX within an epoch (the switch close-up)."""
+    if epoch in (0, cfg.train.switch_epoch, cfg.train.epochs): return list(metrics)
+    if float(epoch).is_integer(): return [m for m in metrics if m.every_epoch]
+    return [m for m in metrics if m.name in CLOSE_UP_METRICS]
+
 def evaluate_run(run_dir, corpus_root=None, device="auto", progress=True) -> dict:
     "Score the kept checkpoints of `run_dir` with every metric (epoch 0 is the random-initialisation control); returns the final results."
     rd = RunDir(run_dir)
@@ -418,8 +428,7 @@ def evaluate_run(run_dir, corpus_root=None, device="auto", progress=True) -> dic
     name = rd.read_info().get("scenario", run_dir.name)
     done, tb = {m.name: _done_epochs(m.path(run_dir)) for m in metrics}, MetricsLog(run_dir)
     for epoch, path in tqdm(sorted(ckpts.items()), desc=f"evaluating {name}", disable=not progress):
-        todo = [m for m in metrics if epoch not in done[m.name]
-                and (float(epoch).is_integer() or m.name in CLOSE_UP_METRICS)]
+        todo = [m for m in metrics_at(epoch, metrics, cfg) if epoch not in done[m.name]]
         if not todo: continue
         model, ctx.epoch = load_model(path, cfg, ctx.device), epoch
         for m in todo:

@@ -8,7 +8,7 @@ import json, logging, os, subprocess, sys, time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from .config import REPO, Config, absolute_spec, load_config
+from .config import REPO, Config, ConfigError, absolute_spec, load_config
 from .checkpoint import StudyDir
 from .data import atomic_write
 from .schedules import Scenario, load_schedules, validate
@@ -16,7 +16,8 @@ from .evaluate import metrics_of
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'NBS', 'notebook', 'Job', 'plan_jobs', 'run_jobs', 'run_study', 'study_status']
+__all__ = ['log', 'NBS', 'notebook', 'Job', 'plan_jobs', 'run_jobs', 'usable_cores', 'available_memory_gb', 'auto_workers',
+           'gpu_slots', 'replay', 'critical_path', 'run_study', 'study_status']
 
 # %% ../nbs/11_study.ipynb #076ff187
 NBS = REPO / "nbs"
@@ -39,6 +40,7 @@ class Job:
     status: str = "pending"
     error: str = ""
     seconds: float = 0.0
+    peak_rss_mb: int = 0      # the job's largest resident memory (its process or any it waited for)
 
 def _papermill_cmd(nb: Path, out_nb: Path, params: dict) -> list:
     "papermill's command line: strings passed raw (`-p`), other values as YAML (`-y`)."
@@ -101,10 +103,22 @@ def _die_with_parent():
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)          # PR_SET_PDEATHSIG
     except Exception: pass
 
+def _run_measured(cmd: list, log_file, env: dict) -> tuple[int, int]:
+    """Run `cmd` to its end with its output in `log_file`: (exit code, its peak resident memory in MB, over the process
+    and every process it waited for, e.g. papermill's kernel)."""
+    linux = sys.platform.startswith("linux")
+    p = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env,
+                         preexec_fn=_die_with_parent if linux else None)
+    if not hasattr(os, "wait4"): return p.wait(), 0
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)     # reaped here: Popen must not wait for it again
+    return p.returncode, round(usage.ru_maxrss / 1024)     # ru_maxrss is in KB on Linux
+
 def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_path: Path | None = None,
-             on_change=None):
+             on_change=None, slot_env=None):
     """Run jobs in dependency order, `workers` at a time, the ready job of lowest `priority` first (then in the list's
-    order); a failed job fails its dependents and nothing else. `on_change()` is called whenever a job starts or ends."""
+    order); a failed job fails its dependents and nothing else. `on_change()` is called whenever a job starts or ends.
+    A job runs in one of `workers` slots; `slot_env(slot)` adds to its environment (e.g. the GPU it may use)."""
     from tqdm.auto import tqdm
     by_name = {j.name: j for j in jobs}
     before = json.loads(status_path.read_text()) if status_path and status_path.exists() else {}
@@ -113,30 +127,33 @@ def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_
     def save_status():
         if on_change: on_change()
         if not status_path: return
-        table = {j.name: {"status": j.status, "error": j.error, "seconds": j.seconds, "log": str(j.log)} for j in jobs}
+        table = {j.name: {"status": j.status, "error": j.error, "seconds": j.seconds, "peak_rss_mb": j.peak_rss_mb,
+                          "log": str(j.log)} for j in jobs}
         atomic_write(status_path, json.dumps(table, indent=1) + "\n")
-    def execute(job: Job):
+    def execute(job: Job, slot: int):
         t0 = time.time()
-        if job.done.exists():                             # finished by an earlier run: keep the time it took then
-            job.status, job.seconds = "done (already)", before.get(job.name, {}).get("seconds", 0.0)
+        if job.done.exists():                             # finished by an earlier run: keep what it took then
+            earlier = before.get(job.name, {})
+            job.status, job.seconds = "done (already)", earlier.get("seconds", 0.0)
+            job.peak_rss_mb = earlier.get("peak_rss_mb", 0)
             return
         job.log.parent.mkdir(parents=True, exist_ok=True)
         log.info("starting %s", job.name)
+        job_env = dict(env or os.environ, **(slot_env(slot) if slot_env else {}))
         with open(job.log, "a") as f:
             f.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(job.cmd)}\n")
             f.flush()
-            r = subprocess.run(job.cmd, stdout=f, stderr=subprocess.STDOUT, env=env,
-                               preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+            returncode, job.peak_rss_mb = _run_measured(job.cmd, f, job_env)
         job.seconds = round(time.time() - t0, 1)
-        if r.returncode == 0 and job.done.exists():
+        if returncode == 0 and job.done.exists():
             job.status = "done"
             log.info("finished %s in %.0f s", job.name, job.seconds)
         else:
             job.status = "failed"
             tail = job.log.read_text().strip().splitlines()[-8:]
-            job.error = f"exit code {r.returncode}; see {job.log}: " + " | ".join(tail)
-            log.error("%s failed (exit %d); its log: %s", job.name, r.returncode, job.log)
-    pending, running = list(jobs), {}
+            job.error = f"exit code {returncode}; see {job.log}: " + " | ".join(tail)
+            log.error("%s failed (exit %d); its log: %s", job.name, returncode, job.log)
+    pending, running, free = list(jobs), {}, list(range(max(1, workers)))
     with ThreadPoolExecutor(max(1, workers)) as pool:
         while pending or running:
             for j in sorted(pending, key=lambda j: j.priority):   # start what can start, skip what can never run
@@ -150,16 +167,84 @@ def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_
                 elif all(d.status.startswith("done") for d in deps) and len(running) < max(1, workers):
                     pending.remove(j)
                     j.status = "running"
-                    running[pool.submit(execute, j)] = j
+                    slot = free.pop(0)
+                    running[pool.submit(execute, j, slot)] = (j, slot)
                     save_status()
             if running:                                   # wait for a job to end: it may unblock others
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     fut.result()
-                    if running.pop(fut).status != "done (already)": bar.update(1)
+                    j, slot = running.pop(fut)
+                    free.append(slot)
+                    if j.status != "done (already)": bar.update(1)
                     save_status()
     bar.close()
     return jobs
+
+# %% ../nbs/11_study.ipynb #1f9c08c3
+def usable_cores() -> int:
+    "Cores this process may run on: its affinity mask (taskset, cpusets, Slurm), not the machine's count."
+    try: return len(os.sched_getaffinity(0))
+    except AttributeError: return os.cpu_count() or 1
+
+def available_memory_gb() -> float:
+    "Memory new work can use (the kernel's MemAvailable), in GB; infinite where the system does not say."
+    try:
+        with open("/proc/meminfo") as f:
+            kb = next(int(line.split()[1]) for line in f if line.startswith("MemAvailable:"))
+        return kb / 2**20
+    except (OSError, StopIteration, ValueError): return float("inf")
+
+def auto_workers(cfg: Config, gpus: int | None = None) -> tuple[int, str]:
+    """Jobs side by side for `--jobs auto`, and why in words: one 1-thread job per usable core, or
+    `study.jobs_per_gpu` per GPU where there are GPUs, never more than memory holds at `study.job_memory_gb` each."""
+    if gpus is None: gpus = _visible_gpus(cfg)
+    cores, memory = usable_cores(), available_memory_gb()
+    by_memory = max(1, int(memory // cfg.study.job_memory_gb))
+    if gpus:
+        by_device, device = gpus * cfg.study.jobs_per_gpu, f"{cfg.study.jobs_per_gpu} per GPU on {gpus} GPU(s)"
+    else: by_device, device = cores, f"one per usable core ({cores})"
+    workers = min(by_device, by_memory)
+    why = f"{workers} job(s) at a time: {device}"
+    if by_memory < by_device: why += f", capped by memory ({memory:.1f} GB for jobs of {cfg.study.job_memory_gb} GB)"
+    return workers, why
+
+def _visible_gpus(cfg: Config) -> int:
+    "GPUs the study's jobs would train on (none when `train.device` names the CPU)."
+    if cfg.train.device == "cpu": return 0
+    import torch
+    return torch.cuda.device_count()
+
+def gpu_slots(gpus: int):
+    "`run_jobs`' `slot_env` that pins the job in slot k to GPU k mod `gpus`."
+    return lambda slot: {"CUDA_VISIBLE_DEVICES": str(slot % gpus)}
+
+def replay(jobs: list[Job], seconds: dict, workers: int) -> float:
+    """The wall clock `run_jobs` would take with `workers` slots if job `j` took `seconds[j.name]`: the same policy
+    (a ready job of lowest priority first, then in list order), simulated, nothing run."""
+    names = {j.name for j in jobs}
+    clock, pending, running, done = 0.0, list(jobs), {}, set()       # running: name -> when it ends
+    while pending or running:
+        for j in sorted(pending, key=lambda j: j.priority):
+            ready = all(n in done for n in j.needs if n in names)
+            if ready and len(running) < workers:
+                pending.remove(j)
+                running[j.name] = clock + seconds[j.name]
+        if not running: raise ValueError(f"jobs that can never start: {[j.name for j in pending]}")
+        name = min(running, key=running.get)
+        clock = running.pop(name)
+        done.add(name)
+    return clock
+
+def critical_path(jobs: list[Job], seconds: dict) -> float:
+    "The longest chain of jobs, each waiting for the last: no number of workers ends the study sooner."
+    by_name, ends = {j.name: j for j in jobs}, {}
+    def end(name):
+        if name not in ends:
+            needs = [n for n in by_name[name].needs if n in by_name]
+            ends[name] = max((end(n) for n in needs), default=0.0) + seconds[name]
+        return ends[name]
+    return max(end(j.name) for j in jobs)
 
 # %% ../nbs/11_study.ipynb #c0f8b17b
 def _lock(out: Path):
@@ -190,6 +275,13 @@ def _study_dir(out, cfg: Config) -> Path:
             raise ValueError(f"{out} holds a study with other settings ({', '.join(diff)}); use another --out")
     return out
 
+def _workers(jobs, cfg: Config, gpus: int) -> tuple[int, str]:
+    "`jobs` as given (a number, or None / 'auto' for `auto_workers`), and why in words."
+    if jobs in (None, "auto"): return auto_workers(cfg, gpus)
+    n = int(jobs) if str(jobs).isdigit() else 0
+    if n < 1: raise ConfigError(f"--jobs {jobs}: give a number >= 1 or 'auto'")
+    return n, f"{n} job(s) at a time (--jobs {n})"
+
 def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, overrides=(), corpus=None,
               jobs=None, use_papermill=None, progress=True, report=True, workers_corpus=2) -> dict:
     """Corpus (if missing) -> every scenario for every seed -> evaluation -> report. Returns the status of every job.
@@ -208,8 +300,9 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
     if use_papermill is None: use_papermill = cfg.study.use_papermill
     slurm = cfg.study.executor == "slurm"
     if slurm and cfg.study.slurm_gpus > 1: use_papermill = False      # torchrun runs the command line
-    workers = 1 if slurm else jobs or (2 if cfg.preset == "default" else 1)
-    if workers > 1: cfg.train.threads = 1                  # side-by-side 1-thread jobs use 2 cores best
+    gpus = 0 if slurm else _visible_gpus(cfg)
+    workers, why = (1, "Slurm runs them") if slurm else _workers(jobs, cfg, gpus)
+    if workers > 1: cfg.train.threads = 1                  # side-by-side 1-thread jobs use the cores best
     study = StudyDir(_study_dir(out, cfg))                   # compared with a saved study as it will run
     out = study.path
     cfg.to_json(study.config)
@@ -225,13 +318,13 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
         states = submit_study(cfg, out, jl, env)
         study.lock.unlink(missing_ok=True)
         return states
-    log.info("study in %s: %d scenarios x %d seed(s), %d jobs, %d at a time", out, len(cfg.study.scenarios),
-             len(cfg.study.seeds), len(jl), workers)
+    log.info("study in %s: %d scenarios x %d seed(s), %d jobs; %s", out, len(cfg.study.scenarios),
+             len(cfg.study.seeds), len(jl), why)
     env = dict(os.environ, OMP_NUM_THREADS=str(cfg.train.threads or os.cpu_count()), PYTHONUNBUFFERED="1")
     before = study.read_wall() or 0.0
     def record_wall():                                   # kept current: an interrupted study keeps its time too
         atomic_write(study.wall, json.dumps({"seconds": round(before + time.time() - t0, 1)}) + "\n")
-    run_jobs(jl, workers, env, progress, study.status, on_change=record_wall)
+    run_jobs(jl, workers, env, progress, study.status, on_change=record_wall, slot_env=gpu_slots(gpus) if gpus else None)
     record_wall()
     if report:
         _write_report(study, use_papermill, env)
