@@ -149,3 +149,16 @@ def test_trimming_stays_within_a_shard_of_16():
     for s in range(16, 64, 16): assert len(set(counts[s:s + 16].tolist())) == 1
     frac = shards[16:].float().mean().item()
     assert 0.35 < frac < expected_mask_fraction(399)                                       # ~42%: trimmed to 16 clips' least
+
+
+def test_candidate_chance_counts_the_distractors_left():
+    "A guess among the candidates left: 1/4 with 3 distractors, 1/2 when 2 of them equal the positive (masked out)."
+    from vgs_study.losses import candidate_chance, chance_accuracy, contrastive_logits
+    inf = float("-inf")
+    logits = torch.tensor([[1.0, 0.5, 0.2, 0.1], [1.0, inf, 0.2, inf]])
+    assert abs(float(candidate_chance(logits)) - (1 / 4 + 1 / 2) / 2) < 1e-7
+    # from real targets: frame 0's distractors 1 and 2 carry its own code, frame 3's none
+    y = torch.tensor([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    lg = contrastive_logits(torch.randn(4, 2), y, torch.tensor([[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]]))
+    by_hand = np.mean([1 / 2, 1 / 2, 1 / 2, 1 / 4])       # frames 0-2: two twins masked; frame 3: all three left
+    assert abs(float(candidate_chance(lg)) - by_hand) < 1e-7 and float(candidate_chance(lg)) > chance_accuracy(3)

@@ -86,3 +86,27 @@ def test_close_up_checkpoints_are_kept_at_the_right_updates(tiny_cfg, tmp_path):
     epochs = lambda f: sorted(set(pd.read_csv(tmp_path / "run" / f).epoch))
     assert epochs("abx.csv") == epochs("recall.csv") == [0, 1, 1.125, 1.5, 2]
     assert epochs("word_abx.csv") == [0, 1, 2]
+
+
+def test_cka_between_scenarios_across_seeds_takes_the_seed_out_of_the_comparison(tmp_path):
+    """Two scenarios that at the same seed are one and the same network (shared initial weights, data order, phase A)
+    look identical at the same seed (CKA 1) and only as similar as two seeds of one scenario across seeds: the number
+    the 'another seed' yardstick must be compared with."""
+    from vgs_study.checkpoint import RunDir
+    from vgs_study.config import preset
+    from vgs_study.sharing import cka_results
+    cfg = preset("tiny")
+    rng = np.random.default_rng(0)
+    runs = {}
+    for seed in (1, 2, 3):
+        frames = {l: rng.normal(size=(300, 16)).astype(np.float32) for l in (1, 2, 3)}     # what the seed makes
+        for name in ("VGS", "(VGS, W2V2)"):
+            rd = RunDir(tmp_path / f"s{seed}" / name.replace(" ", ""))
+            rd.cka(cfg.train.epochs).parent.mkdir(parents=True, exist_ok=True)
+            np.savez(rd.cka(cfg.train.epochs), **{f"layer_{l}": x for l, x in frames.items()})
+            runs[(seed, name)] = {"dir": str(rd.path)}
+    r = cka_results(runs, ["VGS", "(VGS, W2V2)"], None, cfg)
+    same, across, other = (r[k]["shared"] for k in ("between", "between_other_seeds", "other_seed"))
+    assert abs(same["VGS"]["(VGS, W2V2)"] - 1.0) < 1e-6
+    assert abs(across["VGS"]["(VGS, W2V2)"] - other["VGS"]) < 1e-6 and abs(other["VGS"]) < 0.1
+    assert abs(across["VGS"]["VGS"] - other["VGS"]) < 1e-6          # a scenario against itself across seeds

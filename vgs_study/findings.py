@@ -17,25 +17,40 @@ from .config import PAPER_SCENARIO_NAMES
 from .results import Study, t_quantile
 
 # %% auto #0
-__all__ = ['VERDICTS', 'THRESHOLDS', 'NINE', 'W2V2_FIRST', 'FINDINGS', 'SSL_TIMES_CHANCE', 'RECALL_TIMES_CHANCE', 'CODES_IN_USE',
-           'MARGIN', 'READINGS', 'LEVEL', 'SIM_CONTEXT_SEED', 'SIMULATED_MFCC', 'verdict', 'Threshold',
-           'variance_components', 'satterthwaite', 'interval', 'chances', 'Evidence', 'recall', 'recall_at_switch',
-           'abx', 'higher', 'lower', 'above_chance', 'forgetting', 'better_of', 'beats', 'switch_jump', 'loss_faster',
-           'share_faster', 'Part', 'Finding', 'at_switch', 'learning_checks', 'assess', 'closeup_agreement',
+__all__ = ['LEVEL', 'SIDES', 'EXPECTED_SIDE', 'ONE_SEED', 'THRESHOLDS', 'CHOOSE_HALF', 'SCORE_HALF', 'NINE', 'W2V2_FIRST',
+           'CHOSEN_LEVEL', 'FINDINGS', 'SSL_TIMES_CHANCE', 'RECALL_TIMES_CHANCE', 'CODES_IN_USE', 'MARGIN', 'READINGS',
+           'SIM_CONTEXT_SEED', 'SIMULATED_MFCC', 'side', 'reads', 'outcome', 'Threshold', 'variance_components',
+           'satterthwaite', 'interval', 'chances', 'Evidence', 'recall', 'recall_at_switch', 'abx', 'higher', 'lower',
+           'above_chance', 'forgetting', 'better_of', 'beats', 'switch_jump', 'loss_faster', 'share_faster', 'Part',
+           'Finding', 'at_switch', 'learning_checks', 'seeds_to_decide', 'assess', 'closeup_agreement',
            'jumps_by_layer', 'findings', 'simulated_study']
 
 # %% ../nbs/11d_findings.ipynb #24d0d4b8
-VERDICTS = ("holds", "reversed", "no effect", "inconclusive")
+LEVEL = 0.95        # every part's interval, unless the part says otherwise
+SIDES = ("above", "below", "within", "straddles")
+EXPECTED_SIDE = {"holds": "above", "no effect": "within"}      # a part's `expect` -> where its interval must lie
+ONE_SEED = "one seed: a reading, not a verdict"
 
-def verdict(low: float, high: float, threshold: float) -> str:
-    """The verdict of a 95% interval [low, high] on an effect, against the smallest effect that matters: 'holds' if the
-    whole interval lies above +threshold, 'reversed' if below -threshold, 'no effect' if inside [-threshold, threshold],
-    'inconclusive' otherwise (it straddles a threshold)."""
-    if not (np.isfinite(low) and np.isfinite(high)): return "inconclusive"
-    if low > threshold: return "holds"
-    if high < -threshold: return "reversed"
-    if -threshold <= low and high <= threshold: return "no effect"
-    return "inconclusive"
+def side(low: float, high: float, threshold: float) -> str:
+    """Where an interval [low, high] on an effect lies against the smallest effect that matters: 'above' +threshold,
+    'below' -threshold, 'within' [-threshold, threshold], or 'straddles' a threshold (also when it is not finite)."""
+    if not (np.isfinite(low) and np.isfinite(high)): return "straddles"
+    if low > threshold: return "above"
+    if high < -threshold: return "below"
+    if -threshold <= low and high <= threshold: return "within"
+    return "straddles"
+
+def reads(low: float, high: float, threshold: float) -> str:
+    "`side` with its threshold, as the report prints it: 'above +2', 'below -2', 'within ±2' or 'straddles ±2'."
+    where = side(low, high, threshold)
+    if where == "above": return f"above +{threshold:g}"
+    if where == "below": return f"below -{threshold:g}"
+    return f"{where} ±{threshold:g}"
+
+def outcome(where: str, expect: str) -> str:
+    "A part's outcome as its statement reads: 'as stated', 'against the statement', or 'undecided' (it straddles)."
+    if where == "straddles": return "undecided"
+    return "as stated" if where == EXPECTED_SIDE[expect] else "against the statement"
 
 # %% ../nbs/11d_findings.ipynb #31e35c09
 @dataclass(frozen=True)
@@ -176,10 +191,12 @@ class Evidence:
         c = chances(self.recall_items, [self.k]).get("test", {})
         return float(np.mean([v[self.k] for v in c.values()])) if c else float("nan")
 
-    def _abx_layers(self, seed: int, scenario: str, condition: str, epoch) -> dict:
-        "{layer: [1 + B]} ABX error (%) of one run's checkpoint in `condition`, on the contexts and their resamples."
+    def _abx_layers(self, seed: int, scenario: str, condition: str, epoch, half=None) -> dict:
+        """{layer: [1 + B]} ABX error (%) of one run's checkpoint in `condition`, on the contexts and their resamples;
+        with `half` (0 or 1), on the contexts of even or odd id only."""
         d = self._rows(self.abx_items, seed, scenario, epoch)
         d = d[d.condition == condition] if len(d) else d
+        if half is not None and len(d): d = d[d.context % 2 == half]
         return {int(layer): weighted_error(g[_ABX_COLUMNS].values, self.w_contexts) for layer, g in d.groupby("layer")}
 
     @_memoised
@@ -193,20 +210,21 @@ class Evidence:
         return out
 
     @_memoised
-    def abx_layer(self, scenario: str, condition: str, epoch, layer: int) -> dict:
-        "{seed: [1 + B]}: ABX error (%) of one layer, fixed beforehand, at `epoch`."
+    def abx_layer(self, scenario: str, condition: str, epoch, layer: int, half=None) -> dict:
+        "{seed: [1 + B]}: ABX error (%) of one layer, fixed beforehand, at `epoch` (on one `half` of the contexts)."
         out = {}
         for seed in self.seeds(scenario):
-            values = self._abx_layers(seed, scenario, condition, epoch).get(layer)
+            values = self._abx_layers(seed, scenario, condition, epoch, half).get(layer)
             if values is not None: out[seed] = values
         return out
 
     @_memoised
-    def best_layer(self, scenario: str, condition: str, epoch=None) -> tuple:
-        "((seed, layer), ...): each seed's best ABX layer at `epoch` on the full set of contexts (no resampling)."
+    def best_layer(self, scenario: str, condition: str, epoch=None, half=None) -> tuple:
+        """((seed, layer), ...): each seed's best ABX layer at `epoch` on the full set of contexts, or on one `half` of
+        them (no resampling)."""
         out = []
         for seed in self.seeds(scenario):
-            layers = self._abx_layers(seed, scenario, condition, epoch)
+            layers = self._abx_layers(seed, scenario, condition, epoch, half)
             if layers: out.append((seed, min(layers, key=lambda l: layers[l][0])))
         return tuple(out)
 
@@ -295,11 +313,15 @@ def beats(chooser, other):
         return higher(recall(chosen), recall(other))(ev) if chosen else {}
     return effect
 
+CHOOSE_HALF, SCORE_HALF = 0, 1       # finding 5 picks its layer on the even ABX contexts and scores on the odd ones
+
 def switch_jump(scenario, condition="across", at=None, layer=None):
     """ABX soon after the switch, against the run that went on with phase A: the scheduled run's error `at` an
     epoch fraction after the switch (default `ev.jump_at`) minus its base run's at the same checkpoint, both at one
-    layer fixed before the switch (the base run's best layer at the switch, per seed; or `layer`). Positive: the
-    switch raised the error beyond what continued phase A training gives."""
+    layer fixed before the switch: the base run's best layer at the switch, per seed, chosen on the even-numbered ABX
+    contexts and scored on the odd ones (a layer chosen and scored on the same contexts leans toward a lower error
+    there); or `layer`, given, scored on every context. Positive: the switch raised the error beyond what continued
+    phase A training gives."""
     base = Scenario.parse(scenario).base.name
     def effect(ev: Evidence) -> dict:
         out = {}
@@ -307,10 +329,11 @@ def switch_jump(scenario, condition="across", at=None, layer=None):
             k = ev.switch_epoch(seed, scenario)
             if k is None: continue
             t = round(k + (ev.jump_at if at is None else at), 6)
-            fixed = layer if layer is not None else dict(ev.best_layer(base, condition, float(k))).get(seed)
+            chosen = dict(ev.best_layer(base, condition, float(k), CHOOSE_HALF)).get(seed)
+            fixed, half = (layer, None) if layer is not None else (chosen, SCORE_HALF)
             if fixed is None: continue
-            after = ev.abx_layer(scenario, condition, t, fixed).get(seed)
-            control = ev.abx_layer(base, condition, t, fixed).get(seed)
+            after = ev.abx_layer(scenario, condition, t, fixed, half).get(seed)
+            control = ev.abx_layer(base, condition, t, fixed, half).get(seed)
             if after is not None and control is not None: out[seed] = after - control
         return out
     return effect
@@ -330,12 +353,14 @@ def share_faster(scenario, by_epoch=2, first="train_loss_av", second="train_cont
 # %% ../nbs/11d_findings.ipynb #16386384
 @dataclass(frozen=True)
 class Part:
-    "One comparison of a finding: what it claims, its effect per seed, the threshold kind, and the verdict it needs."
+    "One comparison of a finding: what it claims, its effect per seed, the threshold kind, and the side it expects."
     claim: str                   # in words, as the paper would say it, naming what it compares with
     effect: Callable             # Evidence -> {seed: [1 + B] effects}
     kind: str                    # "recall", "abx" or "loss": its unit and threshold (`THRESHOLDS`)
     scenarios: tuple             # the runs it reads
     expect: str = "holds"        # "holds": above +threshold; "no effect": within +-threshold
+    level: float = LEVEL         # of its interval (a part that tests a run chosen on the same data needs more)
+    decides: bool = True         # False: shown beside the others, but the finding's verdict does not read it
 
 @dataclass(frozen=True)
 class Finding:
@@ -351,6 +376,7 @@ W2V2_FIRST = ("(W2V2, VGS)", "(W2V2, VGS+)")
 _SSL, _VGS, _ABX = ("w2v2_ssl", "vgsplus_ssl"), ("vgs_recall", "vgsplus_recall"), ("w2v2_abx", "vgs_abx")
 # phase A's task at the switch; for VGS+ the retrieval that (VGS+, W2V2) may forget (see the checks below)
 _AT_SWITCH = {"W2V2": ("w2v2_ssl_switch",), "VGS": ("vgs_recall_switch",), "VGS+": ("vgsplus_recall_switch",)}
+_SWITCHED = ("switch_epoch",)     # every scheduled run switched where the checks at the switch read
 
 def _base(scheduled: str) -> str: return Scenario.parse(scheduled).base.name
 
@@ -359,6 +385,7 @@ def at_switch(*scheduled) -> tuple:
     return tuple(dict.fromkeys(c for s in scheduled for c in _AT_SWITCH[_base(s)]))
 
 _BETTER = better_of(W2V2_FIRST)
+CHOSEN_LEVEL = 1 - (1 - LEVEL) / 2     # a run chosen among two on the same data: Bonferroni over the choice
 _BEYOND = [n for n in NINE if n not in W2V2_FIRST + ("VGS", "VGS+")]      # VGS and VGS+ are parts already
 _JUMP = ("{}: across-speaker ABX at {}'s best layer at the switch {} soon after the switch, against {} at the same "
          "checkpoint")
@@ -368,48 +395,56 @@ FINDINGS = (
             tuple(Part(f"{a} retrieves better than {b}", higher(recall(a), recall(b)), "recall", (a, b))
                   for a in W2V2_FIRST for b in ("VGS+", "VGS"))
             + tuple(Part(f"the better W2V2-first run ({{better}}) retrieves better than {b}", beats(_BETTER, b),
-                         "recall", (*W2V2_FIRST, b)) for b in _BEYOND),
-            _SSL + _VGS + at_switch(*W2V2_FIRST),
+                         "recall", (*W2V2_FIRST, b), level=CHOSEN_LEVEL) for b in _BEYOND),
+            _SSL + _VGS + at_switch(*W2V2_FIRST) + _SWITCHED,
             "'The best retrieval' is read as pairs: the W2V2-first run with the higher mean R@10 must beat each of the "
-            "seven other runs (VGS and VGS+ in the first four parts), each pair decided by its own interval."),
+            "seven other runs (VGS and VGS+ in the first four parts), each pair decided by its own interval. That run "
+            "is chosen on the data its parts are tested on, so their intervals are at 97.5% (1 - 0.05 / 2, the choice "
+            "among two): a 95% interval on the chosen run would call a tie 'better' up to twice as often."),
     Finding(2, "Switching VGS -> W2V2 forgets retrieval completely; VGS+ -> W2V2 forgets only part of it",
             (Part("(VGS, W2V2) ends at chance (forgot completely)", above_chance(recall("(VGS, W2V2)")), "recall",
                   ("(VGS, W2V2)",), "no effect"),
              Part("(VGS+, W2V2) forgets more than the threshold of what VGS+ retrieved at the switch",
                   forgetting("(VGS+, W2V2)"), "recall", ("VGS+", "(VGS+, W2V2)")),
              Part("(VGS+, W2V2) ends above chance (forgot only part)", above_chance(recall("(VGS+, W2V2)")), "recall",
-                  ("(VGS+, W2V2)",))),
-            _SSL + _VGS + at_switch("(VGS, W2V2)", "(VGS+, W2V2)"),
+                  ("(VGS+, W2V2)",)),
+             Part("(VGS+, W2V2) keeps more retrieval than (VGS, W2V2) (training both tasks protects it)",
+                  higher(recall("(VGS+, W2V2)"), recall("(VGS, W2V2)")), "recall", ("(VGS+, W2V2)", "(VGS, W2V2)"))),
+            _SSL + _VGS + at_switch("(VGS, W2V2)", "(VGS+, W2V2)") + _SWITCHED,
             "Forgetting is measured against what phase A had learned: the base run's recall at the switch, which the "
-            "checks at the switch require to be at least 3x chance."),
+            "checks at the switch require to be at least 3x chance. The last part compares the two forgettings "
+            "directly: the paper's point is that joint training protects against forgetting, which the other parts "
+            "imply only as a difference above 0, not above the threshold."),
     Finding(3, "VGS-learned phonemic representations are better than SSL-learned ones (VGS and (VGS+, VGS) best ABX)",
             tuple(Part(f"{a} has lower best-layer {c}-speaker ABX than W2V2", lower(abx(a, c), abx("W2V2", c)), "abx",
                        (a, "W2V2")) for a in ("VGS", "(VGS+, VGS)") for c in ("within", "across")),
-            _SSL + _VGS + _ABX + at_switch("(VGS+, VGS)"),
+            _SSL + _VGS + _ABX + at_switch("(VGS+, VGS)") + _SWITCHED,
             "The paper's ABX set is another corpus (LibriSpeech); where the ABX sentences are the training corpus' own "
             "kind of speech, only the phonemic half of 'generalise across corpora' is tested. The best layer can be "
             "the lowest one, furthest from the VGS loss: Table II gives the error at the top shared layer beside it."),
     Finding(4, "loss_AV decays faster than loss_AUD (VGS+, which trains both)",
-            (Part("in VGS+, loss_AV's relative decrease exceeds that of loss_AUD's contrastive part",
-                  loss_faster("VGS+"), "loss", ("VGS+",)),
+            (Part("in VGS+, loss_AV's relative decrease exceeds that of loss_AUD's contrastive part (descriptive: it "
+                  "depends on each loss' chance level)", loss_faster("VGS+"), "loss", ("VGS+",), decides=False),
              Part("in VGS+, loss_AV reaches a larger share of its decrease by epoch 2 than loss_AUD's contrastive part",
                   share_faster("VGS+"), "loss", ("VGS+",))),
             ("vgsplus_ssl", "vgsplus_recall"),
             "loss_AUD's contrastive part only: its diversity and feature-penalty terms have floors above zero that "
             "would make loss_AUD look slower for reasons unrelated to learning. The relative decrease depends on each "
             "loss' chance level (loss_AV: an in-batch task whose chance grows with the batch size; the contrastive "
-            "loss: 1 positive among 31), so a second part reads the share of each loss' decrease reached by epoch 2, "
-            "which no chance level or scale enters."),
+            "loss: 1 positive among 31), so it is shown but does not decide; the finding reads the share of each "
+            "loss' decrease reached by epoch 2, which no chance level or scale enters."),
     Finding(5, "ABX changes little at the switch when phase 1 is W2V2, and rises when switching from VGS or VGS+ to "
                "W2V2",
             tuple(Part(_JUMP.format(s, _base(s), "changes little", _base(s)), switch_jump(s), "abx",
                        (s, _base(s)), "no effect") for s in W2V2_FIRST)
             + tuple(Part(_JUMP.format(s, _base(s), "rises", _base(s)), switch_jump(s), "abx",
                          (s, _base(s))) for s in ("(VGS, W2V2)", "(VGS+, W2V2)")),
-            _SSL + _VGS + _ABX + at_switch(*W2V2_FIRST, "(VGS, W2V2)", "(VGS+, W2V2)"),
+            _SSL + _VGS + _ABX + at_switch(*W2V2_FIRST, "(VGS, W2V2)", "(VGS+, W2V2)") + _SWITCHED,
             "The control is the base run at the same checkpoint (it went on with phase A), so the jump is the switch's "
             "own effect and not training that goes on; the layer is the base run's best at the switch, fixed before "
-            "it. Read at `eval.switch_jump_at` of an epoch after the switch; the report shows every close-up point."),
+            "it, chosen on the even-numbered ABX contexts and scored on the odd ones (so the choice does not lean "
+            "the score). Read at `eval.switch_jump_at` of an epoch after the switch; the report shows every "
+            "close-up point."),
 )
 
 
@@ -420,16 +455,17 @@ MARGIN = 1.2        # a recipe is chosen so that every check passes with its val
 READINGS = {"vgsplus_ssl_switch": "a reading, not a gate: no finding rests on VGS+'s SSL at the switch (findings 2, 3 "
                                   "and 5 read its retrieval, checked at the switch; its SSL is checked at the end)"}
 
-def _check(id, what, per_seed: dict, reference: dict, bar=None, testable=True, reason=""):
+def _check(id, what, per_seed: dict, reference: dict, bar=None, testable=True, reason="", chance_of=None):
     """A learning check from {seed: value, or None where the value is missing} and the bar a seed's value must reach
-    (`bar(seed, value) -> bool`); it passes when it passes for every seed. A check in `READINGS` is reported with its
+    (`bar(seed, value) -> bool`); it passes when it passes for every seed. A failing seed is named with its value as a
+    multiple of chance (`chance_of(seed)`, default `reference["chance"]`). A check in `READINGS` is reported with its
     values and bar but the status `reading`: no finding rests on it."""
     passed = {s: testable and v is not None and np.isfinite(v) and bar(s, v) for s, v in per_seed.items()}
     ok = bool(per_seed) and all(passed.values())
     status = "not testable" if not testable else ("passed" if ok else "not passed")
     failing = [s for s, p in sorted(passed.items()) if not p]
-    chance = reference.get("chance")
-    times = lambda s: f" ({per_seed[s] / chance:.1f}x chance)" if chance and per_seed[s] is not None else ""
+    chance_of = chance_of or (lambda s: reference.get("chance"))
+    times = lambda s: f" ({per_seed[s] / chance_of(s):.1f}x chance)" if chance_of(s) and per_seed[s] is not None else ""
     below = f"seed(s) {', '.join(f'{s}{times(s)}' for s in failing)}"
     if testable and failing: reason = f"not passed for {below}"
     if testable and not per_seed: reason = "no run to check"
@@ -448,16 +484,23 @@ def _at(table: pd.DataFrame, seeds, epoch, column) -> dict:
     return {s: (float(rows[s]) if s in rows and pd.notna(rows[s]) else None) for s in seeds}
 
 def _ssl_check(key, name, ep, seeds, epoch, when, acc0, floor):
+    """The SSL check of `name` at `epoch`: accuracy against each seed's chance as its validation measured it (the
+    candidates left once distractors equal to the positive are masked; `acc0`, the nominal 1 / (1 + K), where a run
+    did not log it)."""
     mine = ep[ep.scenario == name] if len(ep) and "val_accuracy" in ep else pd.DataFrame()
     acc = _at(mine, seeds, epoch, "val_accuracy")
     codes = _at(mine, seeds, epoch, "val_code_perplexity") if "val_code_perplexity" in mine else dict.fromkeys(seeds)
-    bar = SSL_TIMES_CHANCE * acc0
+    logged = _at(mine, seeds, epoch, "val_accuracy_chance") if "val_accuracy_chance" in mine else {}
+    chance = {s: logged.get(s) or acc0 for s in seeds}
+    mean_chance = float(np.mean(list(chance.values()))) if chance else acc0
     # a collapsed codebook makes the accuracy meaningless: it counts only with enough codes in use
     c = _check(key, f"{name} contrastive accuracy on held-out voices {when} >= {SSL_TIMES_CHANCE}x chance, with at "
-               f"least {floor:g} codes in use", acc, {"chance": acc0, "codes_floor": floor, "epoch": epoch},
-               lambda s, v: v >= bar and (codes[s] or 0) >= floor)
+               f"least {floor:g} codes in use", acc, {"chance": mean_chance, "codes_floor": floor, "epoch": epoch},
+               lambda s, v: v >= SSL_TIMES_CHANCE * chance[s] and (codes[s] or 0) >= floor, chance_of=chance.get)
     c["codes_in_use"] = {str(s): float("nan") if v is None else float(v) for s, v in codes.items()}
-    return c | {"ratio": c["value"] / acc0, "margin": _margin(acc, bar)}
+    c["chance_per_seed"], c["nominal_chance"] = {str(s): v for s, v in chance.items()}, acc0
+    times = [v / (SSL_TIMES_CHANCE * chance[s]) for s, v in acc.items() if v is not None]
+    return c | {"ratio": c["value"] / mean_chance, "margin": min(times) if times else float("nan")}
 
 def _margin(values: dict, bar: float) -> float:
     "The smallest value over the seeds as a multiple of the bar (at least `MARGIN` in a recipe that keeps its checks)."
@@ -511,68 +554,119 @@ def learning_checks(study: Study, ev: Evidence, cfg, mfcc: dict | None = None) -
         out.append(_check(f"{key}_abx", f"{name} best-layer across-speaker ABX at the end below MFCC's", values,
                           {"reference": bar, "reference_name": "MFCC", "epoch": end},
                           lambda s, v: v < bar, bar is not None, "" if bar else "no MFCC reference was computed"))
+    if bases: out.append(_switch_check(study, k))
     return out
+
+def _switch_check(study: Study, k: float) -> dict:
+    """Every scheduled run left phase A at the study's switch epoch `k`, the epoch the checks at the switch read: a run
+    that switched elsewhere would be compared with a phase A nobody checked."""
+    switched = {(s, n): study.switch_epoch(s, n) for s, n in study.runs if Scenario.parse(n).is_scheduled}
+    wrong = {f"{n} seed {s}": e for (s, n), e in sorted(switched.items()) if e is None or float(e) != k}
+    said = "; ".join(f"{run} switched at epoch {e}" for run, e in wrong.items())
+    return {"id": "switch_epoch", "check": f"every scheduled run switched at the study's switch epoch ({k:g})",
+            "status": "not passed" if wrong else "passed", "passed": not wrong, "reason": said, "value": k,
+            "per_seed": {}, "reference": k, "reference_name": "train.switch_epoch", "epoch": k}
 
 
 # %% ../nbs/11d_findings.ipynb #9515a8f4
-LEVEL = 0.95        # every part's interval
+def seeds_to_decide(iv: dict, threshold: float, level: float = LEVEL, most: int = 50) -> dict:
+    """A planning figure for an undecided part: the number of seeds at which its interval would lie on one side of its
+    threshold if the effect and both spreads stayed as measured (the seeds' share of the variance shrinks as 1/n, the
+    test set's does not). `seeds` is None, with `why`, where the test set alone keeps it undecided, where one seed
+    cannot measure the seeds' spread, or where `most` seeds would not do."""
+    gap = abs(abs(iv["effect"]) - threshold)                     # how far the mean lies from the nearer threshold
+    per_seed_var, items_var = iv["se_seeds"] ** 2 * len(iv["seeds"]), iv["se_items"] ** 2
+    q = lambda df: t_quantile(1 - (1 - level) / 2, df)
+    if len(iv["seeds"]) < 2: return {"seeds": None, "why": "one seed cannot measure the seeds' spread"}
+    if q(math.inf) * math.sqrt(items_var) >= gap:
+        return {"seeds": None, "why": f"the test set's own noise (±{q(math.inf) * math.sqrt(items_var):.2f}) is wider "
+                                      f"than the mean's distance to the threshold ({gap:.2f}): more seeds cannot decide it"}
+    for n in range(2, most + 1):
+        seeds_var = per_seed_var / n
+        if q(satterthwaite(seeds_var, items_var, n - 1)) * math.sqrt(seeds_var + items_var) < gap:
+            return {"seeds": n, "why": "if the effect and its spread stay as measured (a planning figure)"}
+    return {"seeds": None, "why": f"more than {most} seeds at the measured spread"}
 
-def _decided_against(v: str, expect: str) -> bool: return v != "inconclusive" and v != expect
+def _missing(part: Part, ev: Evidence, per_seed: dict) -> str:
+    "What a part lacks, in words ('' when nothing): seeds that ran every scenario it reads but have no finite effect."
+    ran = set.intersection(*(set(ev.seeds(n)) for n in part.scenarios)) if part.scenarios else set(per_seed)
+    lacking = sorted(s for s in ran if s not in per_seed or not np.isfinite(per_seed[s][0]))
+    if not ran: return f"missing runs of {', '.join(part.scenarios)}"
+    if lacking: return f"missing its {part.kind} data for seed(s) {', '.join(map(str, lacking))}"
+    return ""
 
 def _part_result(part: Part, ev: Evidence, n_parts: int) -> dict:
-    """One part: its effect, 95% interval and verdict, and whether it goes against the statement beyond the
-    finding's family-wise bound (its interval at level 1 - 0.05 / n_parts, Bonferroni)."""
+    """One part: its effect and interval, where the interval lies (`reads`, whatever the claim), its `outcome` as the
+    statement reads, and whether it goes against the statement beyond the finding's family-wise bound (its interval
+    at level 1 - (1 - level) / n_parts, Bonferroni: `family_low`, `family_high`)."""
     th = THRESHOLDS[part.kind]
     per_seed = part.effect(ev)
     claim = part.claim.replace("{better}", _BETTER(ev) or "none") if "{better}" in part.claim else part.claim
-    out = {"claim": claim, "kind": part.kind, "threshold": th.value, "unit": th.unit, "expect": part.expect}
-    if not per_seed: return out | {"verdict": "not testable here", "agrees": None, "against_family": False}
-    iv = interval(per_seed, LEVEL)
-    v = verdict(iv["low"], iv["high"], th.value)
-    wide = interval(per_seed, 1 - (1 - LEVEL) / n_parts)
-    family = verdict(wide["low"], wide["high"], th.value)
-    return out | iv | {"verdict": v, "agrees": None if v == "inconclusive" else (v == part.expect),
-                       "family_low": wide["low"], "family_high": wide["high"],
-                       "against_family": _decided_against(family, part.expect)}
+    out = {"claim": claim, "kind": part.kind, "threshold": th.value, "unit": th.unit, "expect": part.expect,
+           "level": part.level, "decides": part.decides, "against_family": False}
+    missing = _missing(part, ev, per_seed)
+    if missing: return out | {"outcome": f"not testable here: {missing}"}
+    iv = interval(per_seed, part.level)
+    wide = interval(per_seed, 1 - (1 - part.level) / n_parts)
+    out |= iv | {"reads": reads(iv["low"], iv["high"], th.value), "family_low": wide["low"],
+                 "family_high": wide["high"]}
+    if len(iv["seeds"]) < 2: return out | {"outcome": ONE_SEED}
+    said = outcome(side(iv["low"], iv["high"], th.value), part.expect)
+    against = outcome(side(wide["low"], wide["high"], th.value), part.expect) == "against the statement"
+    out |= {"outcome": said, "against_family": against}
+    if said == "undecided": out["seeds_to_decide"] = seeds_to_decide(iv, th.value, part.level)
+    return out
+
+def _seeds_for_finding(parts: list) -> dict | None:
+    "The planning figure of a finding: the most seeds any undecided deciding part needs (None where one cannot say)."
+    undecided = [p for p in parts if p["decides"] and p["outcome"] == "undecided"]
+    if not undecided: return None
+    figures = [p["seeds_to_decide"]["seeds"] for p in undecided]
+    if None in figures: return {"seeds": None, "why": "a part that more seeds cannot decide at its measured spread"}
+    return {"seeds": max(figures), "why": "if every effect and its spread stay as measured (a planning figure)"}
 
 def assess(finding: Finding, ev: Evidence, checks: list[dict]) -> dict:
-    """A finding's verdict: 'holds' when every part comes out as stated at 95% (all must, so no part's error adds
-    up); 'does not hold' when a part is decided against the statement by its Bonferroni interval (level
-    1 - 0.05 / parts), so that the chance of calling a true finding false stays under 5% however many parts it has;
-    'inconclusive' otherwise; and 'not testable here' when a learning check it rests on did not pass or a run it
-    needs is missing, naming each failed check with its failing seeds and how many times chance they reached."""
+    """A finding's verdict from its deciding parts: 'holds' when every one comes out as stated at its level (all must,
+    so no part's error adds up); 'does not hold' when a part is decided against the statement by its Bonferroni
+    interval (level 1 - 0.05 / parts), so that the chance of calling a true finding false stays under 5% however many
+    parts it has; 'inconclusive' otherwise; and 'not testable here' when a learning check it rests on did not pass, a
+    run or a seed's data it needs is missing (naming what), or it has one seed."""
     by_id = {c["id"]: c for c in checks}
     parts = [_part_result(p, ev, len(finding.parts)) for p in finding.parts]
+    deciding = [p for p in parts if p["decides"]]
     said = lambda c: f"{c['id']} ({c['reason'] or c['status']})"
     failed = [said(by_id[k]) if k in by_id else f"{k} (not run)"
               for k in finding.needs if by_id.get(k, {}).get("status") != "passed"]
     missing = sorted({n for p in finding.parts for n in p.scenarios if not ev.seeds(n)})
+    lacking = [f"{p['claim']}: {p['outcome'][len('not testable here: '):]}" for p in deciding
+               if p["outcome"].startswith("not testable here")]
     reason = "; ".join(x for x in (f"it rests on {', '.join(failed)}" if failed else "",
-                                   f"{', '.join(missing)} not run" if missing else "") if x)
-    if reason or any(p["verdict"] == "not testable here" for p in parts):
-        v = "not testable here"
-        reason = reason or "a comparison has no data"
-    elif all(p["agrees"] for p in parts): v = "holds"
-    elif any(p["against_family"] for p in parts): v = "does not hold"
+                                   f"{', '.join(missing)} not run" if missing else "",
+                                   "; ".join(lacking) if lacking and not missing else "") if x)
+    if reason: v = "not testable here"
+    elif any(p["outcome"] == ONE_SEED for p in deciding): v, reason = "not testable here", "one seed"
+    elif all(p["outcome"] == "as stated" for p in deciding): v = "holds"
+    elif any(p["against_family"] for p in deciding): v = "does not hold"
     else: v = "inconclusive"
     seeds = sorted({s for p in parts for s in p.get("seeds", [])})
     return {"id": finding.id, "statement": finding.statement, "verdict": v, "reason": reason, "note": finding.note,
-            "needs": list(finding.needs), "seeds": seeds, "parts": parts}
+            "needs": list(finding.needs), "seeds": seeds, "parts": parts,
+            "seeds_to_decide": _seeds_for_finding(parts) if v == "inconclusive" else None}
 
 def closeup_agreement(ev: Evidence, fractions, finding: Finding | None = None) -> list[dict]:
     """Finding 5's parts read at every close-up checkpoint (`train.switch_checkpoints`): per part and fraction the
-    effect, interval and verdict, and whether the verdicts agree across the fractions."""
+    effect, interval, where it lies and its outcome, and whether the outcome is the same at every fraction."""
     finding = finding or next(f for f in FINDINGS if f.id == 5)
     out = []
     for p in finding.parts:
         scheduled = p.scenarios[0]
         at = {}
         for f in fractions:
-            moved = Part(p.claim, switch_jump(scheduled, at=f), p.kind, p.scenarios, p.expect)
+            moved = Part(p.claim, switch_jump(scheduled, at=f), p.kind, p.scenarios, p.expect, p.level)
             r = _part_result(moved, ev, len(finding.parts))
-            at[f] = {k: r.get(k) for k in ("effect", "low", "high", "verdict")}
-        verdicts = {r["verdict"] for r in at.values()}
-        out.append({"claim": p.claim, "at": at, "agree": len(verdicts) == 1})
+            at[f] = {k: r.get(k) for k in ("effect", "low", "high", "reads", "outcome")}
+        outcomes = {r["outcome"] for r in at.values()}
+        out.append({"claim": p.claim, "at": at, "same_outcome": len(outcomes) == 1})
     return out
 
 def jumps_by_layer(ev: Evidence, layers, scheduled=("(W2V2, VGS)", "(W2V2, VGS+)", "(VGS, W2V2)", "(VGS+, W2V2)"),
@@ -627,12 +721,14 @@ SIMULATED_MFCC = {"within": 12.5, "across": 25.0}      # the MFCC reference of a
 
 def simulated_study(recall: dict, abx: dict, jumps: dict | None = None, losses=(0.6, 0.3), seeds=(1, 2, 3),
                     images=400, seed_sd=1.0, passing=True, epochs=6, switch=2, k=10, seed=0,
-                    at_switch: dict | None = None, drift: dict | None = None, closeups=(0.25, 0.5)) -> Study:
+                    at_switch: dict | None = None, drift: dict | None = None, closeups=(0.25, 0.5),
+                    loss_rates=(3.0, 0.5)) -> Study:
     """A made-up study whose true results are chosen, to see (and test) what the verdicts do:
     `recall` {scenario: R@10 % at the end}, `abx` {scenario: across-speaker ABX %; within is half}, `jumps` {scheduled
     scenario: ABX change at the close-up checkpoints after its switch, against its base run there, one number or
     {fraction: number}}, `drift` {base scenario: its ABX change from the switch to the close-ups}, `losses`: VGS+'s
-    relative decreases of loss_AV and of the contrastive loss (loss_AV falling faster early), `at_switch` {base
+    relative decreases of loss_AV and of the contrastive loss, `loss_rates` how early each falls (loss_AV
+    earlier by default), `at_switch` {base
     scenario: R@10 % at the switch} (default: its end value). Every seed moves each end result by N(0, `seed_sd`)
     points; the test set has `images` images of 2 captions and 40 ABX contexts. With `passing=False` the W2V2
     codebook collapses, so its learning check fails. Its ABX set's MFCC reference is `SIMULATED_MFCC`."""
@@ -670,8 +766,8 @@ def simulated_study(recall: dict, abx: dict, jumps: dict | None = None, losses=(
             for e in range(1, epochs + 1):
                 f = (e - 1) / (epochs - 1)
                 ep.append({"seed": s, "scenario": n, "epoch": e, "val_accuracy": 0.5, "val_code_perplexity": codes,
-                           "train_loss_av": _sim_loss(6.0, losses[0], 3.0, f),
-                           "train_contrastive": _sim_loss(3.0, losses[1], 0.5, f)})
+                           "train_loss_av": _sim_loss(6.0, losses[0], loss_rates[0], f),
+                           "train_contrastive": _sim_loss(3.0, losses[1], loss_rates[1], f)})
     cat = lambda l: pd.concat(l, ignore_index=True)
     tables = {"recall": pd.DataFrame(rec), "abx": pd.DataFrame(ab), "recall_items": cat(ri), "abx_items": cat(ai)}
     return Study(runs, tables, pd.DataFrame(ep))

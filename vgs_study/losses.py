@@ -7,8 +7,8 @@ from __future__ import annotations
 import torch, torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['sample_negatives', 'contrastive_logits', 'contrastive_loss', 'chance_accuracy', 'codebook_perplexity',
-           'diversity_loss', 'similarity_matrix', 'matching_loss']
+__all__ = ['sample_negatives', 'contrastive_logits', 'candidate_chance', 'contrastive_loss', 'chance_accuracy',
+           'codebook_perplexity', 'diversity_loss', 'similarity_matrix', 'matching_loss']
 
 # %% ../nbs/04_losses.ipynb #96e6a0fd
 def sample_negatives(mask: torch.Tensor, num_negatives: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -33,6 +33,12 @@ def contrastive_logits(x: torch.Tensor, y: torch.Tensor, neg_idx: torch.Tensor, 
     logits = F.cosine_similarity(x.float().unsqueeze(1), targets.float(), dim=-1) / temperature
     neg_is_pos = (negs == y.unsqueeze(1)).all(-1)
     return torch.cat([logits[:, :1], logits[:, 1:].masked_fill(neg_is_pos, float("-inf"))], 1)
+
+def candidate_chance(logits: torch.Tensor) -> torch.Tensor:
+    """The accuracy a guess would reach on these logits [M, 1 + K]: the mean over masked frames of 1 / (the candidates
+    left), since a distractor equal to the positive is masked out (-inf). Above `chance_accuracy`'s 1 / (1 + K) as
+    soon as codes repeat within an utterance."""
+    return (1.0 / torch.isfinite(logits).sum(1).float()).mean()
 
 def contrastive_loss(logits: torch.Tensor) -> torch.Tensor:
     "Mean cross-entropy with the positive at index 0."

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 __all__ = ['log', 'PAPER_TABLE1', 'PAPER_TABLE2', 'ORDER', 'CLOSEUP', 'PAPER_TABLES', 'PAGE', 'figures', 'switch_closeup',
            'table1', 'table_memorising', 'table2', 'table3', 'metric_table', 'closeup_table', 'jump_layer_table',
            'cka_tables', 'cka_figures', 'switch_results', 'switch_tables', 'build_report', 'finding_table',
-           'time_table']
+           'add_seeds_command', 'time_table']
 
 # %% ../nbs/12_report.ipynb #211fdf47
 PAPER_TABLE1 = {  # S->I R1, S->I R10, I->S R1, I->S R10
@@ -253,14 +253,17 @@ def _html_table(head, rows):
     return f"<table><thead><tr>{h}</tr></thead><tbody>{b}</tbody></table>"
 
 def closeup_table(closeup: dict) -> tuple[list, list]:
-    """Finding 5's parts at every close-up checkpoint: the jump with its 95% interval and verdict at each, and whether
-    the verdicts agree (`findings.closeup_agreement`); the fraction the finding reads is marked."""
+    """Finding 5's parts at every close-up checkpoint: the jump with its 95% interval, where it lies and its outcome at
+    each, and whether the outcome is the same at every point (`findings.closeup_agreement`); the fraction the finding
+    reads is marked."""
     fr = closeup["fractions"]
-    head = ["part", *(f"{f:g} epoch after" + (" (read)" if f == closeup["at"] else "") for f in fr), "agree"]
+    head = ["part", *(f"{f:g} epoch after" + (" (read)" if f == closeup["at"] else "") for f in fr),
+            "same outcome at every point"]
     def cell(r):
-        if r["effect"] is None: return "-"
-        return f"{r['effect']:+.2f} [{r['low']:+.2f}, {r['high']:+.2f}] {r['verdict']}"
-    rows = [[p["claim"], *(cell(p["at"][f]) for f in fr), "yes" if p["agree"] else "no"] for p in closeup["parts"]]
+        if r["effect"] is None: return r["outcome"]
+        return f"{r['effect']:+.2f} [{r['low']:+.2f}, {r['high']:+.2f}] {r['reads']}: {r['outcome']}"
+    rows = [[p["claim"], *(cell(p["at"][f]) for f in fr), "yes" if p["same_outcome"] else "no"]
+            for p in closeup["parts"]]
     return head, rows
 
 def jump_layer_table(rows: list) -> tuple[list, list]:
@@ -278,8 +281,9 @@ def cka_tables(cka: dict) -> dict:
     out = {}
     for group, title in (("shared", "shared layers"), ("ssl_only", "SSL-only layers")):
         if not cka["between"].get(group): continue
-        name = (f"CKA between scenarios at the end of training, mean over the {title} (± 95% interval over seeds; "
-                "last column: the same scenario trained with another seed, the reference for 'similar')")
+        name = (f"CKA between scenarios at the end of training, mean over the {title}: at the same seed (± 95% "
+                "interval over seeds) / at different seeds; last column: the same scenario trained with another seed, "
+                "the reference for 'similar', which only the different-seeds number is comparable with")
         out[name] = _cka_between_table(cka, group)
     if cka["rewrite"]:
         layers = sorted({l for v in cka["rewrite"].values() for l in v}, key=int)
@@ -299,7 +303,10 @@ def _cka_between_table(cka: dict, group: str) -> tuple[list, list]:
     m = cka["between"][group]
     seeds = cka.get("between_per_seed", {}).get(group, {})
     other = cka.get("other_seed", {}).get(group, {})
-    def cell(a, b): return _fmt(mean_ci(seeds[a][b]), 2) if a in seeds else f"{m[a][b]:.2f}"
+    across = cka.get("between_other_seeds", {}).get(group, {})
+    def cell(a, b):
+        same = _fmt(mean_ci(seeds[a][b]), 2) if a in seeds else f"{m[a][b]:.2f}"
+        return f"{same} / {across[a][b]:.2f}" if a in across and b in across[a] else same
     rows = []
     for a in m:
         reference = f"{other[a]:.2f}" if a in other else "-"
@@ -385,6 +392,19 @@ def _speakers(corpus: Path, cfg: Config) -> dict:
     try: return speaker_overlap(corpus, cfg)
     except DataError as e: return {"known": False, "why": str(e)}
 
+def _measured_chance(checks: list, cfg: Config) -> float:
+    """The contrastive task's chance as W2V2's validation measured it (distractors equal to the positive masked out),
+    else the nominal 1 / (1 + K)."""
+    ssl = next((c for c in checks if c["id"] == "w2v2_ssl"), None)
+    return ssl["chance"] if ssl and np.isfinite(ssl["chance"]) else chance_accuracy(cfg.model.num_negatives)
+
+def _with_commands(assessed: list, preset: str, study_dir) -> list:
+    "Each undecided finding with the command that brings the study to the seeds its planning figure names."
+    for f in assessed:
+        plan = f.get("seeds_to_decide") or {}
+        f["add_seeds"] = add_seeds_command(preset, study_dir, plan["seeds"]) if plan.get("seeds") else None
+    return assessed
+
 def build_report(study_dir, mfcc=True) -> dict:
     "Write the report of a study directory; returns results.json's content."
     folder = StudyDir(study_dir)
@@ -429,10 +449,11 @@ def build_report(study_dir, mfcc=True) -> dict:
     results = {"preset": cfg.preset, "seeds": study.seeds, "metrics": names,
                "scenarios": scenario_results(per_seed, stats, names),
                "per_seed": {n: {str(s): nested_summary(r) for s, r in v.items()} for n, v in per_seed.items()},
-               "findings": findings(ev, checks), "learning_checks": checks, "switch_closeup": closeup,
+               "findings": _with_commands(findings(ev, checks), cfg.preset, study_dir),
+               "learning_checks": checks, "switch_closeup": closeup,
                "mfcc_abx": mfcc_abx, "cka": cka,
                "chance": {"recall": chance, "recall_at_10": ev.chance,
-                          "contrastive_accuracy": chance_accuracy(cfg.model.num_negatives), "abx": 50.0},
+                          "contrastive_accuracy": _measured_chance(checks, cfg), "abx": 50.0},
                "time": job_times(study.jobs, study.epochs),
                "failed_jobs": {k: v for k, v in study.jobs.items() if v.get("status") in ("failed", "skipped")},
                "unfinished_runs": study.unfinished, "summary": _summary(cfg, man, study, speakers),
@@ -451,28 +472,47 @@ def _check_detail(c) -> str:
     seeds = ", ".join(f"seed {s}: {v['value']:.3g}" for s, v in c.get("per_seed", {}).items())
     codes = (f"; codes in use {', '.join(f'{v:.1f}' for v in c['codes_in_use'].values())} (floor {c['codes_floor']:g})"
              if c.get("codes_in_use") else "")
-    return f"(mean {c['value']:.3g}, {ref}; {seeds}{codes})" + (f" — {c['reason']}" if c["reason"] else "")
+    body = "; ".join(x for x in (f"mean {c['value']:.3g}, {ref}", seeds + codes) if x)
+    return f"({body})" + (f" — {c['reason']}" if c["reason"] else "")
 
 def _interval_text(p) -> str:
-    "An effect with its interval and where the interval's width comes from."
+    "An effect with its interval, where the interval's width comes from, and its Bonferroni interval where it matters."
     if "effect" not in p: return "no data"
+    level = f"{100 * p['level']:g}%"
     one = " (one seed: the interval covers the test set only)" if len(p["seeds"]) == 1 else ""
-    return (f"{p['effect']:+.2f} [{p['low']:+.2f}, {p['high']:+.2f}] (standard errors: seeds {p['se_seeds']:.2f}, "
-            f"test set {p['se_items']:.2f}; {p['df']:.1f} df){one}")
+    bound = (f"; Bonferroni [{p['family_low']:+.2f}, {p['family_high']:+.2f}]"
+             if p["outcome"] == "against the statement" else "")
+    return (f"{p['effect']:+.2f} [{p['low']:+.2f}, {p['high']:+.2f}] ({level}; standard errors: seeds "
+            f"{p['se_seeds']:.2f}, test set {p['se_items']:.2f}; {p['df']:.1f} df{bound}){one}")
 
-def _expect_text(p) -> str:
-    if p.get("agrees") is None: return "undecided" if p["verdict"] == "inconclusive" else "-"
-    if p["agrees"]: return "as stated"
-    if p["against_family"]: return "against the statement"
-    return "against the statement at 95%, not beyond the finding's Bonferroni bound"
+def _expected_side(p) -> str:
+    t = f"{p['threshold']:g}"
+    return f"above +{t}" if p["expect"] == "holds" else f"within ±{t}"
+
+def _outcome_text(p) -> str:
+    "A part's outcome as its statement reads, with what it takes: the Bonferroni bound, seeds to decide it."
+    said = p["outcome"]
+    if not p["decides"]: said += " (descriptive: the finding does not read it)"
+    elif said == "against the statement" and not p["against_family"]: said += " at its level, within the Bonferroni bound"
+    plan = p.get("seeds_to_decide")
+    if plan: said += f"; {_plan_text(plan)}"
+    return said
+
+def _plan_text(plan: dict) -> str:
+    if plan["seeds"] is None: return f"seeds cannot decide it: {plan['why']}"
+    return f"about {plan['seeds']} seeds would decide it {plan['why']}"
 
 def finding_table(f) -> tuple[list, list]:
-    """The parts of one finding: claim, effect with its 95% interval, threshold, verdict, and whether that is what the
-    paper says."""
-    head = ["part", "effect [95% interval]", "threshold", "verdict", "the paper says"]
-    rows = [[p["claim"], _interval_text(p), f"±{p['threshold']:g} {p['unit']}", p["verdict"] if "effect" in p else "-",
-             f"{p['expect']} ({_expect_text(p)})"] for p in f["parts"]]
+    """The parts of one finding: claim, effect with its interval, threshold, where the interval lies (whatever the
+    claim) and the outcome as the statement reads."""
+    head = ["part", "effect [interval]", "threshold", "the interval lies", "the statement expects", "outcome"]
+    rows = [[p["claim"], _interval_text(p), f"±{p['threshold']:g} {p['unit']}", p.get("reads", "-"),
+             _expected_side(p), _outcome_text(p)] for p in f["parts"]]
     return head, rows
+
+def add_seeds_command(preset: str, study_dir, seeds: int) -> str:
+    "The command that brings a study to `seeds` seeds: the finished seeds are reused, only the new ones run."
+    return f"vgs-study study --preset {preset} --out {study_dir} --seeds {' '.join(map(str, range(1, seeds + 1)))}"
 
 def time_table(times: dict) -> tuple[list, list]:
     "Where the study's time went: seconds of every training and evaluation job, by scenario and seed, and in total."
@@ -480,9 +520,17 @@ def time_table(times: dict) -> tuple[list, list]:
     return head, [[name, *(f"{v:,.0f}" if v is not None else "-" for v in row)] for name, row in times["rows"].items()]
 
 def _check_line(c) -> str: return f"{c['check']}: {c['status']} {_check_detail(c)}"
+def _finding_why(f) -> str:
+    "Why a finding reads as it does, beyond its parts: what it could not test, or what would decide it."
+    if f["reason"]: return f" Not testable here because {f['reason']}."
+    plan = f.get("seeds_to_decide")
+    if not plan: return ""
+    if plan["seeds"] is None: return f" Undecided; more seeds would not decide it: {plan['why']}."
+    return (f" Undecided; about {plan['seeds']} seeds would decide its undecided parts {plan['why']}: "
+            f"`{f['add_seeds']}`.")
+
 def _finding_head(f) -> str:
-    why = f" Not testable here because {f['reason']}." if f["reason"] else ""
-    return f"Finding {f['id']} — {f['statement']}: **{f['verdict']}**.{why}" + (f" {f['note']}" if f["note"] else "")
+    return f"Finding {f['id']} — {f['statement']}: **{f['verdict']}**.{_finding_why(f)}" + (f" {f['note']}" if f["note"] else "")
 
 def _markdown(results, tables) -> str:
     md = [f"# {title}\n\n{_md(*t)}\n" for title, t in tables.items()]
@@ -540,7 +588,7 @@ _CSS = {"passed": "ok", "holds": "ok", "not passed": "no", "does not hold": "no"
 def _span(s) -> str: return f"<span class='{_CSS.get(s, 'na')}'>{html.escape(s)}</span>"
 
 def _html_finding(f) -> str:
-    why = f"<br><small>Not testable here because {html.escape(f['reason'])}.</small>" if f["reason"] else ""
+    why = f"<br><small>{html.escape(_finding_why(f).strip())}</small>" if _finding_why(f) else ""
     note = f"<br><small>{html.escape(f['note'])}</small>" if f["note"] else ""
     return (f"<li><b>Finding {f['id']}</b>: {html.escape(f['statement'])} — {_span(f['verdict'])}{why}{note}"
             f"{_html_table(*finding_table(f))}</li>")

@@ -139,12 +139,27 @@ def load_frames(run_dir, epoch: int) -> dict | None:
     if not p.exists(): return None
     with np.load(p) as z: return {int(k.split("_")[1]): z[k].astype(np.float32) for k in z.files}
 
+def _across_seeds(ends: dict, names: list, seeds: list, debiased: bool) -> dict:
+    """{layer: {a: {b: [CKA of a at seed s against b at seed t, for every s != t]}}} from each run's end frames. At the
+    same seed two scenarios share their initial weights, their data order and, for a scheduled run and its base run,
+    phase A: across seeds, both sides of the 'another seed' yardstick differ in the seed."""
+    out = {}
+    for a in names:
+        for b in names:
+            pairs = [(s, t) for s in seeds for t in seeds if s != t and ends.get((s, a)) and ends.get((t, b))]
+            for s, t in pairs:
+                for l, x in ends[(s, a)].items():
+                    cell = out.setdefault(l, {}).setdefault(a, {}).setdefault(b, [])
+                    cell.append(linear_cka(x, ends[(t, b)][l], debiased))
+    return out
+
 def cka_results(runs: dict, names: list, cka, cfg: Config) -> dict:
     """Representation similarity, averaged over seeds: `between` (per layer, every pair of scenarios at the end of
     training, and the mean over the shared and over the SSL-only layers), with those means seed by seed in
     `between_per_seed` (for intervals over seeds); `other_seed` (each scenario against itself trained with another
     seed, mean over the pairs of seeds: the similarity that training noise alone leaves, the reference for reading
-    `between` as "similar"); `rewrite` (each scheduled run at its end against its base run's checkpoint at the switch,
+    `between` as "similar"); `between_other_seeds` (a at seed s against b at seed t != s: it and `other_seed`
+    differ in the scenario alone, see `_across_seeds`); `rewrite` (each scheduled run at its end against its base run's checkpoint at the switch,
     per layer: how much of phase A's layer phase B kept) and `within` (each run's layers against each other at the
     end, from the `cka` metric's table `cka`, or None). `runs` maps (seed, scenario) to the run's record with its
     `dir`; `names` gives the scenarios' order."""
@@ -170,14 +185,16 @@ def cka_results(runs: dict, names: list, cka, cfg: Config) -> dict:
             for t in have[i + 1:]:
                 for l, x in ends[(s, a)].items():
                     other_seed.setdefault(l, {}).setdefault(a, []).append(linear_cka(x, ends[(t, a)][l], deb))
+    across = _across_seeds(ends, names, seeds, deb)
     def over_seeds(tree, f):                                # lists of per-seed values -> f of them, at every leaf
         return {key: over_seeds(v, f) for key, v in tree.items()} if isinstance(tree, dict) else f(tree)
     mean, per_seed = lambda v: float(np.mean(v)), lambda v: [float(x) for x in v]
     layers = sorted(between)
-    def group(ls, f):                                       # f over seeds of the mean over layers `ls` of each pair
+    def group(ls, f, tree=between):                         # f over seeds of the mean over layers `ls` of each pair
+        ls = [l for l in ls if l in tree]
         if not ls: return {}
-        pairs = between[ls[0]]
-        return {a: {b: f(np.mean([between[l][a][b] for l in ls], 0)) for b in pairs[a]} for a in pairs}
+        pairs = tree[ls[0]]
+        return {a: {b: f(np.mean([tree[l][a][b] for l in ls], 0)) for b in pairs[a]} for a in pairs}
     def group_seeds(ls):
         present = [l for l in ls if l in other_seed]
         if not present: return {}
@@ -187,6 +204,7 @@ def cka_results(runs: dict, names: list, cka, cfg: Config) -> dict:
                        "by_layer": {str(l): over_seeds(m, mean) for l, m in sorted(between.items())}},
            "between_per_seed": {"shared": group(shared, per_seed), "ssl_only": group(ssl_only, per_seed)},
            "other_seed": {"shared": group_seeds(shared), "ssl_only": group_seeds(ssl_only)},
+           "between_other_seeds": {"shared": group(shared, mean, across), "ssl_only": group(ssl_only, mean, across)},
            "rewrite": {n: over_seeds(v, mean) for n, v in rewrite.items()}, "within": {}, "debiased": deb}
     if cka is not None and len(cka):
         last = cka[cka.epoch == cka.groupby(["seed", "scenario"]).epoch.transform("max")]

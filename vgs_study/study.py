@@ -114,6 +114,29 @@ def _run_measured(cmd: list, log_file, env: dict) -> tuple[int, int]:
     p.returncode = os.waitstatus_to_exitcode(status)     # reaped here: Popen must not wait for it again
     return p.returncode, round(usage.ru_maxrss / 1024)     # ru_maxrss is in KB on Linux
 
+def _execute(job: Job, earlier: dict, env: dict):
+    "Run one job to its end in `env` and record how it went; a job done by an earlier run keeps what it took then."
+    t0 = time.time()
+    if job.done.exists():
+        job.status, job.seconds = "done (already)", earlier.get("seconds", 0.0)
+        job.peak_rss_mb = earlier.get("peak_rss_mb", 0)
+        return
+    job.log.parent.mkdir(parents=True, exist_ok=True)
+    log.info("starting %s", job.name)
+    with open(job.log, "a") as f:
+        f.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(job.cmd)}\n")
+        f.flush()
+        returncode, job.peak_rss_mb = _run_measured(job.cmd, f, env)
+    job.seconds = round(time.time() - t0, 1)
+    if returncode == 0 and job.done.exists():
+        job.status = "done"
+        log.info("finished %s in %.0f s", job.name, job.seconds)
+    else:
+        job.status = "failed"
+        tail = job.log.read_text().strip().splitlines()[-8:]
+        job.error = f"exit code {returncode}; see {job.log}: " + " | ".join(tail)
+        log.error("%s failed (exit %d); its log: %s", job.name, returncode, job.log)
+
 def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_path: Path | None = None,
              on_change=None, slot_env=None):
     """Run jobs in dependency order, `workers` at a time, the ready job of lowest `priority` first (then in the list's
@@ -131,28 +154,7 @@ def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_
                           "log": str(j.log)} for j in jobs}
         atomic_write(status_path, json.dumps(table, indent=1) + "\n")
     def execute(job: Job, slot: int):
-        t0 = time.time()
-        if job.done.exists():                             # finished by an earlier run: keep what it took then
-            earlier = before.get(job.name, {})
-            job.status, job.seconds = "done (already)", earlier.get("seconds", 0.0)
-            job.peak_rss_mb = earlier.get("peak_rss_mb", 0)
-            return
-        job.log.parent.mkdir(parents=True, exist_ok=True)
-        log.info("starting %s", job.name)
-        job_env = dict(env or os.environ, **(slot_env(slot) if slot_env else {}))
-        with open(job.log, "a") as f:
-            f.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(job.cmd)}\n")
-            f.flush()
-            returncode, job.peak_rss_mb = _run_measured(job.cmd, f, job_env)
-        job.seconds = round(time.time() - t0, 1)
-        if returncode == 0 and job.done.exists():
-            job.status = "done"
-            log.info("finished %s in %.0f s", job.name, job.seconds)
-        else:
-            job.status = "failed"
-            tail = job.log.read_text().strip().splitlines()[-8:]
-            job.error = f"exit code {returncode}; see {job.log}: " + " | ".join(tail)
-            log.error("%s failed (exit %d); its log: %s", job.name, returncode, job.log)
+        _execute(job, before.get(job.name, {}), dict(env or os.environ, **(slot_env(slot) if slot_env else {})))
     pending, running, free = list(jobs), {}, list(range(max(1, workers)))
     with ThreadPoolExecutor(max(1, workers)) as pool:
         while pending or running:

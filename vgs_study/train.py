@@ -18,7 +18,6 @@ from .model import FaSTVGS, sync_batchnorm, pick_device, pick_precision
 from .checkpoint import RunDir, save_checkpoint, load_checkpoint, check_compatible, MetricsLog
 from .schedules import AlphaSchedule, Scenario, load_schedules, validate
 from .evaluate import evaluate_recall
-from .losses import chance_accuracy
 log = logging.getLogger(__name__)
 
 # %% auto #0
@@ -456,11 +455,10 @@ def validation(model, cfg: Config, val_set, device, epoch: int) -> dict:
     for k, b in enumerate(dl):
         b = {kk: v if kk == "wav_lengths" else v.to(device) for kk, v in b.items()}
         o = model(b, VALIDATION_ALPHA, rng=np.random.default_rng(k))
-        for key in (*_SUMS, "code_perplexity"): sums[key] = sums.get(key, 0.0) + float(o[key])
+        for key in (*_SUMS, "code_perplexity", "accuracy_chance"): sums[key] = sums.get(key, 0.0) + float(o[key])
         n += 1
     torch.set_rng_state(g)
     out = {f"val_{k}": v / max(1, n) for k, v in sums.items()}
-    out["val_accuracy_chance"] = chance_accuracy(cfg.model.num_negatives)
     if cfg.eval.val_recall_every and epoch % cfg.eval.val_recall_every == 0:
         r = evaluate_recall(model, cfg, val_set, device)
         out.update({f"val_{d}_r{k}": v for d, kv in r.items() for k, v in kv.items()})

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from .config import ModelConfig
-from .losses import sample_negatives, contrastive_logits, contrastive_loss, diversity_loss, codebook_perplexity
+from .losses import sample_negatives, contrastive_logits, candidate_chance, contrastive_loss
+from .losses import diversity_loss, codebook_perplexity
 log = logging.getLogger(__name__)
 
 # %% auto #0
@@ -360,7 +361,7 @@ class Wav2Vec2(nn.Module):
         y = self.project_q(q)
         lg = contrastive_logits(x, y, neg, self.cfg.logit_temp)
         return {"contrastive": contrastive_loss(lg), "diversity": diversity_loss(logits),
-                "accuracy": (lg.argmax(1) == 0).float().mean().detach(),
+                "accuracy": (lg.argmax(1) == 0).float().mean().detach(), "accuracy_chance": candidate_chance(lg).detach(),
                 "perplexity": codebook_perplexity(logits).detach(),
                 "code_perplexity": codebook_perplexity(logits.detach(), hard=True), "n_masked": torch.tensor(float(len(x)))}
 
