@@ -166,4 +166,14 @@ def test_packed_front_end_does_not_depend_on_how_the_row_is_cut():
 def test_front_end_refuses_a_waveform_of_the_wrong_shape():
     from vgs_study.w2v2 import FeatureExtractor
     fe = FeatureExtractor(preset("tiny").model.conv_layers)
-    with pytest.raises(ValueError, match=r"waveforms \[B, L\], got \(1, 1, 4000\)"): fe(torch.zeros(1, 1, 4000))
+    expected = r"FeatureExtractor expects waveforms \[B, L\], got a tensor of shape \(1, 1, 4000\)"
+    with pytest.raises(ValueError, match=expected): fe(torch.zeros(1, 1, 4000))
+
+
+@pytest.mark.parametrize("module, args, expected", [
+    ("SelfAttention", lambda m: m.w2v2.encoder.layers[0].attention(torch.zeros(2, 5)), r"frames \[B, T, D\]"),
+    ("GumbelQuantizer", lambda m: m.w2v2.quantizer(torch.zeros(2, 3, 64)), r"features \[N, C\]"),
+    ("AudioHead", lambda m: m.audio_head(torch.zeros(2, 5, 64), torch.zeros(2, 1, 64)), r"CLS \[B, D\]"),
+    ("ImageEncoder", lambda m: m.image_encoder(torch.zeros(3, 768), torch.zeros(3, 4)), r"region features \[B, R, F\]")])
+def test_modules_refuse_inputs_of_the_wrong_shape_naming_the_expected_one(module, args, expected):
+    with pytest.raises(ValueError, match=rf"{module} expects {expected}, got a tensor of shape"): args(_model())

@@ -9,7 +9,7 @@ import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from .config import ModelConfig
 from .losses import matching_loss
-from .w2v2 import Wav2Vec2, TransformerLayer, init_bert
+from .w2v2 import Wav2Vec2, TransformerLayer, check_shape, init_bert
 
 # %% auto #0
 __all__ = ['MaskedBatchNorm1d', 'BasicBlock', 'ResDAVEnet', 'sync_batchnorm', 'AudioHead', 'ImageEncoder', 'FaSTVGS',
@@ -77,7 +77,13 @@ class ResDAVEnet(nn.Module):
                 c = w
         self.blocks = nn.ModuleList(layers)
         self.n_stages, self.padding_exact = len(widths), padding_exact
-    def forward(self, x, lengths=None):                    # x [B, T, D], lengths [B] valid frames
+    def forward(self, x, lengths=None):
+        """Args:
+            x: [B, T, D] frames of the tapped layer.
+            lengths: [B] valid frames of each utterance, or None.
+        Returns:
+            [B, W, T'] with W the last stage's width and T' = `output_lengths(T)`."""
+        check_shape(x, "frames [B, T, D]", "ResDAVEnet")
         h = self.proj(x).transpose(1, 2)
         mask = None
         if lengths is not None and self.padding_exact:
@@ -115,7 +121,15 @@ class AudioHead(nn.Module):
                                       False, eps=1e-12)
         self.out = nn.Linear(D, D)
         self.pooling = cfg.audio_pooling
-    def forward(self, frames, cls, pad=None):              # frames [B, T, D], cls [B, D], pad [B, T]
+    def forward(self, frames, cls, pad=None):
+        """Args:
+            frames: [B, T, D] the tapped layer's frames, CLS removed.
+            cls: [B, D] the tapped layer's CLS frame.
+            pad: [B, T], True on padding, or None.
+        Returns:
+            [B, D] audio embeddings."""
+        check_shape(frames, "frames [B, T, D]", "AudioHead")
+        check_shape(cls, "CLS [B, D]", "AudioHead")
         lengths = None if pad is None else (~pad).sum(1)
         if pad is not None: frames = frames.masked_fill(pad.unsqueeze(-1), 0.0)
         h = self.to_dim(self.resdavenet(frames, lengths).transpose(1, 2))     # [B, T', D]
@@ -148,6 +162,13 @@ class ImageEncoder(nn.Module):
         self.head = _mlp(D)
         self.pooling = cfg.image_pooling
     def forward(self, feats, boxes):
+        """Args:
+            feats: [B, R, F] region features.
+            boxes: [B, R, 4] their boxes.
+        Returns:
+            [B, D] image embeddings."""
+        check_shape(feats, "region features [B, R, F]", "ImageEncoder")
+        check_shape(boxes, "boxes [B, R, 4]", "ImageEncoder")
         x = self.drop((self.feat_norm(self.feat_proj(feats)) + self.box_norm(self.box_proj(boxes))) / 2)
         x = torch.cat([self.cls.expand(len(x), -1, -1).to(x.dtype), x], 1)
         for layer in self.layers: x = layer(x)

@@ -14,11 +14,16 @@ from .losses import diversity_loss, codebook_perplexity
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'segment_group_norm', 'ConvLayer', 'FeatureExtractor', 'SelfAttention', 'FeedForward', 'TransformerLayer',
-           'ConvPositionalEmbedding', 'Encoder', 'compute_mask_indices', 'expected_mask_fraction', 'GumbelQuantizer',
-           'to_device', 'Wav2Vec2', 'init_bert', 'map_state_dict', 'load_pretrained']
+__all__ = ['log', 'check_shape', 'segment_group_norm', 'ConvLayer', 'FeatureExtractor', 'SelfAttention', 'FeedForward',
+           'TransformerLayer', 'ConvPositionalEmbedding', 'Encoder', 'compute_mask_indices', 'expected_mask_fraction',
+           'GumbelQuantizer', 'to_device', 'Wav2Vec2', 'init_bert', 'map_state_dict', 'load_pretrained']
 
 # %% ../nbs/05_w2v2.ipynb #d5514b6e
+def check_shape(x: torch.Tensor, expected: str, who: str):
+    "Refuse a tensor whose number of dimensions is not that of `expected` ('frames [B, T, D]'), naming both."
+    ndim = expected.count(",") + 1
+    if x.ndim != ndim: raise ValueError(f"{who} expects {expected}, got a tensor of shape {tuple(x.shape)}")
+
 def segment_group_norm(x: torch.Tensor, norm: nn.GroupNorm, segments: list) -> torch.Tensor:
     """GroupNorm of `x` [B, C, T] with statistics over each utterance's own frames only: `segments` lists them as
     (row, first frame, frames). An utterance is normalised the same alone, padded in a batch, or packed end to end
@@ -74,7 +79,7 @@ class FeatureExtractor(nn.Module):
         Returns:
             [B, C, T] features, T = `output_lengths(L)`. With `skip_padding` and `lengths`, the frames past an
             utterance's own `output_lengths(lengths[b])` are zeros; they are padding either way."""
-        if wav.ndim != 2: raise ValueError(f"FeatureExtractor expects waveforms [B, L], got {tuple(wav.shape)}")
+        check_shape(wav, "waveforms [B, L]", "FeatureExtractor")
         if lengths is None: return self.convolve(wav.unsqueeze(1))
         if self.skip_padding and bool((lengths < wav.shape[1]).any()): return self.packed(wav, lengths)
         frames = self.output_lengths(lengths, layers=1).tolist()
@@ -115,6 +120,7 @@ class FeatureExtractor(nn.Module):
         x = x.unfold(1, span, width * step).transpose(0, 1)            # [pieces, C1, span]
         for layer in self.layers[1:]: x = layer(x)
         return x.transpose(0, 1).reshape(x.shape[1], -1)[:, :frames]   # [C, pieces * width] -> [C, frames]
+
     def output_lengths(self, lengths, layers=None):
         "Frames produced from `lengths` samples (by the first `layers` convolutions; None: all of them)."
         for _, k, s in self.spec[:layers]: lengths = torch.div(lengths - k, s, rounding_mode="floor") + 1
@@ -129,9 +135,16 @@ class SelfAttention(nn.Module):
         if dim % heads: raise ValueError(f"width {dim} is not divisible by {heads} heads")
         self.heads, self.dropout = heads, dropout
         self.q_proj, self.k_proj, self.v_proj, self.out_proj = (nn.Linear(dim, dim) for _ in range(4))
-    def forward(self, x, pad_mask=None):                   # [B, T, D], pad_mask [B, T] True = padding
+    def forward(self, x, pad_mask=None):
+        """Args:
+            x: [B, T, D] frames.
+            pad_mask: [B, T], True on padding (keys there get no attention), or None.
+        Returns:
+            [B, T, D]."""
+        check_shape(x, "frames [B, T, D]", "SelfAttention")
         B, T, D = x.shape
-        q, k, v = (p(x).view(B, T, self.heads, D // self.heads).transpose(1, 2) for p in (self.q_proj, self.k_proj, self.v_proj))
+        heads = lambda proj: proj(x).view(B, T, self.heads, D // self.heads).transpose(1, 2)   # [B, H, T, D/H]
+        q, k, v = heads(self.q_proj), heads(self.k_proj), heads(self.v_proj)
         attn_mask = None if pad_mask is None else ~pad_mask[:, None, None, :]
         dtype = q.dtype
         if q.device.type == "cpu" and dtype == torch.bfloat16:    # PyTorch's CPU attention kernel is ~3x slower in bf16
@@ -175,6 +188,11 @@ class ConvPositionalEmbedding(nn.Module):
         self.conv = nn.utils.parametrizations.weight_norm(conv, name="weight", dim=2)
         self.trim = 1 if kernel % 2 == 0 else 0
     def forward(self, x):
+        """Args:
+            x: [B, T, D] frames (padding zeroed).
+        Returns:
+            [B, T, D] positions to add to them."""
+        check_shape(x, "frames [B, T, D]", "ConvPositionalEmbedding")
         y = self.conv(x.transpose(1, 2))
         if self.trim: y = y[..., :-self.trim]
         return F.gelu(y).transpose(1, 2)
@@ -269,7 +287,13 @@ class GumbelQuantizer(nn.Module):
         "max(start * decay^updates, end) after `updates` updates of the phase; `start` without annealing."
         start, end, decay = self.temp
         return max(start * decay ** int(updates), end) if self.anneal else start
-    def forward(self, x, updates: int = 0):                # [N, C] -> ([N, d], logits [N, G, V])
+    def forward(self, x, updates: int = 0):
+        """Args:
+            x: [N, C] conv features of the masked frames.
+            updates: updates into the current training phase (the Gumbel temperature).
+        Returns:
+            ([N, d] code vectors, [N, G, V] logits)."""
+        check_shape(x, "features [N, C]", "GumbelQuantizer")
         N = x.shape[0]
         logits = self.weight_proj(x).view(N, self.G, self.V)
         if self.training:
