@@ -51,7 +51,7 @@ def test_a_number_of_jobs_that_is_not_one_is_refused(bad):
 
 def _toy(tmp: Path, name: str, needs=()) -> Job:
     done = tmp / f"{name}.done"
-    code = f"import os; open({str(done)!r}, 'w').write(os.environ['SLOT']); x = bytearray(60 * 2**20)"
+    code = f"import os; open({str(done)!r}, 'w').write(os.environ['SLOT']); x = b'x' * (60 * 2**20)"
     return Job(name, [sys.executable, "-c", code], tmp / f"{name}.log", done, list(needs))
 
 

@@ -57,8 +57,10 @@ def test_report_contents(tiny_study):
     assert {"recall", "abx"} <= set(r["per_seed"]["VGS"]["1"]["init"])       # the random-initialisation control
     checks = {c["id"]: c for c in r["learning_checks"]}
     assert set(checks) == {"w2v2_ssl", "vgsplus_ssl", "vgs_recall", "vgsplus_recall", "w2v2_abx", "vgs_abx",
-                           "w2v2_ssl_switch", "vgs_recall_switch", "vgsplus_recall_switch", "vgsplus_ssl_switch"}
+                           "w2v2_ssl_switch", "vgs_recall_switch", "vgsplus_recall_switch", "vgsplus_ssl_switch",
+                           "switch_epoch"}
     assert all(c["epoch"] == 1 for k, c in checks.items() if k.endswith("_switch"))      # the tiny preset's switch
+    assert checks["switch_epoch"]["status"] == "passed" and checks["switch_epoch"]["value"] == 1
     assert r["chance"]["recall_at_10"] < 100 / 3                                 # the tiny preset can pass its checks
     # a finding is only tested when the checks it rests on passed; otherwise it says why not
     assert len(r["findings"]) == 5
