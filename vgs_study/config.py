@@ -188,7 +188,7 @@ class StudyConfig:
     use_papermill: bool = True             # run jobs through the parameterised notebooks (False: the command line)
     executor: str = "local"                # "local": jobs run as processes here; "slurm": submitted to a Slurm cluster
     # peak memory of one job, GB (status.json records each job's): `--jobs auto` runs no more than memory holds
-    job_memory_gb: float = 2.5
+    job_memory_gb: float = 3.5
     jobs_per_gpu: int = 2                  # `--jobs auto` on a machine with GPUs: this many jobs share each GPU
     slurm_partition: str = ""              # Slurm partition ("": the cluster's default)
     slurm_account: str = ""                # Slurm account to charge ("": the user's default)
