@@ -103,16 +103,37 @@ def _die_with_parent():
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)          # PR_SET_PDEATHSIG
     except Exception: pass
 
-def _run_measured(cmd: list, log_file, env: dict) -> tuple[int, int]:
-    """Run `cmd` to its end with its output in `log_file`: (exit code, its peak resident memory in MB, over the process
-    and every process it waited for, e.g. papermill's kernel)."""
+def _tree_rss_mb(root: int) -> float:
+    "Resident memory now of process `root` and its descendants (e.g. papermill's kernel), in MB, from /proc (0 without)."
+    parents = {}
+    for pid in (d for d in os.listdir("/proc") if d.isdigit()) if os.path.isdir("/proc") else ():
+        try:
+            with open(f"/proc/{pid}/stat") as f: parents[int(pid)] = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError): continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        kids = [c for c, p in parents.items() if p == parent and c not in tree]
+        tree.update(kids)
+        frontier += kids
+    kb = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/status") as f: kb += next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+        except (OSError, StopIteration, ValueError): continue
+    return kb / 1024
+
+def _run_measured(cmd: list, log_file, env: dict, every: float = 0.5) -> tuple[int, int]:
+    """Run `cmd` to its end with its output in `log_file`: (exit code, its peak resident memory in MB, the largest sum
+    over the process and its descendants sampled every `every` seconds). Sampled, not the kernel's `ru_maxrss`: a
+    child's maximum counts the parent's memory it was forked with, here the study process's."""
     linux = sys.platform.startswith("linux")
     p = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env,
                          preexec_fn=_die_with_parent if linux else None)
-    if not hasattr(os, "wait4"): return p.wait(), 0
-    _, status, usage = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)     # reaped here: Popen must not wait for it again
-    return p.returncode, round(usage.ru_maxrss / 1024)     # ru_maxrss is in KB on Linux
+    peak = 0.0
+    while True:
+        try: return p.wait(timeout=every), round(peak)
+        except subprocess.TimeoutExpired: peak = max(peak, _tree_rss_mb(p.pid))
 
 def _execute(job: Job, earlier: dict, env: dict):
     "Run one job to its end in `env` and record how it went; a job done by an earlier run keeps what it took then."
