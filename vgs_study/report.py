@@ -588,7 +588,8 @@ _CSS = {"passed": "ok", "holds": "ok", "not passed": "no", "does not hold": "no"
 def _span(s) -> str: return f"<span class='{_CSS.get(s, 'na')}'>{html.escape(s)}</span>"
 
 def _html_finding(f) -> str:
-    why = f"<br><small>{html.escape(_finding_why(f).strip())}</small>" if _finding_why(f) else ""
+    said = _finding_why(f).strip()
+    why = f"<br><small>{html.escape(said)}</small>" if said else ""
     note = f"<br><small>{html.escape(f['note'])}</small>" if f["note"] else ""
     return (f"<li><b>Finding {f['id']}</b>: {html.escape(f['statement'])} — {_span(f['verdict'])}{why}{note}"
             f"{_html_table(*finding_table(f))}</li>")
