@@ -3,9 +3,9 @@ import re
 import numpy as np
 import pytest
 from vgs_study.config import preset
-from vgs_study.findings import (Evidence, FINDINGS, READINGS, closeup_agreement, findings, interval, learning_checks,
+from vgs_study.findings import (Evidence, FINDINGS, READINGS, closeup_agreement, findings, learning_checks,
                                 simulated_study, side, outcome, seeds_to_decide, SIMULATED_MFCC)
-from vgs_study.results import t975, t_quantile
+from vgs_study.stats import interval, t975, t_quantile
 
 RECALL = {"W2V2": 1.0, "VGS": 45, "VGS+": 50, "(W2V2, VGS+)": 65, "(VGS, VGS+)": 50, "(W2V2, VGS)": 65,
           "(VGS, W2V2)": 1.0, "(VGS+, W2V2)": 20, "(VGS+, VGS)": 48}

@@ -137,13 +137,13 @@ def test_the_time_benchmark_reads_a_finished_study(tiny_study):
 def test_a_report_of_a_study_in_progress_leaves_out_unfinished_runs(tiny_study, tmp_path):
     "A run still training or half evaluated must not pass for a finished one: the report names it and leaves it out."
     import shutil
-    from vgs_study.report import build_report
+    from vgs_study.study import build_report
     out = tmp_path / "s"
     shutil.copytree(tiny_study[0], out, ignore=shutil.ignore_patterns("*.pt", "corpus", "tensorboard"))
     (out / "runs/seed1/VGSplus/evaluated.json").unlink()                  # evaluation still running
     res = build_report(out, mfcc=False)
-    assert res["unfinished_runs"] == ["VGS+ seed 1"]
-    assert "VGS+" not in res["per_seed"] and "W2V2" in res["per_seed"]
+    assert res.unfinished_runs == ["VGS+ seed 1"]
+    assert "VGS+" not in res.per_seed and "W2V2" in res.per_seed
     assert (out / "report/tables.md").read_text().startswith("Not in this report (training or evaluation not finished): VGS+ seed 1.")
     assert "Not in this report" in (out / "report/index.html").read_text()
 

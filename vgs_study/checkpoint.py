@@ -13,7 +13,7 @@ from .model import FaSTVGS
 
 # %% auto #0
 __all__ = ['save_checkpoint', 'load_checkpoint', 'check_compatible', 'load_model', 'checkpoint_name', 'checkpoint_epoch',
-           'RunDir', 'StudyDir', 'MetricsLog']
+           'RunDir', 'ReportDir', 'StudyDir', 'MetricsLog']
 
 # %% ../nbs/06b_checkpoint.ipynb #07a98c3d
 def save_checkpoint(state: dict, path) -> None:
@@ -93,6 +93,24 @@ class RunDir(_Folder):
     def read_info(self) -> dict: return json.loads(self.info.read_text()) if self.info.exists() else {}
     def read_done(self) -> dict: return json.loads(self.done.read_text())
 
+class ReportDir:
+    "The files of a study's report, written by `report.render` (and the MFCC reference's cache, by the analysis)."
+    def __init__(self, path): self.path = Path(path)
+    def __fspath__(self): return str(self.path)
+    @property
+    def results(self) -> Path: return self.path / "results.json"       # every number the page shows
+    @property
+    def tables(self) -> Path: return self.path / "tables.md"
+    @property
+    def page(self) -> Path: return self.path / "index.html"
+    @property
+    def mfcc_cache(self) -> Path: return self.path / "mfcc_abx.json"   # the MFCC reference, scored once
+    @property
+    def notebook(self) -> Path: return self.path / "study_analysis.ipynb"
+    @property
+    def log(self) -> Path: return self.path / "analysis.log"
+    def figure(self, name: str, suffix: str = ".png") -> Path: return self.path / f"{name}{suffix}"
+
 class StudyDir(_Folder):
     "The files of a study; its runs are `RunDir`s."
     @property
@@ -102,7 +120,9 @@ class StudyDir(_Folder):
     @property
     def corpus(self) -> Path: return self.path / "corpus"
     @property
-    def report(self) -> Path: return self.path / "report"
+    def report(self) -> ReportDir: return ReportDir(self.path / "report")
+    @property
+    def report_log(self) -> Path: return self.path / "report.log"               # a Slurm study's report job
     @property
     def lock(self) -> Path: return self.path / ".lock"
     @property
@@ -126,14 +146,14 @@ class MetricsLog:
             except Exception: self._tb = None          # TensorBoard is optional
     def write(self, name: str, row: dict, step_key="step", prefix=""):
         if not self.enabled: return
-        with open(self.out / f"{name}.jsonl", "a") as f: f.write(json.dumps(row) + "\n")
+        with open(RunDir(self.out).log(name), "a") as f: f.write(json.dumps(row) + "\n")
         if self._tb is not None:
             for k, v in row.items():
                 if k != step_key and isinstance(v, (int, float)): self._tb.add_scalar(f"{prefix}{k}", v, row[step_key])
             self._tb.flush()
     def truncate(self, name: str, last: int, key="step"):
         "Drop rows logged after `last` (a resumed run starts from its checkpoint)."
-        path = self.out / f"{name}.jsonl"
+        path = RunDir(self.out).log(name)
         if not self.enabled or not path.exists(): return
         keep = [l for l in path.read_text().splitlines() if l.strip() and json.loads(l)[key] <= last]
         atomic_write(path, "".join(l + "\n" for l in keep))

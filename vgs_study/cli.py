@@ -162,7 +162,7 @@ def _run(a):
             print(study_status(a.out))
             return 0
         bad = [k for k, v in st.items() if v in ("failed", "skipped")]
-        print(f"report: {StudyDir(a.out).report / 'index.html'}")
+        print(f"report: {StudyDir(a.out).report.page}")
         if bad:
             log.error("%d job(s) did not finish: %s (see %s)", len(bad), ", ".join(bad), StudyDir(a.out).status)
             return 1
@@ -175,8 +175,8 @@ def _run(a):
         from vgs_study.study import study_status
         print(study_status(a.study))
     elif a.command == "report":
-        from vgs_study.report import build_report
-        r = build_report(a.study)
+        from vgs_study.study import build_report
+        r = build_report(a.study).to_json()
         print(json.dumps({k: r[k] for k in ("preset", "seeds", "findings", "learning_checks")}, indent=1))
     elif a.command == "docs":
         from vgs_study.docs import build_docs

@@ -17,8 +17,8 @@ log = logging.getLogger("vgs_study.corpus")      # one name in the library and i
 # %% auto #0
 __all__ = ['log', 'SHAPES', 'COLOURS', 'SIZES', 'PATTERNS', 'BACKGROUNDS', 'CARRIERS', 'CHUNK', 'WORLD_SETTINGS', 'SIZE_SETTINGS',
            'Obj', 'sample_scene', 'draw_scene', 'caption', 'abx_sentence', 'patch_features', 'write_image_features',
-           'UttSpec', 'augment_params', 'make_utterance', 'corpus_splits', 'item_lines', 'corpus_hash',
-           'generate_corpus']
+           'UttSpec', 'augment_params', 'make_utterance', 'corpus_splits', 'item_lines', 'manifest_path',
+           'read_manifest', 'corpus_hash', 'generate_corpus']
 
 # %% ../nbs/02_corpus.ipynb #e806ad01
 SHAPES = ("circle", "square", "triangle", "star", "heart", "diamond", "cross", "ring")
@@ -270,12 +270,19 @@ def item_lines(align: dict, min_phone_seconds: float = 0.03):
         out.append(f"{align['uttid']} {ps:.4f} {ne:.4f} {c} {pp} {nx} {align['speaker']}")
     return out
 
+def manifest_path(root) -> Path: return Path(root) / "manifest.json"
+
+def read_manifest(root) -> dict:
+    "A corpus's `manifest.json` (its sizes, hours, settings and SHA-256), or {} where the corpus has none."
+    path = manifest_path(root)
+    return json.loads(path.read_text()) if path.exists() else {}
+
 def corpus_hash(root) -> str:
     "SHA-256 over every file of the corpus (relative path and bytes), manifest excluded."
     root = Path(root)
     h = hashlib.sha256()
     for p in sorted(root.rglob("*")):
-        if p.is_file() and p.name != "manifest.json" and ".partial" not in p.name and "/.chunks" not in p.as_posix():
+        if p.is_file() and p != manifest_path(root) and ".partial" not in p.name and "/.chunks" not in p.as_posix():
             h.update(p.relative_to(root).as_posix().encode())
             h.update(p.read_bytes())
     return h.hexdigest()
@@ -361,9 +368,7 @@ def generate_corpus(out, cfg: Config | str = "tiny", seed: int = 0, workers: int
     cfg = preset(cfg) if isinstance(cfg, str) else cfg
     dc, out = cfg.data, Path(out)
     settings = {k: getattr(dc, k) for k in SIZE_SETTINGS + WORLD_SETTINGS}
-    manifest_path = out / "manifest.json"
-    if manifest_path.exists():
-        m = json.loads(manifest_path.read_text())
+    if m := read_manifest(out):
         if m.get("settings") == settings and m.get("seed") == seed:
             log.info("corpus in %s is complete; nothing to do", out)
             return m
@@ -379,7 +384,7 @@ def generate_corpus(out, cfg: Config | str = "tiny", seed: int = 0, workers: int
     manifest = _manifest(cfg, seed, settings, splits, names, abx, info, n_items, train_v, held_v)
     manifest["sha256"] = corpus_hash(out)
     manifest["generation_seconds"] = round(time.time() - t0, 1)
-    atomic_write(manifest_path, (json.dumps(manifest, indent=1) + "\n").encode())
+    atomic_write(manifest_path(out), (json.dumps(manifest, indent=1) + "\n").encode())
     shutil.rmtree(out / ".chunks", ignore_errors=True)
     log.info("corpus ready in %s: %d utterances, %.2f h, %.0f s", out, len(specs), sum(manifest["hours"].values()),
              manifest["generation_seconds"])

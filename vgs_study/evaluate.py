@@ -25,9 +25,10 @@ log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['log', 'METRICS', 'RECALL', 'ABX', 'CKA', 'WORD_ABX', 'CLOSE_UP_METRICS', 'hit_probability', 'chance_recall',
-           'retrieval_ranks', 'retrieval_recall', 'embed_split', 'evaluate_recall', 'ABXSet', 'Metric',
-           'register_metric', 'get_metric', 'metrics_of', 'flatten', 'nest', 'EvalContext', 'recall_splits',
-           'rank_records', 'metrics_at', 'evaluate_run', 'summarise_run', 'final_results']
+           'retrieval_ranks', 'retrieval_recall', 'embed_split', 'evaluate_recall', 'ABXSet', 'mfcc_scores', 'Metric',
+           'register_metric', 'get_metric', 'metrics_of', 'flatten', 'nest', 'is_index', 'key_order', 'EvalContext',
+           'recall_splits', 'rank_records', 'best_layer', 'metrics_at', 'evaluate_run', 'summarise_run',
+           'final_results']
 
 # %% ../nbs/09_evaluate.ipynb #36b90467
 def hit_probability(greater, ties, own, k: int) -> torch.Tensor:
@@ -186,6 +187,20 @@ class ABXSet:
         scores, rows = abx_scores(task, features, contexts=True)
         return scores, task_summary(task), rows
 
+# %% ../nbs/09_evaluate.ipynb #6933fab9
+def mfcc_scores(cfg: Config, corpus, cache: Path) -> dict | None:
+    """ABX of MFCC features on the study's ABX set ({"within": %, "across": %}), read from `cache` once computed;
+    None, with a warning that says why, without an ABX set or with unreadable audio."""
+    if cache.exists(): return json.loads(cache.read_text())
+    try:
+        abx_set = ABXSet(cfg, corpus)
+        scores = abx_set.score(abx_set.mfcc_features(), 100.0)[0]["mfcc"]
+    except (DataError, OSError) as e:
+        log.warning("MFCC reference row skipped: %s", e)
+        return None
+    atomic_write(cache, json.dumps(scores) + "\n")
+    return scores
+
 # %% ../nbs/09_evaluate.ipynb #e7a10002
 @dataclass
 class Metric:
@@ -252,6 +267,15 @@ def nest(rows: dict) -> dict:
         t[leaf] = value
     return tree
 
+def is_index(key: str) -> bool:
+    "A key whose value is a layer number, not a measurement."
+    return key.rsplit("/", 1)[-1] == "layer"
+
+def key_order(key: str) -> tuple:
+    "The sort order of keys, numbers by value: `5` before `10`."
+    return tuple((len(p), p) for p in key.split("/"))
+
+
 # %% ../nbs/09_evaluate.ipynb #e7a10003
 class EvalContext:
     """What a metric measures on: the run's settings, its directory, the device and the corpus, whose splits load once,
@@ -316,13 +340,19 @@ def _score_abx(model, ctx: EvalContext) -> tuple[list, list]:
     errors = [{"layer": l, "condition": c, "error": v} for l, sc in scores.items() for c, v in sc.items()]
     return errors, items
 
+def best_layer(abx: pd.DataFrame, by=("condition",)) -> pd.DataFrame:
+    """The best layer's row of an ABX table (`layer`, `error`) for each group of `by`: the lowest error, the lower
+    layer on ties; a group with no score (no triplets) is left out."""
+    scored = abx.dropna(subset=["error"]).sort_values([*by, "error", "layer"])
+    return scored.groupby(list(by), sort=True).head(1).reset_index(drop=True)
+
 def _summarise_abx(df) -> dict:
     "{'condition/error': the best layer's error, 'condition/layer': that layer, 'condition/by_layer/l': layer l's error}"
     rows = {}
-    for c, g in df.groupby("condition"):
-        if g.error.isna().all(): continue                                   # no triplets: no score
-        rows |= {f"{c}/error": float(g.error.min()), f"{c}/layer": int(g.loc[g.error.idxmin()].layer)}
-        rows |= {f"{c}/by_layer/{int(l)}": float(e) for l, e in zip(g.layer, g.error)}
+    for best in best_layer(df).itertuples():
+        rows |= {f"{best.condition}/error": float(best.error), f"{best.condition}/layer": int(best.layer)}
+        g = df[df.condition == best.condition]
+        rows |= {f"{best.condition}/by_layer/{int(l)}": float(e) for l, e in zip(g.layer, g.error)}
     return rows
 
 def _score_cka(model, ctx: EvalContext) -> list:

@@ -12,18 +12,18 @@ import pandas as pd
 from .abx import weighted_error
 from .evaluate import hit_probability, chance_recall
 from .losses import chance_accuracy
-from .schedules import Scenario
+from .schedules import Scenario, base_runs
 from .config import PAPER_SCENARIO_NAMES
-from .results import Study, t_quantile
+from .results import Study, speech_to_image
+from .stats import t_quantile, satterthwaite, interval
 
 # %% auto #0
 __all__ = ['LEVEL', 'SIDES', 'EXPECTED_SIDE', 'ONE_SEED', 'THRESHOLDS', 'CHOOSE_HALF', 'SCORE_HALF', 'NINE', 'W2V2_FIRST',
            'CHOSEN_LEVEL', 'FINDINGS', 'SSL_TIMES_CHANCE', 'RECALL_TIMES_CHANCE', 'CODES_IN_USE', 'MARGIN', 'READINGS',
-           'SIM_CONTEXT_SEED', 'SIMULATED_MFCC', 'side', 'reads', 'outcome', 'Threshold', 'variance_components',
-           'satterthwaite', 'interval', 'chances', 'Evidence', 'recall', 'recall_at_switch', 'abx', 'higher', 'lower',
-           'above_chance', 'forgetting', 'better_of', 'beats', 'switch_jump', 'loss_faster', 'share_faster', 'Part',
-           'Finding', 'at_switch', 'learning_checks', 'seeds_to_decide', 'assess', 'closeup_agreement',
-           'jumps_by_layer', 'findings', 'simulated_study']
+           'SIM_CONTEXT_SEED', 'SIMULATED_MFCC', 'side', 'reads', 'outcome', 'Threshold', 'chances', 'Evidence',
+           'recall', 'recall_at_switch', 'abx', 'higher', 'lower', 'above_chance', 'forgetting', 'better_of', 'beats',
+           'switch_jump', 'loss_faster', 'share_faster', 'Part', 'Finding', 'at_switch', 'learning_checks',
+           'seeds_to_decide', 'assess', 'closeup_agreement', 'jumps_by_layer', 'findings', 'simulated_study']
 
 # %% ../nbs/11d_findings.ipynb #24d0d4b8
 LEVEL = 0.95        # every part's interval, unless the part says otherwise
@@ -73,45 +73,6 @@ THRESHOLDS = {
                       "most of its value while loss_AUD loses much less, so the effect it draws finding 4 from is many "
                       "times this"),
 }
-
-# %% ../nbs/11d_findings.ipynb #944ec212
-def variance_components(E: np.ndarray) -> dict:
-    """The variance of the seed mean of an effect, in its two parts. `E[0, s]` is seed s's effect on the full test set,
-    `E[r, s]` on resample r (the same resamples for every seed). With effect = mean + seed + item + seed x item:
-    - `seeds`: the spread of the per-seed effects over S, which holds the seeds' variance *and* the seed x item
-      interaction of a fixed test set;
-    - `items`: the items' own variance. The resampled seed mean varies by items + interaction / S, one seed alone by
-      items + interaction; the difference measures the interaction, which is taken out, as `seeds` already holds it.
-    `df_seeds` is S - 1; the items' part comes from hundreds of items and counts as exact (infinite df)."""
-    S = E.shape[1]
-    R = E[1:][np.isfinite(E[1:]).all(1)]
-    v_seeds = float(E[0].var(ddof=1)) / S if S > 1 else 0.0
-    if len(R) < 2: return {"seeds": v_seeds, "items": 0.0, "interaction": 0.0, "df_seeds": S - 1}
-    v_mean, v_each = float(R.mean(1).var(ddof=1)), float(R.var(0, ddof=1).mean())
-    v_inter = max(v_each - v_mean, 0.0) * S / (S - 1) if S > 1 else 0.0
-    v_items = max(v_mean - v_inter / S, 0.0) if S > 1 else v_mean
-    return {"seeds": v_seeds, "items": v_items, "interaction": v_inter, "df_seeds": S - 1}
-
-def satterthwaite(v_seeds: float, v_items: float, df_seeds: int) -> float:
-    "Welch-Satterthwaite degrees of freedom of v_seeds (df_seeds) + v_items (infinite df)."
-    if v_seeds <= 0 or df_seeds < 1: return math.inf
-    return (v_seeds + v_items) ** 2 / (v_seeds ** 2 / df_seeds)
-
-def interval(per_seed: dict, level: float = 0.95) -> dict:
-    """Mean effect over seeds with an interval at `level` (95% by default) from both sources of noise. `per_seed[s]`
-    is the effect of seed s on the full test set (index 0) and on every resample of the test set (1..B), the same
-    resamples for every seed. The variance of the seed mean is the seeds' part plus the items' part without the
-    interaction the seeds already hold (`variance_components`), and the interval is Student's t with Satterthwaite's
-    degrees of freedom. With one seed it covers the test set only."""
-    seeds = sorted(per_seed)
-    E = np.stack([np.asarray(per_seed[s], float) for s in seeds], 1)          # [1 + B, seeds]
-    point = float(E[0].mean())
-    vc = variance_components(E)
-    df = satterthwaite(vc["seeds"], vc["items"], vc["df_seeds"])
-    half = t_quantile(1 - (1 - level) / 2, df) * math.sqrt(vc["seeds"] + vc["items"])
-    return {"effect": point, "low": point - half, "high": point + half, "se_seeds": math.sqrt(vc["seeds"]),
-            "se_items": math.sqrt(vc["items"]), "df": df, "seeds": seeds, "per_seed": [float(x) for x in E[0]]}
-
 
 # %% ../nbs/11d_findings.ipynb #32137b89
 def chances(recall_items: pd.DataFrame, ks) -> dict:
@@ -518,7 +479,7 @@ def learning_checks(study: Study, ev: Evidence, cfg, mfcc: dict | None = None) -
     m, end, k = cfg.model, float(cfg.train.epochs), float(cfg.train.switch_epoch)
     acc0, floor = chance_accuracy(m.num_negatives), CODES_IN_USE * m.codebook_groups * m.codebook_size
     ran = study.scenarios
-    bases = {Scenario.parse(n).base.name for n in ran if Scenario.parse(n).is_scheduled}
+    bases = base_runs(ran)
     seeds = lambda name: ev.seeds(name)
     for name, key in (("W2V2", "w2v2"), ("VGS+", "vgsplus")):
         if name not in ran: continue
@@ -533,8 +494,7 @@ def learning_checks(study: Study, ev: Evidence, cfg, mfcc: dict | None = None) -
     testable = RECALL_TIMES_CHANCE * chance10 < 100
     for name, key in (("VGS", "vgs"), ("VGS+", "vgsplus")):
         if name not in ran: continue
-        r = rec[(rec.scenario == name) & (rec.split == "test") & (rec.direction == "speech_to_image")
-                & (rec.k == ev.k)] if len(rec) else rec
+        r = speech_to_image(rec[rec.scenario == name], "test", ev.k) if len(rec) else rec
         for suffix, epoch, when in (("", end, f"at the end (epoch {end:g})"),
                                     ("_switch", k, f"at the switch (epoch {k:g})")):
             if suffix and name not in bases: continue

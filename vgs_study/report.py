@@ -4,29 +4,21 @@
 
 # %% ../nbs/12_report.ipynb #8db83748
 from __future__ import annotations
-import html, json, logging, string, time
+import html, json, logging, string
 from importlib import resources
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .checkpoint import StudyDir
-from .config import Config
-from .data import atomic_write, DataError, speaker_overlap, voices_label
-from .schedules import Scenario, PAPER_SCENARIOS
-from .sharing import cka_results
-from .results import (Study, load_study, with_phase_a, mean_ci, end_results, summary_table, over_seeds,
-                               scenario_results, nested_summary, job_times, mfcc_scores,
-                               is_index, key_order)
-from .findings import Evidence, findings, learning_checks, chances
-from .findings import closeup_agreement, jumps_by_layer
-from .losses import chance_accuracy
+from .checkpoint import ReportDir
+from .data import atomic_write, voices_label
+from .evaluate import is_index, key_order
+from .schedules import paper_order
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'PAPER_TABLE1', 'PAPER_TABLE2', 'ORDER', 'CLOSEUP', 'PAPER_TABLES', 'PAGE', 'figures', 'switch_closeup',
-           'table1', 'table_memorising', 'table2', 'table3', 'metric_table', 'closeup_table', 'jump_layer_table',
-           'cka_tables', 'cka_figures', 'switch_results', 'switch_tables', 'build_report', 'finding_table',
-           'add_seeds_command', 'time_table']
+__all__ = ['log', 'PAPER_TABLE1', 'PAPER_TABLE2', 'PAPER_TABLES', 'PAGE', 'figures', 'table1', 'table_memorising', 'table2',
+           'table3', 'metric_table', 'closeup_table', 'jump_layer_table', 'cka_tables', 'cka_figures', 'switch_tables',
+           'report_tables', 'render', 'finding_table', 'time_table']
 
 # %% ../nbs/12_report.ipynb #211fdf47
 PAPER_TABLE1 = {  # S->I R1, S->I R10, I->S R1, I->S R10
@@ -39,12 +31,7 @@ PAPER_TABLE2 = {  # (W-C error, layer), (A-C error, layer)
     "(W2V2, VGS+)": ((6.95, 2), (8.72, 5)), "(VGS, VGS+)": ((5.49, 7), (7.55, 8)),
     "(W2V2, VGS)": ((6.74, 2), (8.75, 2)), "(VGS, W2V2)": ((8.4, 1), (11.54, 2)),
     "(VGS+, W2V2)": ((6.23, 8), (8.35, 8)), "(VGS+, VGS)": ((4.50, 9), (6.02, 9))}
-ORDER = [s.name for s in PAPER_SCENARIOS]
 
-def _names(names) -> list:
-    "Scenario names in the paper's order, then any others in the order given."
-    have = list(dict.fromkeys(names))
-    return [x for x in ORDER if x in have] + [x for x in have if x not in ORDER]
 
 # %% ../nbs/12_report.ipynb #f07227db
 def _save(fig, path: Path):
@@ -81,69 +68,50 @@ def _panels(data: pd.DataFrame, x, y, hue, title, ylabel, out: Path, name, cond_
     plt.close(fig)
     return name
 
-def figures(study: Study, out: Path, cfg: Config, mfcc: dict | None = None, chance_r10: dict | None = None,
-            voices="held-out voices") -> list[str]:
-    """Fig. 2 (left, right), Fig. 3 and recall per epoch, as PNG and SVG in `out`; `voices` names who speaks the test
-    split."""
+
+# %% ../nbs/12_report.ipynb #1b8d0ada
+def figures(curves: dict, facts: dict, out: Path, names=(), mfcc: dict | None = None,
+            chance_r10: dict | None = None) -> list[str]:
+    """Fig. 2 (left, right), Fig. 3, recall per epoch and the switch close-up, as PNG and SVG in `out`, from the
+    analysis's `curves` ({figure: tidy table}); `facts` (the analysis's `summary`) gives the layers, the switch and
+    who speaks the test split; `names` the scenarios, in the legends' order."""
     import matplotlib
     matplotlib.use("Agg")
     import seaborn as sns
     sns.set_theme(style="whitegrid", context="notebook", font_scale=1.3)   # legible at a page's width
-    hue = _names(sorted(study.scenarios))
-    abx, ep, rec, made = study.table("abx"), study.epochs, study.table("recall"), []
-    m, sw = cfg.model, cfg.train.switch_epoch
-    mf = (lambda c: (mfcc or {}).get(c))
-    if not abx.empty:
-        last = abx[abx.epoch == abx.groupby(["seed", "scenario"]).epoch.transform("max")]
-        made.append(_panels(last, "layer", "error", hue, "ABX {cond}-speaker after training (Fig. 2 left)",
-                            "ABX error (%)", out, "fig2_left_abx_vs_layer", "condition", ("within", "across"),
-                            lines=((mf, "MFCC", ":"), (50.0, "chance", "--")),
-                            xlabel=f"layer (1-{m.n_layers}; 1-{m.n_shared_layers} shared with VGS)"))
-        best = with_phase_a(abx, study.runs).groupby(["seed", "scenario", "epoch", "condition"]).error.min()
-        best = best.reset_index()
-        made.append(_panels(best, "epoch", "error", hue, "best-layer ABX {cond}-speaker per epoch (Fig. 2 right)",
-                            "ABX error (%)", out, "fig2_right_abx_vs_epoch", "condition", ("within", "across"),
+    hue, sw, made = paper_order(sorted(names)), facts.get("switch_epoch"), []
+    mf = lambda c: (mfcc or {}).get(c)
+    chance = lambda s: (chance_r10 or {}).get(s)
+    if "abx_by_layer" in curves:
+        layers = f"layer (1-{facts['model_layers']}; 1-{facts['shared_layers']} shared with VGS)"
+        made.append(_panels(curves["abx_by_layer"], "layer", "error", hue,
+                            "ABX {cond}-speaker after training (Fig. 2 left)", "ABX error (%)", out,
+                            "fig2_left_abx_vs_layer", "condition", ("within", "across"),
+                            lines=((mf, "MFCC", ":"), (50.0, "chance", "--")), xlabel=layers))
+    if "best_abx_by_epoch" in curves:
+        made.append(_panels(curves["best_abx_by_epoch"], "epoch", "error", hue,
+                            "best-layer ABX {cond}-speaker per epoch (Fig. 2 right)", "ABX error (%)", out,
+                            "fig2_right_abx_vs_epoch", "condition", ("within", "across"),
                             lines=((mf, "MFCC", ":"),), switch=sw))
-    if not ep.empty and {"train_loss_av", "train_loss_aud"} <= set(ep):
-        e = with_phase_a(ep, study.runs).melt(id_vars=["seed", "scenario", "epoch"], var_name="loss",
-                                                value_vars=["train_loss_av", "train_loss_aud"], value_name="value")
-        e["loss"] = e["loss"].map({"train_loss_av": "loss_AV", "train_loss_aud": "loss_AUD"})
-        made.append(_panels(e, "epoch", "value", hue, "{cond} per epoch (Fig. 3)", "training loss", out, "fig3_losses",
-                            "loss", ("loss_AV", "loss_AUD"), switch=sw))
-    if not rec.empty:
-        r = with_phase_a(rec[(rec.k == 10) & (rec.direction == "speech_to_image")], study.runs)
+    if "losses" in curves:
+        made.append(_panels(curves["losses"], "epoch", "value", hue, "{cond} per epoch (Fig. 3)", "training loss",
+                            out, "fig3_losses", "loss", ("loss_AV", "loss_AUD"), switch=sw))
+    if "recall_at_10" in curves:
+        r = curves["recall_at_10"]
         splits = [s for s in ("test", "seen_voices") if s in set(r.split)] + ["test"] * (len(set(r.split)) < 2)
-        made.append(_panels(r, "epoch", "recall", hue, "speech->image R@10, {cond}", "R@10 (%)", out, "recall_vs_epoch",
-                            "split", splits[:2], log=False,
-                            lines=((lambda s: (chance_r10 or {}).get(s), "chance", "--"),),
+        voices = voices_label(facts.get("speakers") or {})
+        made.append(_panels(r, "epoch", "recall", hue, "speech->image R@10, {cond}", "R@10 (%)", out,
+                            "recall_vs_epoch", "split", splits[:2], log=False, lines=((chance, "chance", "--"),),
                             switch=sw, labels={"test": f"{voices} (test)", "seen_voices": "training voices"}))
-    close = switch_closeup(study, sw)
-    if len(close):
-        chance_line = lambda w: (chance_r10 or {}).get("test") if w == CLOSEUP[0] else None
+    if "switch_closeup" in curves:
+        close = curves["switch_closeup"]
+        what = tuple(dict.fromkeys(close.what))            # recall first, then ABX
+        chance_line = lambda w: chance("test") if w.startswith("speech->image") else None
         made.append(_panels(close, "epoch", "value", [n for n in hue if n in set(close.scenario)],
-                            "{cond} around the switch", "%", out, "switch_closeup", "what", CLOSEUP, log=False,
+                            "{cond} around the switch", "%", out, "switch_closeup", "what", what, log=False,
                             switch=sw, sharey=False, lines=((chance_line, "chance", "--"),)))
     return made
 
-CLOSEUP = ("speech->image R@10 (test)", "best-layer across-speaker ABX")
-
-def switch_closeup(study: Study, switch: int) -> pd.DataFrame:
-    """The scheduled runs from one epoch before their switch to one after it, with the kept checkpoints within the
-    first epoch of phase B (`train.switch_checkpoints`), and their base runs over the same span (the control: phase A
-    going on): speech->image R@10 on the test split and the best layer's across-speaker ABX, one row per seed,
-    scenario, epoch and measure."""
-    rec, abx, parts = study.table("recall"), study.table("abx"), []
-    if len(rec):
-        r = rec[(rec.split == "test") & (rec.direction == "speech_to_image") & (rec.k == 10)]
-        parts.append(with_phase_a(r, study.runs).assign(what=CLOSEUP[0], value=lambda d: d.recall))
-    if len(abx):
-        a = abx[abx.condition == "across"].groupby(["seed", "scenario", "epoch"]).error.min().reset_index()
-        parts.append(with_phase_a(a, study.runs).assign(what=CLOSEUP[1], value=lambda d: d.error))
-    if not parts: return pd.DataFrame()
-    d = pd.concat(parts, ignore_index=True)[["seed", "scenario", "epoch", "what", "value"]]
-    bases = {Scenario.parse(n).base.name for n in study.scenarios if Scenario.parse(n).is_scheduled}
-    shown = d.scenario.map(lambda n: Scenario.parse(n).is_scheduled or n in bases)
-    return d[shown & (d.epoch >= switch - 1) & (d.epoch <= switch + 1)]
 
 # %% ../nbs/12_report.ipynb #4fa21d5a
 def _fmt(m, digits=1):
@@ -171,6 +139,8 @@ class _Cells:
         "The first scenario with `metric` scored at epoch 0 (every scenario of a seed starts from the same weights)."
         return next((n for n in names if self.has("init", n, metric, prefix)), None)
 
+
+# %% ../nbs/12_report.ipynb #00411927
 _DIRECTIONS = ("speech_to_image", "image_to_speech")
 
 def table1(stats, chance: dict) -> tuple[list, list]:
@@ -180,11 +150,11 @@ def table1(stats, chance: dict) -> tuple[list, list]:
     c = _Cells(stats)
     cells = lambda stage, n: [c.cell(stage, n, "recall", f"test/{d}/{k}") for d in _DIRECTIONS for k in (1, 5, 10)]
     rows = []
-    for n in _names(stats.scenario):
+    for n in paper_order(stats.scenario):
         p = PAPER_TABLE1.get(n)
         paper = (f"{p[0]} / {p[1]}", f"{p[2]} / {p[3]}") if p else ("-", "-")
         rows.append([n, *cells("end", n), *paper])
-    init = c.first_init(_names(stats.scenario), "recall", "test/")
+    init = c.first_init(paper_order(stats.scenario), "recall", "test/")
     if init: rows.append(["random initialisation (epoch 0)", *cells("init", init), "-", "-"])
     ch = lambda d, k: f"{chance[d][k]:.1f}" if k in chance.get(d, {}) else "-"
     rows.append(["chance", *(ch(d, k) for d in _DIRECTIONS for k in (1, 5, 10)), "0.0 / 0.2", "0.0 / 0.2"])
@@ -197,8 +167,10 @@ def table_memorising(stats) -> tuple[list, list]:
     c = _Cells(stats)
     r10 = lambda stage, n, split: c.cell(stage, n, "recall", f"{split}/speech_to_image/10")
     return head, [[n, r10("end", n, "test"), r10("end", n, "seen_voices"), r10("init", n, "test")]
-                  for n in _names(stats.scenario)]
+                  for n in paper_order(stats.scenario)]
 
+
+# %% ../nbs/12_report.ipynb #b4a8dc0e
 def table2(stats, mfcc=None, fixed_layer: int | None = None) -> tuple[list, list]:
     """Table II: best-layer ABX (within, across speaker) and the layer, with the paper's, MFCC and the initialisation;
     with `fixed_layer` (the top shared layer), also the error at that one layer, the same for every scenario."""
@@ -208,12 +180,12 @@ def table2(stats, mfcc=None, fixed_layer: int | None = None) -> tuple[list, list
     def at_fixed(stage, n):
         if not fixed_layer: return []
         return [c.cell(stage, n, "abx", f"{k}/by_layer/{fixed_layer}", 2) for k in ("within", "across")]
-    for n in _names(stats.scenario):
+    for n in paper_order(stats.scenario):
         p = PAPER_TABLE2.get(n)
         paper = (f"{p[0][0]} ({p[0][1]})", f"{p[1][0]} ({p[1][1]})") if p else ("-", "-")
         best = [c.best_layer("end", n, "abx", k) for k in ("within", "across")]
         rows.append([n, *best, *at_fixed("end", n), *paper])
-    init = c.first_init(_names(stats.scenario), "abx")
+    init = c.first_init(paper_order(stats.scenario), "abx")
     if init:
         best = [c.best_layer("init", init, "abx", k) for k in ("within", "across")]
         rows.append(["random initialisation (epoch 0)", *best, *at_fixed("init", init), "-", "-"])
@@ -225,21 +197,23 @@ def table2(stats, mfcc=None, fixed_layer: int | None = None) -> tuple[list, list
 def table3(stats) -> tuple[list, list]:
     "Table III (not in the paper): best-layer word-level ABX error on the colour and shape words, and the layer."
     c, rows = _Cells(stats), []
-    for n in _names(stats.scenario):
+    for n in paper_order(stats.scenario):
         rows.append([n, *(c.best_layer("end", n, "word_abx", k) for k in ("within", "across"))])
-    init = c.first_init(_names(stats.scenario), "word_abx")
+    init = c.first_init(paper_order(stats.scenario), "word_abx")
     if init:
         best = [c.best_layer("init", init, "word_abx", k) for k in ("within", "across")]
         rows.append(["random initialisation (epoch 0)", *best])
     return ["model", "W-C (layer)", "A-C (layer)"], rows + [["chance", "50", "50"]]
 
+
+# %% ../nbs/12_report.ipynb #f0dd4fdd
 PAPER_TABLES = ("recall", "abx", "cka", "word_abx")   # the metrics with tables of their own (Tables I-III, CKA)
 
-def metric_table(stats, metric) -> tuple[list, list]:
+def metric_table(stats, metric: str) -> tuple[list, list]:
     "Any other metric: one row per scenario, one column per number of its summary (mean ± 95% interval over seeds)."
-    end = stats[(stats.stage == "end") & (stats.metric == metric.name)]
+    end = stats[(stats.stage == "end") & (stats.metric == metric)]
     cols, c = sorted(set(end.key), key=key_order), _Cells(stats)
-    rows = [[n, *(c.cell("end", n, metric.name, k, 2) for k in cols)] for n in _names(stats.scenario)]
+    rows = [[n, *(c.cell("end", n, metric, k, 2) for k in cols)] for n in paper_order(stats.scenario)]
     return ["model", *cols], rows
 
 def _md(head, rows) -> str:
@@ -252,6 +226,8 @@ def _html_table(head, rows):
     b = "".join(row(r) for r in rows)
     return f"<table><thead><tr>{h}</tr></thead><tbody>{b}</tbody></table>"
 
+
+# %% ../nbs/12_report.ipynb #027cb874
 def closeup_table(closeup: dict) -> tuple[list, list]:
     """Finding 5's parts at every close-up checkpoint: the jump with its 95% interval, where it lies and its outcome at
     each, and whether the outcome is the same at every point (`findings.closeup_agreement`); the fraction the finding
@@ -276,15 +252,15 @@ def jump_layer_table(rows: list) -> tuple[list, list]:
 
 
 # %% ../nbs/12_report.ipynb #c12cka01
-def cka_tables(cka: dict) -> dict:
-    "The CKA results as (header, rows) tables, titled."
+def cka_tables(cka: dict, cells: dict) -> dict:
+    "The CKA results as (header, rows) tables, titled; `cells` the analysis's CKA between scenarios over seeds."
     out = {}
     for group, title in (("shared", "shared layers"), ("ssl_only", "SSL-only layers")):
         if not cka["between"].get(group): continue
         name = (f"CKA between scenarios at the end of training, mean over the {title}: at the same seed (± 95% "
                 "interval over seeds) / at different seeds; last column: the same scenario trained with another seed, "
                 "the reference for 'similar', which only the different-seeds number is comparable with")
-        out[name] = _cka_between_table(cka, group)
+        out[name] = _cka_between_table(cka, cells, group)
     if cka["rewrite"]:
         layers = sorted({l for v in cka["rewrite"].values() for l in v}, key=int)
         rows = [[n, *(f"{v.get(l, float('nan')):.2f}" for l in layers)] for n, v in cka["rewrite"].items()]
@@ -298,14 +274,14 @@ def cka_tables(cka: dict) -> dict:
                                                                             rows)
     return out
 
-def _cka_between_table(cka: dict, group: str) -> tuple[list, list]:
+def _cka_between_table(cka: dict, cells: dict, group: str) -> tuple[list, list]:
     "Scenario x scenario CKA over one group of layers (mean ± interval over seeds), and the same scenario's other seed."
     m = cka["between"][group]
-    seeds = cka.get("between_per_seed", {}).get(group, {})
+    seeds = cells.get(group, {})
     other = cka.get("other_seed", {}).get(group, {})
     across = cka.get("between_other_seeds", {}).get(group, {})
     def cell(a, b):
-        same = _fmt(mean_ci(seeds[a][b]), 2) if a in seeds else f"{m[a][b]:.2f}"
+        same = _fmt(seeds[a][b], 2) if a in seeds else f"{m[a][b]:.2f}"
         return f"{same} / {across[a][b]:.2f}" if a in across and b in across[a] else same
     rows = []
     for a in m:
@@ -313,6 +289,8 @@ def _cka_between_table(cka: dict, group: str) -> tuple[list, list]:
         rows.append([a, *(cell(a, b) for b in m), reference])
     return ["model", *m, "another seed"], rows
 
+
+# %% ../nbs/12_report.ipynb #caf50e0c
 def cka_figures(cka: dict, out: Path) -> list[str]:
     "Heatmaps: between scenarios (shared and SSL-only layers), phase B against the switch, and each run's layers."
     import matplotlib
@@ -353,33 +331,8 @@ def cka_figures(cka: dict, out: Path) -> list[str]:
         made.append("cka_within")
     return made
 
+
 # %% ../nbs/12_report.ipynb #2324d97d
-def _summary(cfg: Config, man: dict, study: Study, speakers: dict | None = None) -> dict:
-    "The configuration, the data's facts (`speakers`: `data.speaker_overlap`) and the provenance a reader needs."
-    runs = list(study.runs.values())
-    d, t = cfg.data, cfg.train
-    world = {k: getattr(d, k) for k in ("world_shapes", "world_colours", "world_objects",
-                                        "world_carrier_rate")} if d.corpus == "synthetic" else None
-    commit = lambda r: ((r.get("git_commit") or "unknown")
-                        + (" (with uncommitted changes)" if r.get("git_dirty") else ""))
-    return {"preset": cfg.preset, "epochs": t.epochs, "switch_epoch": t.switch_epoch, "batch_size": t.batch_size,
-            "lr": t.lr,
-            "optimizer": t.optimizer, "precision": sorted({r.get("precision") or t.precision for r in runs}),
-            "cpu_capability": sorted({r.get("cpu_capability") or "unknown" for r in runs}),
-            "bootstrap": cfg.eval.bootstrap, "model_layers": cfg.model.n_layers,
-            "shared_layers": cfg.model.n_shared_layers,
-            "splits": (man or {}).get("counts"), "hours": (man or {}).get("hours"), "world": world,
-            "speakers": speakers, "abx_set": d.abx_item,
-            "git_commits": sorted({commit(r) for r in runs}),
-            "corpus_sha256": sorted({r.get("corpus_sha256") or "unknown" for r in runs}),
-            "packages": runs[0].get("packages") if runs else None}
-
-def switch_results(ev: Evidence, cfg: Config) -> dict:
-    "Finding 5 at every close-up checkpoint (`fractions`; the one the finding reads: `at`) and at every layer."
-    fractions = cfg.train.switch_checkpoints
-    return {"fractions": fractions, "at": cfg.eval.switch_jump_at, "parts": closeup_agreement(ev, fractions),
-            "by_layer": jumps_by_layer(ev, range(1, cfg.model.n_layers + 1))}
-
 def switch_tables(closeup: dict) -> dict:
     "The two tables of `switch_results`, titled."
     return {"Finding 5 at every close-up checkpoint: the ABX jump against the base run, per part":
@@ -387,82 +340,38 @@ def switch_tables(closeup: dict) -> dict:
             "Finding 5 per layer: the ABX jump (across speakers) at each layer, against the base run at the same "
             f"checkpoint ({closeup['at']:g} epoch after the switch)": jump_layer_table(closeup["by_layer"])}
 
-def _speakers(corpus: Path, cfg: Config) -> dict:
-    "Who speaks the test split (`data.speaker_overlap`), or `known` False where the split files cannot say."
-    try: return speaker_overlap(corpus, cfg)
-    except DataError as e: return {"known": False, "why": str(e)}
-
-def _measured_chance(checks: list, cfg: Config) -> float:
-    """The contrastive task's chance as W2V2's validation measured it (distractors equal to the positive masked out),
-    else the nominal 1 / (1 + K)."""
-    ssl = next((c for c in checks if c["id"] == "w2v2_ssl"), None)
-    return ssl["chance"] if ssl and np.isfinite(ssl["chance"]) else chance_accuracy(cfg.model.num_negatives)
-
-def _with_commands(assessed: list, preset: str, study_dir) -> list:
-    "Each undecided finding with the command that brings the study to the seeds its planning figure names."
-    for f in assessed:
-        plan = f.get("seeds_to_decide") or {}
-        f["add_seeds"] = add_seeds_command(preset, study_dir, plan["seeds"]) if plan.get("seeds") else None
-    return assessed
-
-def build_report(study_dir, mfcc=True) -> dict:
-    "Write the report of a study directory; returns results.json's content."
-    folder = StudyDir(study_dir)
-    if not folder.config.exists():
-        raise FileNotFoundError(f"{folder.path}: not a study directory (no {folder.config.name})")
-    study_dir, out = folder.path, folder.report
-    out.mkdir(parents=True, exist_ok=True)
-    cfg = folder.read_config()
-    study = load_study(study_dir)
-    if not study.runs:
-        unfinished = f"; unfinished: {', '.join(study.unfinished)})" if study.unfinished else ")"
-        raise FileNotFoundError(f"{study_dir}: no runs to report (none is both trained and evaluated{unfinished}")
-    per_seed = end_results(study)
-    stats = over_seeds(summary_table(per_seed))
-    corpus = study.corpus
-    man = json.loads((corpus / "manifest.json").read_text()) if (corpus / "manifest.json").exists() else {}
-    speakers = _speakers(corpus, cfg)                          # who speaks the test split, from its file
-    ev = Evidence(study, cfg.eval.bootstrap, jump_at=cfg.eval.switch_jump_at)
-    chance = chances(study.table("recall_items"), cfg.eval.recall_ks)
-    mfcc_abx = mfcc_scores(cfg, corpus, out / "mfcc_abx.json") if mfcc else None
-    checks = learning_checks(study, ev, cfg, mfcc_abx)
-    closeup = switch_results(ev, cfg)
-    figs = figures(study, out, cfg, mfcc_abx, {s: c.get("speech_to_image", {}).get(10) for s, c in chance.items()},
-                   voices_label(speakers))
-    tables = {"Table I: retrieval recall (%) at the end of training (test split: new images, "
-              f"{voices_label(speakers)})":
-              table1(stats, chance.get("test", {})),
+def report_tables(results) -> dict:
+    "Every table of the report, titled, in the page's order (`results`: the analysis's `StudyResults`)."
+    facts, stats = results.summary, results.stats
+    voices = voices_label(facts.get("speakers") or {})
+    layers = (f"this model: layers 1-{facts['model_layers']}, 1-{facts['shared_layers']} shared; "
+              "the paper's: 1-12, 1-8 shared")
+    tables = {f"Table I: retrieval recall (%) at the end of training (test split: new images, {voices})":
+              table1(stats, results.chance["recall"].get("test", {})),
               "Memorising or learning: speech->image R@10 (%) by who speaks": table_memorising(stats),
-              f"Table II: best-layer ABX error (%), layer in brackets (this model: layers 1-{cfg.model.n_layers}, "
-              f"1-{cfg.model.n_shared_layers} shared; the paper's: 1-12, 1-8 shared); and at the top shared layer":
-              table2(stats, mfcc_abx, cfg.model.n_shared_layers), **switch_tables(closeup)}
-    names = [m.name for m in study.metrics]
-    if "word_abx" in names:
+              f"Table II: best-layer ABX error (%), layer in brackets ({layers}); and at the top shared layer":
+              table2(stats, results.mfcc_abx, facts["shared_layers"]), **switch_tables(results.switch_closeup)}
+    if "word_abx" in results.metrics:
         tables["Table III (not in the paper): best-layer word-level ABX error (%) on the colour and shape words of the "
                "test captions, layer in brackets"] = table3(stats)
-    scenarios = _names(study.scenarios)
-    cka = cka_results(study.runs, scenarios, study.table("cka"), cfg) if "cka" in names else None
-    if cka:
-        tables |= cka_tables(cka)
-        figs += cka_figures(cka, out)
-    tables |= {m.title or m.name: metric_table(stats, m) for m in study.metrics if m.name not in PAPER_TABLES}
-    results = {"preset": cfg.preset, "seeds": study.seeds, "metrics": names,
-               "scenarios": scenario_results(per_seed, stats, names),
-               "per_seed": {n: {str(s): nested_summary(r) for s, r in v.items()} for n, v in per_seed.items()},
-               "findings": _with_commands(findings(ev, checks), cfg.preset, study_dir),
-               "learning_checks": checks, "switch_closeup": closeup,
-               "mfcc_abx": mfcc_abx, "cka": cka,
-               "chance": {"recall": chance, "recall_at_10": ev.chance,
-                          "contrastive_accuracy": _measured_chance(checks, cfg), "abx": 50.0},
-               "time": job_times(study.jobs, study.epochs),
-               "failed_jobs": {k: v for k, v in study.jobs.items() if v.get("status") in ("failed", "skipped")},
-               "unfinished_runs": study.unfinished, "summary": _summary(cfg, man, study, speakers),
-               "corpus": {k: man.get(k) for k in ("counts", "hours", "sha256")} if man else None,
-               "wall_seconds": study.wall, "generated": time.strftime("%Y-%m-%d %H:%M:%S")}
-    atomic_write(out / "results.json", json.dumps(results, indent=1, default=float) + "\n")
-    atomic_write(out / "tables.md", _markdown(results, tables))
-    atomic_write(out / "index.html", _html(results, tables, figs, study_dir))
-    return results
+    if results.cka: tables |= cka_tables(results.cka, results.cka_cells)
+    others = [m for m in results.metrics if m not in PAPER_TABLES]
+    return tables | {results.titles[m]: metric_table(stats, m) for m in others}
+
+def render(results, report) -> list[str]:
+    """Write a study's report from its analysis (`analysis.analyse`) into `report` (a `ReportDir` or its folder): the
+    figures, `results.json`, `tables.md` and `index.html`; returns the figures' names. Draws and writes, nothing else."""
+    report = ReportDir(report)
+    report.path.mkdir(parents=True, exist_ok=True)
+    figs = figures(results.curves, results.summary, report.path, names=list(results.scenarios),
+                   mfcc=results.mfcc_abx, chance_r10=results.chance_r10)
+    if results.cka: figs += cka_figures(results.cka, report.path)
+    tables, kept = report_tables(results), results.to_json()
+    atomic_write(report.results, json.dumps(kept, indent=1, default=float) + "\n")
+    atomic_write(report.tables, _markdown(kept, tables))
+    atomic_write(report.page, _html(kept, tables, figs, results.study_dir))
+    return figs
+
 
 # %% ../nbs/12_report.ipynb #7b3c9a10
 def _check_detail(c) -> str:
@@ -510,10 +419,8 @@ def finding_table(f) -> tuple[list, list]:
              _expected_side(p), _outcome_text(p)] for p in f["parts"]]
     return head, rows
 
-def add_seeds_command(preset: str, study_dir, seeds: int) -> str:
-    "The command that brings a study to `seeds` seeds: the finished seeds are reused, only the new ones run."
-    return f"vgs-study study --preset {preset} --out {study_dir} --seeds {' '.join(map(str, range(1, seeds + 1)))}"
 
+# %% ../nbs/12_report.ipynb #5c3df2e2
 def time_table(times: dict) -> tuple[list, list]:
     "Where the study's time went: seconds of every training and evaluation job, by scenario and seed, and in total."
     head = ["job", *times["columns"]]
@@ -546,6 +453,8 @@ def _markdown(results, tables) -> str:
 def _unfinished_text(results) -> str:
     return ("Not in this report (training or evaluation not finished): " + ", ".join(results["unfinished_runs"]) + ".")
 
+
+# %% ../nbs/12_report.ipynb #ede1ef09
 _CAPTIONS = {
     "fig2_left_abx_vs_layer": "Fig. 2 (left): ABX error per layer after training (log scale); MFCC and chance as "
                               "lines.",
@@ -580,6 +489,8 @@ def _corpus_text(s: dict) -> str:
     abx = f" ABX set: {s['abx_set']}." if s.get("abx_set") else ""
     return (f"Splits: {splits}." if splits else "") + speakers + abx + world
 
+
+# %% ../nbs/12_report.ipynb #55270b7e
 # the page, apart from the code
 PAGE = string.Template((resources.files("vgs_study") / "report_page.html").read_text())
 
@@ -623,3 +534,4 @@ def _html(results, tables, figs, study_dir) -> str:
                         for f in figs),
         provenance=(f"code {', '.join(c[:12] + c[40:] for c in s['git_commits'])}; corpus SHA-256 "
                     f"{', '.join(c[:16] for c in s['corpus_sha256'])}; packages {html.escape(packages)}"))
+

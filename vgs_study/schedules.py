@@ -11,7 +11,7 @@ from .config import PAPER_SCENARIO_NAMES, ConfigError, load_module, load_object
 # %% auto #0
 __all__ = ['BASE_ALPHA', 'CUSTOM_SCHEDULES', 'PAPER_SCENARIOS', 'AlphaSchedule', 'Constant', 'TwoPhase', 'Sequence', 'Piecewise',
            'LinearRamp', 'Cosine', 'Alternating', 'register_schedule', 'load_schedules', 'switch_epoch', 'Scenario',
-           'validate']
+           'paper_order', 'base_runs', 'validate']
 
 # %% ../nbs/07_schedules.ipynb #bc84cb51
 class AlphaSchedule:
@@ -160,6 +160,16 @@ class Scenario:
     def __str__(self): return self.name
 
 PAPER_SCENARIOS = [Scenario.parse(n) for n in PAPER_SCENARIO_NAMES]
+
+def paper_order(names) -> list[str]:
+    "Scenario names in the paper's order, then any others in the order given."
+    have = list(dict.fromkeys(names))
+    return [n for n in PAPER_SCENARIO_NAMES if n in have] + [n for n in have if n not in PAPER_SCENARIO_NAMES]
+
+def base_runs(names) -> list[str]:
+    "The base runs that the scheduled scenarios among `names` start from, each once: `(W2V2, VGS)` -> `W2V2`."
+    scheduled = [Scenario.parse(n) for n in names if Scenario.parse(n).is_scheduled]
+    return list(dict.fromkeys(sc.base.name for sc in scheduled))
 
 def validate(cfg, scenarios=()) -> list[Scenario]:
     """Check every setting (`Config.validate`) and every scenario (known, and switching inside the run) before any work

@@ -125,7 +125,8 @@ def submit_study(cfg: Config, out: Path, jobs: list, env: dict) -> dict:
         submitted.append(j.name)
         atomic_write(StudyDir(out).slurm_jobs, json.dumps(record, indent=1) + "\n")
         log.info("submitted %s as Slurm job %s%s", j.name, jid, f" (after {', '.join(needs)})" if needs else "")
-    rep, rep_done = "report", out / "report" / "index.html"
+    study = StudyDir(out)
+    rep, rep_done = "report", study.report.page
     if submitted and live(rep):                     # the old report job would not wait for the new jobs
         subprocess.run(["scancel", record[rep]["id"]], check=False)
         states[rep] = "failed or cancelled"
@@ -133,8 +134,8 @@ def submit_study(cfg: Config, out: Path, jobs: list, env: dict) -> dict:
         if submitted: rep_done.unlink(missing_ok=True)
         needs = [record[j.name]["id"] for j in jobs if j.name in record and not Path(j.done).exists()]
         cmd = [sys.executable, "-m", "vgs_study", "report", "--study", str(out)]
-        jid = _submit(folder, cfg, rep, cmd, out / "report.log", env, 0, needs, after="afterany")
-        record[rep] = {"id": jid, "done": str(rep_done), "log": str(out / "report.log"),
+        jid = _submit(folder, cfg, rep, cmd, study.report_log, env, 0, needs, after="afterany")
+        record[rep] = {"id": jid, "done": str(rep_done), "log": str(study.report_log),
                        "submitted": time.strftime("%Y-%m-%d %H:%M:%S")}
         states[rep] = "pending"
         submitted.append(rep)

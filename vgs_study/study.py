@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['log', 'NBS', 'notebook', 'Job', 'plan_jobs', 'run_jobs', 'usable_cores', 'available_memory_gb', 'auto_workers',
-           'gpu_slots', 'replay', 'critical_path', 'run_study', 'study_status']
+           'gpu_slots', 'replay', 'critical_path', 'run_study', 'build_report', 'study_status']
 
 # %% ../nbs/11_study.ipynb #076ff187
 NBS = REPO / "nbs"
@@ -351,7 +351,7 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
     record_wall()
     if report:
         _write_report(study, use_papermill, env)
-        log.info("report: %s", study.report / "index.html")
+        log.info("report: %s", study.report.page)
     study.lock.unlink(missing_ok=True)
     failed = [j for j in jl if j.status in ("failed", "skipped")]
     if failed:
@@ -359,19 +359,27 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
         log.error("%d job(s) failed or were skipped: %s", len(failed), reasons)
     return {j.name: j.status for j in jl}
 
+def build_report(study_dir, mfcc: bool = True):
+    "A study's report in two steps: its numbers (`analysis.analyse`), then its pages (`report.render`)."
+    from vgs_study.analysis import analyse
+    from vgs_study.report import render
+    results = analyse(study_dir, mfcc)
+    render(results, StudyDir(study_dir).report)
+    return results
+
 def _write_report(study: StudyDir, use_papermill: bool, env: dict):
-    "The study's report: through the analysis notebook (papermill), or `report.build_report` directly."
-    from vgs_study.report import build_report
+    "The study's report: through the analysis notebook (papermill), or `build_report` directly."
     nb = notebook("study_analysis.ipynb")
     if not (use_papermill and nb):
         build_report(study.path)
         return
-    study.report.mkdir(exist_ok=True)
-    cmd = _papermill_cmd(nb, study.report / "study_analysis.ipynb", {"study_dir": str(study.path)})
-    with open(study.report / "analysis.log", "a") as f:
+    report = study.report
+    report.path.mkdir(exist_ok=True)
+    cmd = _papermill_cmd(nb, report.notebook, {"study_dir": str(study.path)})
+    with open(report.log, "a") as f:
         r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env)
     if r.returncode != 0:
-        raise RuntimeError(f"the analysis notebook failed; see {study.report / 'analysis.log'}")
+        raise RuntimeError(f"the analysis notebook failed; see {report.log}")
 
 # %% ../nbs/11_study.ipynb #b16afe65
 def study_status(out) -> str:

@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from .config import REPO, Config
 from .data import ResumableSampler, atomic_write, collate, split_dataset
 from .model import FaSTVGS, sync_batchnorm, pick_device, pick_precision
+from .corpus import read_manifest
 from .checkpoint import RunDir, save_checkpoint, load_checkpoint, check_compatible, MetricsLog
 from .schedules import AlphaSchedule, Scenario, load_schedules, validate
 from .evaluate import evaluate_recall
@@ -78,8 +79,7 @@ def provenance(cfg: Config, corpus_root=None) -> dict:
     commit = git("rev-parse", "HEAD") or None
     # uncommitted changes
     dirty = None if commit is None else bool(git("status", "--porcelain", "--untracked-files=no"))
-    manifest = Path(corpus_root or cfg.data.root) / "manifest.json"
-    corpus_hash = json.loads(manifest.read_text()).get("sha256") if manifest.exists() else None
+    corpus_hash = read_manifest(corpus_root or cfg.data.root).get("sha256")
     return {"python": sys.version.split()[0], "platform": platform.platform(), "git_commit": commit, "git_dirty": dirty,
             "packages": {p: v(p) for p in ("vgs_study", "torch", "torchaudio", "numpy", "h5py", "soundfile")},
             "corpus_sha256": corpus_hash, "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
