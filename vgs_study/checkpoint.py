@@ -127,6 +127,8 @@ class StudyDir(_Folder):
     def lock(self) -> Path: return self.path / ".lock"
     @property
     def slurm_jobs(self) -> Path: return self.path / "slurm_jobs.json"          # a Slurm study's submitted jobs
+    @property
+    def slurm_logs(self) -> Path: return self.path / "slurm"                    # submitit's files of each Slurm job
     def run(self, seed: int, slug: str) -> RunDir: return RunDir(self.path / "runs" / f"seed{seed}" / slug)
     def runs(self) -> list[tuple[int, RunDir]]:
         "(seed, run) of every run folder, in order."

@@ -270,7 +270,9 @@ def item_lines(align: dict, min_phone_seconds: float = 0.03):
         out.append(f"{align['uttid']} {ps:.4f} {ne:.4f} {c} {pp} {nx} {align['speaker']}")
     return out
 
-def manifest_path(root) -> Path: return Path(root) / "manifest.json"
+def manifest_path(root) -> Path:
+    "Where a corpus keeps its manifest."
+    return Path(root) / "manifest.json"
 
 def read_manifest(root) -> dict:
     "A corpus's `manifest.json` (its sizes, hours, settings and SHA-256), or {} where the corpus has none."

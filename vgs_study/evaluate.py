@@ -344,6 +344,7 @@ def best_layer(abx: pd.DataFrame, by=("condition",)) -> pd.DataFrame:
     """The best layer's row of an ABX table (`layer`, `error`) for each group of `by`: the lowest error, the lower
     layer on ties; a group with no score (no triplets) is left out."""
     scored = abx.dropna(subset=["error"]).sort_values([*by, "error", "layer"])
+    if not by: return scored.head(1).reset_index(drop=True)
     return scored.groupby(list(by), sort=True).head(1).reset_index(drop=True)
 
 def _summarise_abx(df) -> dict:

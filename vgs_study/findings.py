@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 from .abx import weighted_error
-from .evaluate import hit_probability, chance_recall
+from .evaluate import best_layer, hit_probability, chance_recall
 from .losses import chance_accuracy
 from .schedules import Scenario, base_runs
 from .config import PAPER_SCENARIO_NAMES
@@ -186,7 +186,8 @@ class Evidence:
         out = []
         for seed in self.seeds(scenario):
             layers = self._abx_layers(seed, scenario, condition, epoch, half)
-            if layers: out.append((seed, min(layers, key=lambda l: layers[l][0])))
+            errors = pd.DataFrame({"layer": list(layers), "error": [e[0] for e in layers.values()]})
+            if layers: out.append((seed, int(best_layer(errors, by=()).layer[0])))
         return tuple(out)
 
     @_memoised

@@ -109,7 +109,7 @@ def submit_study(cfg: Config, out: Path, jobs: list, env: dict) -> dict:
     """Submit the study's `jobs` (from `plan_jobs`) and a report job; returns every job's state. Done and queued jobs
     are left alone, so running it again only submits what failed, was cancelled, or was never submitted."""
     out = Path(out)
-    folder = out / "slurm"
+    folder = StudyDir(out).slurm_logs
     record, queue = read_record(out), queue_states()
     states = job_states(record, queue)
     live = lambda n: states.get(n) not in (None, "done", "failed or cancelled", "not submitted")
