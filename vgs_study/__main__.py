@@ -8,4 +8,5 @@ __all__ = []
 # %% ../nbs/14_main.ipynb #2b1b1d3e
 import sys
 from .cli import main
-if __name__ == "__main__" and not {"ipykernel", "execnb"} & set(sys.modules): sys.exit(main())   # not inside a notebook
+# not inside a notebook
+if __name__ == "__main__" and not {"ipykernel", "execnb"} & set(sys.modules): sys.exit(main())

@@ -32,7 +32,8 @@ def item_frames(onset: float, offset: float, n_frames: int, rate: float = 50.0, 
 
 # %% ../nbs/08_abx.ipynb #30118a7a
 def normalize_with_singularity(x: torch.Tensor) -> torch.Tensor:
-    "[N, D] -> [N, D+1] unit vectors; a zero vector goes to the maximal cosine distance from all non-zero vectors."
+    """[N, D] -> [N, D+1] unit vectors; a zero vector goes to the maximal cosine distance from all
+    non-zero vectors."""
     norm = x.pow(2).sum(1, keepdim=True)
     zero = (norm == 0).squeeze(1)
     x = x / norm.sqrt().clamp_min(1e-30)
@@ -42,12 +43,14 @@ def normalize_with_singularity(x: torch.Tensor) -> torch.Tensor:
     return torch.cat([x, border], 1)
 
 def dtw_batch(dist: torch.Tensor, n: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
-    """Path-normalised DTW for a batch of padded frame-distance matrices dist [P, N, M] with true sizes n, m [P].
-    The cost matrix is filled one anti-diagonal at a time (N + M steps, each vectorised over cells and pairs); every
-    cell is one addition and one minimum, so the result equals the cell-by-cell reference exactly."""
+    """Path-normalised DTW for a batch of padded frame-distance matrices dist [P, N, M] with true
+    sizes n, m [P]. The cost matrix is filled one anti-diagonal at a time (N + M steps, each
+    vectorised over cells and pairs); every cell is one addition and one minimum, so the result
+    equals the cell-by-cell reference exactly."""
     P, N, M = dist.shape
     cost = torch.full((P, N + 1, M + 1), float("inf"), dtype=dist.dtype)
-    cost[:, 0, 0] = 0.0                                   # a border of inf: cost[i+1, j+1] is cell (i, j)
+    # a border of inf: cost[i+1, j+1] is cell (i, j)
+    cost[:, 0, 0] = 0.0
     for k in range(2, N + M + 1):
         i = torch.arange(max(1, k - M), min(N, k - 1) + 1)
         j = k - i
@@ -59,7 +62,8 @@ def dtw_batch(dist: torch.Tensor, n: torch.Tensor, m: torch.Tensor) -> torch.Ten
     final = c[ar, i, j]
     length = torch.ones(P, dtype=torch.long)
     active = (i > 0) & (j > 0)
-    while active.any():                                   # backtrack: diagonal first, then left, then up
+    # backtrack: diagonal first, then left, then up
+    while active.any():
         ii, jj = i.clamp(min=1), j.clamp(min=1)
         c_up, c_left, c_diag = c[ar, ii - 1, jj], c[ar, ii, jj - 1], c[ar, ii - 1, jj - 1]
         go_diag = (c_diag <= c_left) & (c_diag <= c_up)
@@ -84,6 +88,7 @@ class ABXTask:
     n_files: int
     _index: dict | None = None
 
+# %% ../nbs/08_abx.ipynb #5fb24712
 def build_task(items: list[Item], n_frames: dict, rate=50.0, mode="libri-light", max_size_group=10, max_x_across=5,
                seed=0, item_path="") -> ABXTask:
     """Select frames of every item (`n_frames[file]` = frames of that file) and draw the triplets.
@@ -100,12 +105,14 @@ def build_task(items: list[Item], n_frames: dict, rate=50.0, mode="libri-light",
             kept.append(it)
             slices.append(sl)
     ctx_ids, ph_ids, spk_ids = {}, {}, {}
-    for it in sorted(kept, key=lambda x: x.line):            # ids in order of first appearance in the item file
+    # ids in order of first appearance in the item file
+    for it in sorted(kept, key=lambda x: x.line):
         ctx_ids.setdefault(f"{it.prev}+{it.next}", len(ctx_ids))
         ph_ids.setdefault(it.phone, len(ph_ids))
         spk_ids.setdefault(it.speaker, len(spk_ids))
     key = [(ctx_ids[f"{it.prev}+{it.next}"], spk_ids[it.speaker], ph_ids[it.phone]) for it in kept]
-    groups = defaultdict(list)                                # (c, s, p) -> item indices, in file order
+    # (c, s, p) -> item indices, in file order
+    groups = defaultdict(list)
     for i in sorted(range(len(kept)), key=lambda i: key[i]): groups[key[i]].append(i)
     by_cs = defaultdict(list)                                 # (c, s) -> phones in id order
     for (c, s, p) in sorted(groups): by_cs[(c, s)].append(p)
@@ -146,7 +153,8 @@ def _pair_distances(task: ABXTask, feats: dict, chunk=2048) -> np.ndarray:
     "DTW distance of every needed item pair for one layer, aligned with `task.pairs`."
     files = sorted({it.file for it in task.items})
     offset, parts, total = {}, [], 0
-    for f in files:                                        # normalise every frame once, file by file
+    # normalise every frame once, file by file
+    for f in files:
         x = normalize_with_singularity(torch.as_tensor(feats[f]).float())
         offset[f] = total
         total += len(x)
@@ -156,7 +164,8 @@ def _pair_distances(task: ABXTask, feats: dict, chunk=2048) -> np.ndarray:
     lens = torch.tensor([b - a for a, b in task.slices])
     Tm = int(lens.max())
     ar = torch.arange(Tm)
-    idx = torch.where(ar[None] < lens[:, None], starts[:, None] + ar[None], torch.full((1, 1), total))   # [items, Tm]
+    # [items, Tm]
+    idx = torch.where(ar[None] < lens[:, None], starts[:, None] + ar[None], torch.full((1, 1), total))
     out = np.empty(len(task.pairs), np.float32)
     pairs = torch.from_numpy(task.pairs)
     la, lb = lens[pairs[:, 0]], lens[pairs[:, 1]]
@@ -166,14 +175,17 @@ def _pair_distances(task: ABXTask, feats: dict, chunk=2048) -> np.ndarray:
         p = pairs[sel]
         nx, ny = lens[p[:, 0]], lens[p[:, 1]]
         tx, ty = int(nx.max()), int(ny.max())
-        x, y = frames[idx[p[:, 0], :tx]], frames[idx[p[:, 1], :ty]]                       # [n, tx, D+1], [n, ty, D+1]
+        # [n, tx, D+1], [n, ty, D+1]
+        x, y = frames[idx[p[:, 0], :tx]], frames[idx[p[:, 1], :ty]]
         dist = torch.bmm(x, y.transpose(1, 2)).clamp(-1, 1).acos() / math.pi
         out[sel.numpy()] = dtw_batch(dist, nx, ny).numpy()
     return out
 
+# %% ../nbs/08_abx.ipynb #49832576
 def _triplet_index(task: ABXTask):
-    """Layer-independent flat arrays of every (X, A, B) comparison: indices of d(X, A) and d(X, B) into the pair
-    distances, and the triplet group each belongs to. Built once per task, reused for every layer."""
+    """Layer-independent flat arrays of every (X, A, B) comparison: indices of d(X, A) and d(X, B)
+    into the pair distances, and the triplet group each belongs to. Built once per task, reused for
+    every layer."""
     if task._index is not None: return task._index
     n = max(len(task.items), 1)
     keys = task.pairs[:, 0] * n + task.pairs[:, 1]
@@ -205,9 +217,10 @@ def _triplet_index(task: ABXTask):
 CONTEXT_COLUMNS = ("speaker", "a", "b", "context", "groups", "error_sum")
 
 def context_errors(task: ABXTask, d: np.ndarray) -> dict:
-    """Per condition, one layer's triplet-group errors summed by (speaker, A phone, B phone, context): an array [R, 6]
-    of `CONTEXT_COLUMNS` (ids as in the task; `groups` = triplet groups summed: the X speakers across, 1 within;
-    `error_sum` = their errors, each a fraction). It holds everything the evaluator's average needs."""
+    """Per condition, one layer's triplet-group errors summed by (speaker, A phone, B phone,
+    context): an array [R, 6] of `CONTEXT_COLUMNS` (ids as in the task; `groups` = triplet groups
+    summed: the X speakers across, 1 within; `error_sum` = their errors, each a fraction). It holds
+    everything the evaluator's average needs."""
     out = {}
     for cond, (k1, k2, gid, names) in _triplet_index(task).items():
         if not names:
@@ -216,43 +229,51 @@ def context_errors(task: ABXTask, d: np.ndarray) -> dict:
         da, db = d[k1], d[k2]
         hits = (da < db) + 0.5 * (da == db)
         err = 1 - np.bincount(gid, hits, minlength=len(names)) / np.bincount(gid, minlength=len(names))
-        keys, row = np.unique(np.array([k[:4] for k in names]), axis=0, return_inverse=True)   # (s, a, b, c)
+        # (s, a, b, c)
+        keys, row = np.unique(np.array([k[:4] for k in names]), axis=0, return_inverse=True)
         row = row.ravel()
         out[cond] = np.column_stack([keys, np.bincount(row, minlength=len(keys)),
                                      np.bincount(row, err, minlength=len(keys))])
     return out
 
+# %% ../nbs/08_abx.ipynb #cc203f04
 def weighted_error(rows: np.ndarray, weights: np.ndarray | None = None):
-    """The evaluator's average of `context_errors` rows, in percent: the mean over contexts (and X speakers) for each
-    (speaker, A, B), then over speakers, then over (A, B) phone pairs. With `weights` [n, contexts] (how many times
-    each context id is drawn, e.g. a bootstrap resample) it returns the same average for each of the n weightings."""
+    """The evaluator's average of `context_errors` rows, in percent: the mean over contexts (and X
+    speakers) for each (speaker, A, B), then over speakers, then over (A, B) phone pairs. With
+    `weights` [n, contexts] (how many times each context id is drawn, e.g. a bootstrap resample) it
+    returns the same average for each of the n weightings."""
     single = weights is None
     if len(rows) == 0: return float("nan") if single else np.full(len(weights), np.nan)
     sab, ctx, groups, err = rows[:, :3].astype(np.int64), rows[:, 3].astype(np.int64), rows[:, 4], rows[:, 5]
     W = np.ones((1, int(ctx.max()) + 1)) if single else np.asarray(weights, float)
     keys, g = np.unique(sab, axis=0, return_inverse=True)                  # (s, a, b) of each row
-    _, pair = np.unique(keys[:, 1:], axis=0, return_inverse=True)           # (a, b) of each (s, a, b)
+    # (a, b) of each (s, a, b)
+    _, pair = np.unique(keys[:, 1:], axis=0, return_inverse=True)
     g, pair = g.ravel(), pair.ravel()
     E, N = np.zeros((W.shape[1], len(keys))), np.zeros((W.shape[1], len(keys)))
-    E[ctx, g], N[ctx, g] = err, groups                                      # one row per (s, a, b, c)
+    # one row per (s, a, b, c)
+    E[ctx, g], N[ctx, g] = err, groups
     num, den = W @ E, W @ N                                                 # [n, (s, a, b)]
     ok = den > 0
     mean_sab = np.where(ok, num / np.where(ok, den, 1), 0.0)
     P = np.zeros((len(keys), int(pair.max()) + 1))
     P[np.arange(len(keys)), pair] = 1
-    per_pair = (mean_sab @ P) / np.where((ok @ P) > 0, ok @ P, np.nan)      # mean over speakers; nan if none left
+    # mean over speakers; nan if none left
+    per_pair = (mean_sab @ P) / np.where((ok @ P) > 0, ok @ P, np.nan)
     out = 100 * np.nanmean(per_pair, axis=1)
     return float(out[0]) if single else out
 
 def _score(task: ABXTask, d: np.ndarray) -> tuple[dict, dict]:
-    "Within and across error rates (%) from the pair distances, all comparisons at once, and their context rows."
+    """Within and across error rates (%) from the pair distances, all comparisons at once, and their
+    context rows."""
     rows = context_errors(task, d)
     return {cond: weighted_error(r) for cond, r in rows.items()}, rows
 
 # %% ../nbs/08_abx.ipynb #ee63c35f
 def abx_scores(task: ABXTask, features: dict, progress=False, contexts=False):
-    """{layer: {'within': %, 'across': %}} for every layer of `features` ({layer: {file: [T, D]}}); with `contexts`,
-    also {layer: {condition: `context_errors` rows}}, from which intervals resample the contexts."""
+    """{layer: {'within': %, 'across': %}} for every layer of `features` ({layer: {file: [T, D]}});
+    with `contexts`, also {layer: {condition: `context_errors` rows}}, from which intervals resample
+    the contexts."""
     out, rows = {}, {}
     for layer, feats in tqdm(features.items(), desc="ABX per layer", disable=not progress, leave=False):
         for f, t in feats.items():
@@ -263,7 +284,8 @@ def abx_scores(task: ABXTask, features: dict, progress=False, contexts=False):
     return (out, rows) if contexts else out
 
 def task_summary(task: ABXTask) -> dict:
-    "Counts of the task: items, files, speakers, and the within/across-speaker comparisons it makes."
+    """Counts of the task: items, files, speakers, and the within/across-speaker comparisons it
+    makes."""
     return {"items": len(task.items), "items_dropped": len(task.dropped), "files": task.n_files,
             "within_triplet_groups": len(task.within), "across_triplet_groups": len(task.across)}
 

@@ -32,11 +32,12 @@ _DRAWN = {"drawn": True}        # a field the pages draw from, left out of resul
 
 @dataclass
 class StudyResults:
-    """Everything a study's report shows. Kept in `results.json`: what the study ran (`preset`, `seeds`, `metrics`),
-    the numbers over seeds (`scenarios`) and per seed (`per_seed`), `findings` and `learning_checks`, finding 5 at the
-    close-up checkpoints (`switch_closeup`), `mfcc_abx`, `cka`, `chance`, `time`, `failed_jobs`, `unfinished_runs`,
-    the configuration and the data's facts (`summary`, `corpus`) and the times. Drawn only: `stats` (`over_seeds`),
-    `curves` ({figure: tidy table}), `cka_cells` (the CKA between scenarios with its interval over seeds) and
+    """Everything a study's report shows. Kept in `results.json`: what the study ran (`preset`,
+    `seeds`, `metrics`), the numbers over seeds (`scenarios`) and per seed (`per_seed`), `findings`
+    and `learning_checks`, finding 5 at the close-up checkpoints (`switch_closeup`), `mfcc_abx`,
+    `cka`, `chance`, `time`, `failed_jobs`, `unfinished_runs`, the configuration and the data's
+    facts (`summary`, `corpus`) and the times. Drawn only: `stats` (`over_seeds`), `curves`
+    ({figure: tidy table}), `cka_cells` (the CKA between scenarios with its interval over seeds) and
     `titles` ({metric: its table's title})."""
     preset: str
     seeds: list
@@ -76,7 +77,8 @@ CLOSEUP = ("speech->image R@10 (test)", "best-layer across-speaker ABX")
 _LOSSES = {"train_loss_av": "loss_AV", "train_loss_aud": "loss_AUD"}
 
 def curves(study: Study, switch: int) -> dict:
-    "{figure: its tidy table} for the figures of a study whose scheduled runs switch at epoch `switch`."
+    """{figure: its tidy table} for the figures of a study whose scheduled runs switch at epoch
+    `switch`."""
     abx, ep, rec, out = study.table("abx"), study.epochs, study.table("recall"), {}
     if len(abx):
         last_epoch = abx.groupby(["seed", "scenario"]).epoch.transform("max")
@@ -95,10 +97,10 @@ def curves(study: Study, switch: int) -> dict:
 
 # %% ../nbs/11e_analysis.ipynb #133678a5
 def switch_closeup(study: Study, switch: int) -> pd.DataFrame:
-    """The scheduled runs from one epoch before their switch to one after it, with the kept checkpoints within the
-    first epoch of phase B (`train.switch_checkpoints`), and their base runs over the same span (the control: phase A
-    going on): speech->image R@10 on the test split and the best layer's across-speaker ABX, one row per seed,
-    scenario, epoch and measure."""
+    """The scheduled runs from one epoch before their switch to one after it, with the kept
+    checkpoints within the first epoch of phase B (`train.switch_checkpoints`), and their base runs
+    over the same span (the control: phase A going on): speech->image R@10 on the test split and the
+    best layer's across-speaker ABX, one row per seed, scenario, epoch and measure."""
     rec, abx, parts = study.table("recall"), study.table("abx"), []
     if len(rec):
         r10 = with_phase_a(speech_to_image(rec, split="test"), study.runs)
@@ -116,7 +118,8 @@ def switch_closeup(study: Study, switch: int) -> pd.DataFrame:
 
 # %% ../nbs/11e_analysis.ipynb #af652dd7
 def _speakers(corpus: Path, cfg: Config) -> dict:
-    "Who speaks the test split (`data.speaker_overlap`), or `known` False where the split files cannot say."
+    """Who speaks the test split (`data.speaker_overlap`), or `known` False where the split files
+    cannot say."""
     try: return speaker_overlap(corpus, cfg)
     except DataError as e: return {"known": False, "why": str(e)}
 
@@ -125,7 +128,8 @@ def _commit(run: dict) -> str:
     return (run.get("git_commit") or "unknown") + dirty
 
 def study_facts(cfg: Config, manifest: dict, study: Study, speakers: dict | None = None) -> dict:
-    "The configuration, the data's facts (`speakers`: `data.speaker_overlap`) and the provenance a reader needs."
+    """The configuration, the data's facts (`speakers`: `data.speaker_overlap`) and the provenance a
+    reader needs."""
     runs, d, t = list(study.runs.values()), cfg.data, cfg.train
     world_keys = ("world_shapes", "world_colours", "world_objects", "world_carrier_rate")
     world = {k: getattr(d, k) for k in world_keys} if d.corpus == "synthetic" else None
@@ -143,25 +147,28 @@ def study_facts(cfg: Config, manifest: dict, study: Study, speakers: dict | None
 
 # %% ../nbs/11e_analysis.ipynb #262228a3
 def switch_results(ev: Evidence, cfg: Config) -> dict:
-    "Finding 5 at every close-up checkpoint (`fractions`; the one the finding reads: `at`) and at every layer."
+    """Finding 5 at every close-up checkpoint (`fractions`; the one the finding reads: `at`) and at
+    every layer."""
     fractions = cfg.train.switch_checkpoints
     return {"fractions": fractions, "at": cfg.eval.switch_jump_at, "parts": closeup_agreement(ev, fractions),
             "by_layer": jumps_by_layer(ev, range(1, cfg.model.n_layers + 1))}
 
 def measured_chance(checks: list, cfg: Config) -> float:
-    """The contrastive task's chance as W2V2's validation measured it (distractors equal to the positive masked out),
-    else the nominal 1 / (1 + K)."""
+    """The contrastive task's chance as W2V2's validation measured it (distractors equal to the
+    positive masked out), else the nominal 1 / (1 + K)."""
     ssl = next((c for c in checks if c["id"] == "w2v2_ssl"), None)
     if ssl and np.isfinite(ssl["chance"]): return ssl["chance"]
     return chance_accuracy(cfg.model.num_negatives)
 
 def add_seeds_command(preset: str, study_dir, seeds: int) -> str:
-    "The command that brings a study to `seeds` seeds: the finished seeds are reused, only the new ones run."
+    """The command that brings a study to `seeds` seeds: the finished seeds are reused, only the new
+    ones run."""
     listed = " ".join(map(str, range(1, seeds + 1)))
     return f"vgs-study study --preset {preset} --out {study_dir} --seeds {listed}"
 
 def _with_commands(assessed: list, preset: str, study_dir) -> list:
-    "Each undecided finding with the command that brings the study to the seeds its planning figure names."
+    """Each undecided finding with the command that brings the study to the seeds its planning
+    figure names."""
     for f in assessed:
         seeds = (f.get("seeds_to_decide") or {}).get("seeds")
         f["add_seeds"] = add_seeds_command(preset, study_dir, seeds) if seeds else None

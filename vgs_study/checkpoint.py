@@ -21,7 +21,8 @@ def save_checkpoint(state: dict, path) -> None:
     atomic_write(path, lambda f: torch.save(state, f))
 
 def load_checkpoint(path) -> dict:
-    "A checkpoint of this project, read with `weights_only=True`; a clear error if it is missing or unreadable."
+    """A checkpoint of this project, read with `weights_only=True`; a clear error if it is missing
+    or unreadable."""
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"{path}: checkpoint not found")
     try: return torch.load(path, map_location="cpu", weights_only=True)
@@ -29,7 +30,8 @@ def load_checkpoint(path) -> dict:
         raise ValueError(f"{path}: not a readable checkpoint of this project ({type(e).__name__}: {e})") from e
 
 def check_compatible(ck: dict, cfg: Config, path) -> None:
-    "Raise, naming every differing setting, if the checkpoint was made with another model configuration."
+    """Raise, naming every differing setting, if the checkpoint was made with another model
+    configuration."""
     theirs = ck.get("config", {}).get("model", {})
     ours = cfg.to_dict()["model"]
     diff = {k: (theirs.get(k), v) for k, v in ours.items() if k in theirs and theirs[k] != v}
@@ -55,7 +57,8 @@ def checkpoint_name(epoch: float) -> str:
     return f"epoch_{whole:03d}.pt" if thousandths == 0 else f"epoch_{whole:03d}.{thousandths:03d}.pt"
 
 def checkpoint_epoch(path) -> int | float:
-    "The epoch of a kept checkpoint from its name, the inverse of `checkpoint_name`: `epoch_002.250.pt` -> 2.25."
+    """The epoch of a kept checkpoint from its name, the inverse of `checkpoint_name`:
+    `epoch_002.250.pt` -> 2.25."""
     e = float(Path(path).name[len("epoch_"):-len(".pt")])
     return int(e) if e.is_integer() else e
 
@@ -87,14 +90,19 @@ class RunDir(_Folder):
     def items_table(self, metric: str) -> Path: return self.path / f"{metric}_items.csv.gz"
     def cka(self, epoch: int) -> Path: return self.path / "cka" / f"epoch_{int(epoch):03d}.npz"
     @property
-    def abx_task(self) -> Path: return self.path / "abx_items.json"             # the ABX task's size
-    def job_log(self, job: str) -> Path: return self.path / f"{job}.log"          # job: "train" or "evaluate"
-    def notebook(self, job: str) -> Path: return self.path / f"{job}.ipynb"       # the job's executed notebook
+    # the ABX task's size
+    def abx_task(self) -> Path: return self.path / "abx_items.json"
+    # job: "train" or "evaluate"
+    def job_log(self, job: str) -> Path: return self.path / f"{job}.log"
+    # the job's executed notebook
+    def notebook(self, job: str) -> Path: return self.path / f"{job}.ipynb"
     def read_info(self) -> dict: return json.loads(self.info.read_text()) if self.info.exists() else {}
     def read_done(self) -> dict: return json.loads(self.done.read_text())
 
+# %% ../nbs/06b_checkpoint.ipynb #00622918
 class ReportDir:
-    "The files of a study's report, written by `report.render` (and the MFCC reference's cache, by the analysis)."
+    """The files of a study's report, written by `report.render` (and the MFCC reference's cache, by
+    the analysis)."""
     def __init__(self, path): self.path = Path(path)
     def __fspath__(self): return str(self.path)
     @property
@@ -104,7 +112,8 @@ class ReportDir:
     @property
     def page(self) -> Path: return self.path / "index.html"
     @property
-    def mfcc_cache(self) -> Path: return self.path / "mfcc_abx.json"   # the MFCC reference, scored once
+    # the MFCC reference, scored once
+    def mfcc_cache(self) -> Path: return self.path / "mfcc_abx.json"
     @property
     def notebook(self) -> Path: return self.path / "study_analysis.ipynb"
     @property
@@ -122,13 +131,16 @@ class StudyDir(_Folder):
     @property
     def report(self) -> ReportDir: return ReportDir(self.path / "report")
     @property
-    def report_log(self) -> Path: return self.path / "report.log"               # a Slurm study's report job
+    # a Slurm study's report job
+    def report_log(self) -> Path: return self.path / "report.log"
     @property
     def lock(self) -> Path: return self.path / ".lock"
     @property
-    def slurm_jobs(self) -> Path: return self.path / "slurm_jobs.json"          # a Slurm study's submitted jobs
+    # a Slurm study's submitted jobs
+    def slurm_jobs(self) -> Path: return self.path / "slurm_jobs.json"
     @property
-    def slurm_logs(self) -> Path: return self.path / "slurm"                    # submitit's files of each Slurm job
+    # submitit's files of each Slurm job
+    def slurm_logs(self) -> Path: return self.path / "slurm"
     def run(self, seed: int, slug: str) -> RunDir: return RunDir(self.path / "runs" / f"seed{seed}" / slug)
     def runs(self) -> list[tuple[int, RunDir]]:
         "(seed, run) of every run folder, in order."
@@ -138,7 +150,8 @@ class StudyDir(_Folder):
 
 # %% ../nbs/06b_checkpoint.ipynb #5c7a1f3e
 class MetricsLog:
-    "Rows of numbers to `<name>.jsonl` (one per line) and, if TensorBoard is available, to `tensorboard/` as scalars."
+    """Rows of numbers to `<name>.jsonl` (one per line) and, if TensorBoard is available, to
+    `tensorboard/` as scalars."""
     def __init__(self, out: Path, enabled=True):
         self.out, self.enabled, self._tb = Path(out), enabled, None
         if enabled:

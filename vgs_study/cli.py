@@ -34,6 +34,7 @@ def _common(p, corpus=True):
                    help="override a setting (repeatable)")
     if corpus: p.add_argument("--corpus", help="corpus directory (default: the preset's data.root)")
 
+# %% ../nbs/13_cli.ipynb #ca237813
 def build_parser():
     "The `vgs-study` argument parser: one subcommand per step of the study, each with an example."
     ap = argparse.ArgumentParser(prog="vgs-study", description="Simultaneous or sequential training of wav2vec 2.0 SSL and "
@@ -86,6 +87,7 @@ def build_parser():
     p.add_argument("--set", action="append", default=[])
     return ap
 
+# %% ../nbs/13_cli.ipynb #27e98e08
 def _study_args(p):
     "The options of `vgs-study study`."
     p.add_argument("--preset", choices=PRESETS, default="default")
@@ -103,7 +105,6 @@ def _study_args(p):
                    "(the same as --set study.executor=slurm; resources: study.slurm_* settings)")
     p.add_argument("--no-progress", action="store_true")
 
-
 # %% ../nbs/13_cli.ipynb #d4b9ba1d
 def _cfg(a):
     cfg = load_config(a.preset, a.set, getattr(a, "config", None))
@@ -111,7 +112,8 @@ def _cfg(a):
     return cfg
 
 def main(argv=None):
-    "Run `vgs-study` with `argv` (default: the command line); returns the exit code (2 with a plain message on bad input)."
+    """Run `vgs-study` with `argv` (default: the command line); returns the exit code (2 with a
+    plain message on bad input)."""
     a = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if a.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")

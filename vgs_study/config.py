@@ -31,7 +31,8 @@ class ModelConfig:
     ffn_dim: int = 3072                    # feed-forward width of the wav2vec 2.0 layers
     n_shared_layers: int = 8               # layers 1..8: the speech encoder shared by both losses
     n_ssl_layers: int = 4                  # layers 9..12: used by the SSL loss only
-    layer_norm_first: bool = False         # pre-LN transformer layers (False: post-LN, as wav2vec 2.0 base)
+    # pre-LN transformer layers (False: post-LN, as wav2vec 2.0 base)
+    layer_norm_first: bool = False
     dropout: float = 0.1                   # dropout in the transformer layers
     attention_dropout: float = 0.1         # dropout on attention weights
     activation_dropout: float = 0.0        # dropout after the feed-forward activation
@@ -39,16 +40,19 @@ class ModelConfig:
     dropout_features: float = 0.1          # on the quantizer input
     pos_conv_kernel: int = 128             # kernel of the convolutional relative positions
     pos_conv_groups: int = 16              # groups of that convolution
-    cls_token: bool = True                 # a learnable CLS frame, read by the VGS branch at the tapped layer
+    # a learnable CLS frame, read by the VGS branch at the tapped layer
+    cls_token: bool = True
     # norm statistics over valid frames only (False: over padding too, as fairseq/HF)
     padding_exact: bool = True
-    # with padding_exact: convolve each utterance over its own samples (the same features, no arithmetic on padding)
+    # with padding_exact: convolve each utterance over its own samples (the same features, no
+    # arithmetic on padding)
     conv_skip_padding: bool = False
     # masking and the contrastive task
     mask_prob: float = 0.65                # probability of a frame starting a masked span
     mask_length: int = 10                  # frames per masked span
     min_masks: int = 2                     # at least this many spans per utterance
-    trim_mask: bool = True                 # the utterances of a shard get the same number of masked frames
+    # the utterances of a shard get the same number of masked frames
+    trim_mask: bool = True
     # utterances per trimming shard (the reference: 16 per GPU); 0: the whole batch
     mask_shard: int = 16
     num_negatives: int = 100               # distractors per masked frame, from the same utterance
@@ -56,19 +60,24 @@ class ModelConfig:
     codebook_size: int = 320               # codes per group V
     codevector_dim: int = 256              # size of a quantized code vector (all groups together)
     final_dim: int = 256                   # space where predictions and targets are compared
-    gumbel_temp: list = field(default_factory=lambda: [2.0, 0.5, 0.999995])  # start, end, decay per update
-    anneal_gumbel: bool = True             # advance the Gumbel temperature schedule (the reference code never does)
-    logit_temp: float = 0.1                # cosine similarities are divided by this in the contrastive loss
+    # start, end, decay per update
+    gumbel_temp: list = field(default_factory=lambda: [2.0, 0.5, 0.999995])
+    # advance the Gumbel temperature schedule (the reference code never does)
+    anneal_gumbel: bool = True
+    # cosine similarities are divided by this in the contrastive loss
+    logit_temp: float = 0.1
     diversity_weight: float = 0.1          # weight of the codebook diversity loss in loss_aud
     feature_penalty_weight: float = 1.0    # weight of the mean squared conv features in loss_aud
     # visually grounded speech branch
-    resdavenet_widths: list = field(default_factory=lambda: [128, 256, 512, 768])  # channels of the 4 ResDAVEnet stages
+    # channels of the 4 ResDAVEnet stages
+    resdavenet_widths: list = field(default_factory=lambda: [128, 256, 512, 768])
     resdavenet_blocks: int = 2             # residual blocks per stage
     resdavenet_kernel: int = 9             # kernel of the ResDAVEnet convolutions
     audio_head_heads: int = 12             # heads of the audio head's transformer layer
     audio_head_ffn: int = 3072             # its feed-forward width
     vgs_dropout: float = 0.1               # dropout in the audio head and the image encoder
-    vgs_input: str = "masked"              # "masked": one forward serves both losses; "unmasked": extra clean pass
+    # "masked": one forward serves both losses; "unmasked": extra clean pass
+    vgs_input: str = "masked"
     audio_pooling: str = "cls"             # "cls" (paper), "mean" or "max" over frames
     image_pooling: str = "cls"             # "cls" (paper) or "mean" over regions
     center_embeddings: bool = False        # non-affine BatchNorm on both embeddings before matching
@@ -96,23 +105,27 @@ class ModelConfig:
 class DataConfig:
     "Where the corpus lives, how utterances are cut, and (embedded corpus) its size and world."
     corpus: str = "synthetic"              # "synthetic" (generated here) or "spokencoco"
-    root: str = "data/synthetic"           # corpus directory (splits JSON, wavs, image features, ABX set)
+    # corpus directory (splits JSON, wavs, image features, ABX set)
+    root: str = "data/synthetic"
     train_json: str = "train.json"         # training split (SpokenCOCO unrolled format)
     val_json: str = "val.json"             # validation split
     test_json: str = "test.json"           # test split
-    seen_voices_json: str = "seen_voices.json"  # new images spoken by training voices ("" if the corpus has none)
+    # new images spoken by training voices ("" if the corpus has none)
+    seen_voices_json: str = "seen_voices.json"
     image_features: str = "image_features.h5"   # region features in the MSCOCO HDF5 layout
     abx_item: str = "abx/abx.item"         # ZeroSpeech .item file of the ABX set
     abx_wavs: str = "abx/wavs"             # its wav (or flac) files
     sample_rate: int = 16000               # Hz; files at another rate are refused
     max_seconds_train: float = 8.0         # training utterances are cut to this
     max_seconds_eval: float = 10.0         # evaluation utterances are cut to this
-    audio_in_memory: bool = False          # keep each waveform once read: a file is read once per job, not per epoch
+    # keep each waveform once read: a file is read once per job, not per epoch
+    audio_in_memory: bool = False
     # embedded corpus: sizes (defaults: the `default` preset's)
     n_train_images: int = 1000             # training scenes
     n_val_images: int = 60                 # validation scenes (held-out voices)
     n_test_images: int = 1000              # test scenes (held-out voices)
-    n_seen_voices_images: int = 100        # scenes spoken by training voices (memorising vs learning); 0: none
+    # scenes spoken by training voices (memorising vs learning); 0: none
+    n_seen_voices_images: int = 100
     captions_per_image: int = 2            # spoken captions per scene
     n_train_voices: int = 24               # voices heard in training
     n_heldout_voices: int = 8              # voices of val, test and the ABX set
@@ -122,12 +135,17 @@ class DataConfig:
     # embedded corpus: the world (02_corpus shows it; the README says why it is this one)
     world_shapes: int = 6                  # the first n of corpus.SHAPES
     world_colours: int = 6                 # the first n of corpus.COLOURS
-    world_objects: list = field(default_factory=lambda: [1.0])   # probability of 1, 2, ... objects in a scene
+    # probability of 1, 2, ... objects in a scene
+    world_objects: list = field(default_factory=lambda: [1.0])
     world_sizes: bool = False              # objects are small or big, and captions say which
-    world_patterns: bool = False           # objects may be checkered / zigzag / shiny, and captions say so
-    world_carrier_rate: float = 0.05       # share of captions inside a carrier phrase ("this picture shows ...")
-    world_relations: float = 0.0           # chance that two objects are joined by a spatial relation instead of "and"
+    # objects may be checkered / zigzag / shiny, and captions say so
+    world_patterns: bool = False
+    # share of captions inside a carrier phrase ("this picture shows ...")
+    world_carrier_rate: float = 0.05
+    # chance that two objects are joined by a spatial relation instead of "and"
+    world_relations: float = 0.0
 
+# %% ../nbs/00_config.ipynb #09af5d15
 @dataclass
 class TrainConfig:
     "The optimisation recipe (defaults: the paper's)."
@@ -135,35 +153,44 @@ class TrainConfig:
     switch_epoch: int = 20                 # phase A length of a scheduled (A, B) scenario
     batch_size: int = 64                   # global batch (split over processes under torchrun)
     lr: float = 1e-4                       # peak learning rate
-    optimizer: str = "bertadam"            # "bertadam" (no bias correction, as the reference) or "adamw"
+    # "bertadam" (no bias correction, as the reference) or "adamw"
+    optimizer: str = "bertadam"
     betas: list = field(default_factory=lambda: [0.9, 0.999])   # Adam betas
     eps: float = 1e-6                      # Adam epsilon
     weight_decay: float = 0.01             # decoupled weight decay (not on biases and norms)
     # weight decay also shrinks a branch whose loss weight is 0 (as the reference)
     decay_unused: bool = True
-    warmup_fraction: float = 0.1           # linear warm-up over this share of a phase's updates, then linear decay
+    # linear warm-up over this share of a phase's updates, then linear decay
+    warmup_fraction: float = 0.1
     grad_clip: float = 1.0                 # global gradient-norm clipping (0: none)
     # "bf16" autocast, "fp32", or "auto": bf16 on a GPU that computes it natively, fp32 on a CPU
     precision: str = "auto"
     seed: int = 1                          # seeds the weights, the data order, masks and dropout
-    deterministic: str = "auto"            # deterministic algorithms: "auto" (on a CPU, off on a GPU), "on" or "off"
+    # deterministic algorithms: "auto" (on a CPU, off on a GPU), "on" or "off"
+    deterministic: str = "auto"
     num_workers: int = -1                  # DataLoader workers (-1: 0 on a CPU, 6 with a GPU)
-    length_buckets: int = 0                # sort each window of k batches by length (0/1: plain random batches)
+    # sort each window of k batches by length (0/1: plain random batches)
+    length_buckets: int = 0
     keep_every: int = 5                    # keep every k-th epoch checkpoint for the ABX curves
     # extra checkpoints this far into the first epoch after a switch
     switch_checkpoints: list = field(default_factory=lambda: [0.25, 0.5])
-    checkpoint_every_steps: int = 0        # also write a mid-epoch checkpoint every N updates (0: only at epoch ends)
-    log_every: int = 10                    # a metrics.jsonl row (and the zero-weight loss) every N updates
+    # also write a mid-epoch checkpoint every N updates (0: only at epoch ends)
+    checkpoint_every_steps: int = 0
+    # a metrics.jsonl row (and the zero-weight loss) every N updates
+    log_every: int = 10
     threads: int = 0                       # torch threads (0: leave the default)
-    device: str = "auto"                   # "auto" (a GPU if there is one), "cpu", "cuda", "cuda:1", ...
+    # "auto" (a GPU if there is one), "cpu", "cuda", "cuda:1", ...
+    device: str = "auto"
 
+# %% ../nbs/00_config.ipynb #0b2a714c
 @dataclass
 class EvalConfig:
     "Retrieval and ABX settings."
     recall_ks: list = field(default_factory=lambda: [1, 5, 10])   # recall@k for these k
     # retrieval within folds of this many test images, averaged (0: the whole split)
     recall_gallery: int = 0
-    abx_mode: str = "libri-light"          # "libri-light" (the ZeroSpeech 2021 evaluator's conventions) or "exact"
+    # "libri-light" (the ZeroSpeech 2021 evaluator's conventions) or "exact"
+    abx_mode: str = "libri-light"
     abx_max_size_group: int = 10           # items per (context, speaker, phone) group, at most
     abx_max_x_across: int = 5              # X speakers per across-speaker comparison, at most
     abx_seed: int = 0                      # seeds those draws
@@ -171,37 +198,51 @@ class EvalConfig:
     val_recall_every: int = 1              # validation recall every k epochs (0: never)
     # scored per checkpoint: registered names, or package.module:name / file.py:name
     metrics: list = field(default_factory=lambda: ["recall", "abx"])
-    bootstrap: int = 1000                  # resamples of the test items behind every interval of the report
-    # finding 5 reads the ABX jump this far into the epoch after the switch (one of train.switch_checkpoints)
+    # resamples of the test items behind every interval of the report
+    bootstrap: int = 1000
+    # finding 5 reads the ABX jump this far into the epoch after the switch (one of
+    # train.switch_checkpoints)
     switch_jump_at: float = 0.5
-    cka_frames: int = 1024                 # frames of the ABX sentences that CKA compares (the same ones in every run)
-    # CKA with the unbiased HSIC estimator (the biased one gives two independent random layers 0.1-0.4 at 1,024 frames)
+    # frames of the ABX sentences that CKA compares (the same ones in every run)
+    cka_frames: int = 1024
+    # CKA with the unbiased HSIC estimator (the biased one gives two independent random layers
+    # 0.1-0.4 at 1,024 frames)
     cka_debiased: bool = True
-    word_abx_captions: int = 400           # test captions whose colour and shape words make the word-level ABX task
+    # test captions whose colour and shape words make the word-level ABX task
+    word_abx_captions: int = 400
 
 @dataclass
 class StudyConfig:
     "Which scenarios and seeds make up the study, and how its jobs run."
-    scenarios: list = field(default_factory=lambda: list(PAPER_SCENARIO_NAMES))   # base and (A, B) scenarios to run
+    # base and (A, B) scenarios to run
+    scenarios: list = field(default_factory=lambda: list(PAPER_SCENARIO_NAMES))
     seeds: list = field(default_factory=lambda: [1])   # every scenario is trained once per seed
-    schedules: str = ""                    # a Python file or module (package.module) defining more schedules
-    use_papermill: bool = True             # run jobs through the parameterised notebooks (False: the command line)
-    executor: str = "local"                # "local": jobs run as processes here; "slurm": submitted to a Slurm cluster
-    # peak memory of one job, GB (status.json records each job's): `--jobs auto` runs no more than memory holds
+    # a Python file or module (package.module) defining more schedules
+    schedules: str = ""
+    # run jobs through the parameterised notebooks (False: the command line)
+    use_papermill: bool = True
+    # "local": jobs run as processes here; "slurm": submitted to a Slurm cluster
+    executor: str = "local"
+    # peak memory of one job, GB (status.json records each job's): `--jobs auto` runs no more than
+    # memory holds
     job_memory_gb: float = 3.5
-    jobs_per_gpu: int = 2                  # `--jobs auto` on a machine with GPUs: this many jobs share each GPU
+    # `--jobs auto` on a machine with GPUs: this many jobs share each GPU
+    jobs_per_gpu: int = 2
     slurm_partition: str = ""              # Slurm partition ("": the cluster's default)
     slurm_account: str = ""                # Slurm account to charge ("": the user's default)
     # GPUs per training job (> 1: torchrun, one process per GPU); evaluation uses <= 1
     slurm_gpus: int = 0
     slurm_cpus: int = 2                    # CPUs per job (also its torch threads)
     slurm_mem_gb: int = 16                 # memory per job, GB
-    slurm_time_min: int = 240              # time limit per job, minutes; a job that reaches it is requeued and resumes
-    slurm_extra: list = field(default_factory=list)   # more sbatch options as "key=value", e.g. ["qos=high"]
+    # time limit per job, minutes; a job that reaches it is requeued and resumes
+    slurm_time_min: int = 240
+    # more sbatch options as "key=value", e.g. ["qos=high"]
+    slurm_extra: list = field(default_factory=list)
 
 # %% ../nbs/00_config.ipynb #08e2a0ec
 class ConfigError(ValueError):
-    "A setting is unknown or out of range; the message names the setting, its allowed values and a close match."
+    """A setting is unknown or out of range; the message names the setting, its allowed values and a
+    close match."""
 
 @dataclass
 class Config:
@@ -215,7 +256,8 @@ class Config:
 
     @property
     def frame_rate(self) -> float:
-        "Model frames per second (50 for 20 ms frames): the sample rate over the conv front-end's total stride."
+        """Model frames per second (50 for 20 ms frames): the sample rate over the conv front-end's
+        total stride."""
         return self.data.sample_rate / self.model.frame_stride
 
     def to_dict(self): return asdict(self)
@@ -264,7 +306,8 @@ class Config:
         return self
 
     def validate(self, extra_problems=()) -> "Config":
-        "Refuse, before any work starts, settings that can only fail later; all problems in one message."
+        """Refuse, before any work starts, settings that can only fail later; all problems in one
+        message."""
         problems = _problems(self) + list(extra_problems)
         if problems: raise ConfigError("invalid settings:\n  - " + "\n  - ".join(problems))
         return self
@@ -273,13 +316,14 @@ class Config:
 _SECTIONS = {"model": ModelConfig, "data": DataConfig, "train": TrainConfig, "eval": EvalConfig, "study": StudyConfig}
 
 def _upgrade(d: dict) -> dict:
-    """A configuration written by an earlier version, in today's names: `train.bf16` became `train.precision`, and
-    `eval.frame_rate` is derived from the model (`Config.frame_rate`)."""
+    """A configuration written by an earlier version, in today's names: `train.bf16` became
+    `train.precision`, and `eval.frame_rate` is derived from the model (`Config.frame_rate`)."""
     d = dict(d)
     if "train" in d and "bf16" in d["train"]:
         train = d["train"] = dict(d["train"])
         train.setdefault("precision", "bf16" if train.pop("bf16") else "fp32")
-    if "eval" in d and "frame_rate" in d["eval"]:           # now derived from the conv strides: `Config.frame_rate`
+    # now derived from the conv strides: `Config.frame_rate`
+    if "eval" in d and "frame_rate" in d["eval"]:
         d["eval"] = {k: v for k, v in d["eval"].items() if k != "frame_rate"}
     return d
 
@@ -315,6 +359,8 @@ CHOICES = {
     "eval.abx_mode": ("libri-light", "exact"),
     "study.executor": ("local", "slurm"),
 }
+
+# %% ../nbs/00_config.ipynb #28c46d92
 # (setting, test, what it must be)
 RANGES = [
     ("model.mask_prob", lambda v: 0 <= v <= 1, "between 0 and 1"),
@@ -362,6 +408,7 @@ RANGES = [
     ("study.slurm_extra", lambda v: all(isinstance(x, str) and "=" in x for x in v), 'a list of "key=value" sbatch options'),
 ]
 
+# %% ../nbs/00_config.ipynb #c8840610
 def _problems(cfg: Config) -> list[str]:
     "Every setting out of range or not among its allowed values."
     out = []
@@ -388,11 +435,13 @@ def _problems(cfg: Config) -> list[str]:
     return out
 
 def describe(cfg: Config) -> str:
-    "Every setting with its value and meaning (the comments of the dataclasses above), section by section."
+    """Every setting with its value and meaning (the comments of the dataclasses above), section by
+    section."""
     import inspect, re
     lines = [f"preset: {cfg.preset}"]
     for name, cls in _SECTIONS.items():
-        src = inspect.getsource(cls)                         # a field's comment: on its line, or the line above
+        # a field's comment: on its line, or the line above
+        src = inspect.getsource(cls)
         doc = {k: c for c, k in re.findall(r"^\s+#\s*(.*)\n\s+(\w+):", src, re.M)}
         doc.update(re.findall(r"^\s+(\w+):[^#\n]*#\s*(.*)$", src, re.M))
         lines.append(f"\n[{name}] {cls.__doc__}")
@@ -407,7 +456,8 @@ EMBEDDED_METRICS = ["recall", "abx", "cka", "word_abx"]
 
 def _cpu_model(width: int, heads: int, ffn: int, shared: int, ssl: int, conv: list, head_widths: list,
                image_layers: int) -> ModelConfig:
-    "The small model of the embedded presets: `width`-d layers, `shared` + `ssl` of them, the conv front-end `conv`."
+    """The small model of the embedded presets: `width`-d layers, `shared` + `ssl` of them, the conv
+    front-end `conv`."""
     return ModelConfig(
         conv_layers=conv, embed_dim=width, n_heads=heads, ffn_dim=ffn, n_shared_layers=shared, n_ssl_layers=ssl,
         dropout=0.1, attention_dropout=0.0, dropout_input=0.1, dropout_features=0.1,
@@ -419,6 +469,7 @@ def _cpu_model(width: int, heads: int, ffn: int, shared: int, ssl: int, conv: li
         image_feat_dim=768, image_layers=image_layers, image_heads=heads, image_ffn=ffn,
         match_similarity="cosine", match_temperature=0.1, conv_skip_padding=True)
 
+# %% ../nbs/00_config.ipynb #5c0bd196
 def preset(name: str) -> Config:
     "The configuration named `name`: 'tiny', 'default' or 'paper'."
     if name == "paper":
@@ -438,9 +489,12 @@ def preset(name: str) -> Config:
         conv = [[64, 20, 10], [128, 3, 2], [128, 3, 2], [128, 3, 2], [128, 2, 2], [128, 2, 2]]
         cfg = Config(preset="default", model=_cpu_model(width=128, heads=4, ffn=512, shared=3, ssl=2, conv=conv,
                                                         head_widths=[64, 96, 128, 128], image_layers=1))
-        cfg.data = DataConfig(root="data/synthetic-default", max_seconds_train=4.0,     # the embedded world's defaults
-                              audio_in_memory=True)                                   # 0.2 GB of training audio
-        # 10 epochs, the switch after 6: phase A has learned retrieval by then, with a margin, for every seed measured
+        # the embedded world's defaults
+        cfg.data = DataConfig(root="data/synthetic-default", max_seconds_train=4.0,
+                              # 0.2 GB of training audio
+                              audio_in_memory=True)
+        # 10 epochs, the switch after 6: phase A has learned retrieval by then, with a margin, for
+        # every seed measured
         # (00_config: "Phase A at the switch")
         cfg.train = TrainConfig(epochs=10, switch_epoch=6, batch_size=8, lr=5e-4, optimizer="adamw", eps=1e-8,
                                 weight_decay=0.01, warmup_fraction=0.25, keep_every=2, threads=2)
@@ -465,27 +519,32 @@ def preset(name: str) -> Config:
 PRESETS = ("tiny", "default", "paper")
 
 def load_config(preset_name="tiny", overrides=(), path=None) -> Config:
-    "A preset (or the settings saved at `path`, a run's or a study's) with `section.key=value` overrides applied."
+    """A preset (or the settings saved at `path`, a run's or a study's) with `section.key=value`
+    overrides applied."""
     cfg = Config.from_json(path) if path else preset(preset_name)
     return cfg.override(*overrides)
 
 REPO = Path(vgs_study.__file__).resolve().parent.parent   # the folder holding nbs/ and vgs_study/
 
+# %% ../nbs/00_config.ipynb #c33c51dc
 def repo_path(path) -> Path:
-    """An absolute path as it is; a relative one inside the repository (the folder of `nbs/` and `vgs_study/`), so that
-    a notebook means the same files whether JupyterLab (in `nbs/`), papermill or a script runs it."""
+    """An absolute path as it is; a relative one inside the repository (the folder of `nbs/` and
+    `vgs_study/`), so that a notebook means the same files whether JupyterLab (in `nbs/`), papermill
+    or a script runs it."""
     p = Path(path).expanduser()
     return p if p.is_absolute() else REPO / p
 
 # %% ../nbs/00_config.ipynb #c0f1a2b4
 def load_module(spec: str):
-    """The module a setting names: a Python file (`path/to/file.py`, run once per process) or an importable module
-    (`package.module`). Raises `ConfigError` naming the setting's value when it cannot be found or imported."""
+    """The module a setting names: a Python file (`path/to/file.py`, run once per process) or an
+    importable module (`package.module`). Raises `ConfigError` naming the setting's value when it
+    cannot be found or imported."""
     import hashlib, importlib, importlib.util, sys
     if spec.endswith(".py"):
         path = Path(spec).resolve()
         if not path.exists(): raise ConfigError(f"{spec}: file not found")
-        name = f"vgs_study_user_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"   # one per file
+        # one per file
+        name = f"vgs_study_user_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
         if name not in sys.modules:
             mod_spec = importlib.util.spec_from_file_location(name, path)
             module = importlib.util.module_from_spec(mod_spec)
@@ -507,6 +566,7 @@ def load_object(spec: str):
     return getattr(module, name)
 
 def absolute_spec(spec: str) -> str:
-    "The same name with a relative file made absolute (`my_code.py:name` -> `/abs/my_code.py:name`), for job processes elsewhere."
+    """The same name with a relative file made absolute (`my_code.py:name` ->
+    `/abs/my_code.py:name`), for job processes elsewhere."""
     where, colon, name = spec.rpartition(":") if ":" in spec else (spec, "", "")
     return f"{Path(where).resolve()}{colon}{name}" if where.endswith(".py") else spec

@@ -40,9 +40,9 @@ class Obj:
     y: float
 
 def sample_scene(rng: np.random.Generator, dc: DataConfig = DataConfig()) -> list[Obj]:
-    """Objects of different kinds (shape and colour) on a jittered 3x3 grid, drawn from the world of `dc`: the first
-    `world_shapes` shapes and `world_colours` colours, 1, 2, ... objects with probabilities `world_objects`, sizes
-    and patterns if the world has them."""
+    """Objects of different kinds (shape and colour) on a jittered 3x3 grid, drawn from the world of
+    `dc`: the first `world_shapes` shapes and `world_colours` colours, 1, 2, ... objects with
+    probabilities `world_objects`, sizes and patterns if the world has them."""
     shapes, colours = SHAPES[:dc.world_shapes], list(COLOURS)[:dc.world_colours]
     n = 1 + int(rng.choice(len(dc.world_objects), p=np.asarray(dc.world_objects) / sum(dc.world_objects)))
     kinds = []
@@ -58,6 +58,7 @@ def sample_scene(rng: np.random.Generator, dc: DataConfig = DataConfig()) -> lis
                         y=(c // 3 + 0.5) / 3 + rng.uniform(-0.06, 0.06)))
     return objs
 
+# %% ../nbs/02_corpus.ipynb #35a56309
 def draw_scene(objs: list[Obj], size: int, rng: np.random.Generator) -> np.ndarray:
     "Render the scene as an RGB uint8 array [size, size, 3]."
     from PIL import Image, ImageDraw
@@ -104,7 +105,6 @@ def draw_scene(objs: list[Obj], size: int, rng: np.random.Generator) -> np.ndarr
     arr += rng.normal(0, 6, arr.shape)  # sensor noise
     return np.clip(arr, 0, 255).astype(np.uint8)
 
-
 # %% ../nbs/02_corpus.ipynb #1537b830
 CARRIERS = ("look, this image shows {}", "I think you can find a toy drawing of {}", "a child's picture of {}",
             "now, in a beige frame, {}")
@@ -120,8 +120,9 @@ def _relation(a: Obj, b: Obj):
     return "above" if dy < 0 else "below"
 
 def caption(objs: list[Obj], rng: np.random.Generator, dc: DataConfig = DataConfig()) -> str:
-    """One caption of a scene: the objects' noun phrases in a random order, joined by "and" (or, for two objects, by a
-    spatial relation with probability `world_relations`), inside a carrier phrase with probability `world_carrier_rate`."""
+    """One caption of a scene: the objects' noun phrases in a random order, joined by "and" (or, for
+    two objects, by a spatial relation with probability `world_relations`), inside a carrier phrase
+    with probability `world_carrier_rate`."""
     order = [objs[int(i)] for i in rng.permutation(len(objs))]
     if len(order) == 2 and rng.random() < dc.world_relations:
         body = f"{_np(order[0], dc)} {_relation(order[0], order[1])} {_np(order[1], dc)}"
@@ -222,9 +223,10 @@ def corpus_splits(dc: DataConfig) -> tuple:
     return ("train", "val", "test") + (("seen_voices",) if dc.n_seen_voices_images else ())
 
 def _plan(dc: DataConfig, seed: int):
-    """Images, captions and utterance specs of every split, all decided up front from the seed. Voices are split at
-    random (seeded) into training and held-out ones: val, test and the ABX set use held-out voices; `seen_voices` has
-    new images spoken by training voices, which tells learning words from memorising utterances."""
+    """Images, captions and utterance specs of every split, all decided up front from the seed.
+    Voices are split at random (seeded) into training and held-out ones: val, test and the ABX set
+    use held-out voices; `seen_voices` has new images spoken by training voices, which tells
+    learning words from memorising utterances."""
     voices = make_voices(dc.n_train_voices + dc.n_heldout_voices, seed)
     rng = np.random.default_rng(seed)
     voices = [voices[int(i)] for i in rng.permutation(len(voices))]
@@ -260,8 +262,9 @@ def _plan(dc: DataConfig, seed: int):
 
 # %% ../nbs/02_corpus.ipynb #08bb9e2c
 def item_lines(align: dict, min_phone_seconds: float = 0.03):
-    """ZeroSpeech .item lines of one utterance: a triphone item (onset of the previous phone to the offset of the
-    next) for every central phone that is not silence and lasts at least `min_phone_seconds`."""
+    """ZeroSpeech .item lines of one utterance: a triphone item (onset of the previous phone to the
+    offset of the next) for every central phone that is not silence and lasts at least
+    `min_phone_seconds`."""
     ph = [p for p in align["phones"] if p[2] > p[1]]
     out = []
     for i in range(1, len(ph) - 1):
@@ -275,7 +278,8 @@ def manifest_path(root) -> Path:
     return Path(root) / "manifest.json"
 
 def read_manifest(root) -> dict:
-    "A corpus's `manifest.json` (its sizes, hours, settings and SHA-256), or {} where the corpus has none."
+    """A corpus's `manifest.json` (its sizes, hours, settings and SHA-256), or {} where the corpus
+    has none."""
     path = manifest_path(root)
     return json.loads(path.read_text()) if path.exists() else {}
 
@@ -311,7 +315,8 @@ def _draw_images(out: Path, splits: dict, names, dc: DataConfig, progress: bool)
         done.write_text("ok\n")
 
 def _speak_all(out: Path, specs: list, dc: DataConfig, workers: int, progress: bool) -> dict:
-    "Synthesise every utterance in fixed chunks, each in a fresh process (finished chunks are kept); {uttid: summary}."
+    """Synthesise every utterance in fixed chunks, each in a fresh process (finished chunks are
+    kept); {uttid: summary}."""
     chunk_dir = out / ".chunks"
     chunk_dir.mkdir(exist_ok=True)
     chunks = [specs[i:i + CHUNK] for i in range(0, len(specs), CHUNK)]
@@ -327,7 +332,8 @@ def _speak_all(out: Path, specs: list, dc: DataConfig, workers: int, progress: b
     return {r["uttid"]: r for i in range(len(chunks)) for r in json.loads((chunk_dir / f"speech_{i:05d}.json").read_text())}
 
 def _write_tables(out: Path, splits: dict, names, abx: list, dc: DataConfig) -> int:
-    "Region features (HDF5), split files (JSON) and the ABX item file; returns the number of ABX items."
+    """Region features (HDF5), split files (JSON) and the ABX item file; returns the number of ABX
+    items."""
     from PIL import Image
     ids, fs, bs = [], [], []
     for split in names:
@@ -344,8 +350,10 @@ def _write_tables(out: Path, splits: dict, names, abx: list, dc: DataConfig) -> 
     atomic_write(out / dc.abx_item, ("\n".join(lines) + "\n").encode())
     return len(lines) - 1
 
+# %% ../nbs/02_corpus.ipynb #d845830a
 def _manifest(cfg, seed, settings, splits, names, abx, info, n_items, train_v, held_v) -> dict:
-    "Counts, hours, voices and phone coverage of the corpus (the SHA-256 is added once everything is written)."
+    """Counts, hours, voices and phone coverage of the corpus (the SHA-256 is added once everything
+    is written)."""
     def phone_counts(uttids):
         c = {p: 0 for p in ARPABET}
         for u in uttids:
@@ -365,8 +373,8 @@ def _manifest(cfg, seed, settings, splits, names, abx, info, n_items, train_v, h
                                "missing_in_captions": [p for p in ARPABET if abx_phones[p] and not cap[p]]}}
 
 def generate_corpus(out, cfg: Config | str = "tiny", seed: int = 0, workers: int = 2, progress=True) -> dict:
-    """Generate the embedded corpus into `out` (resuming an interrupted generation); returns the manifest.
-    A complete corpus (manifest present with the same settings) is left as it is."""
+    """Generate the embedded corpus into `out` (resuming an interrupted generation); returns the
+    manifest. A complete corpus (manifest present with the same settings) is left as it is."""
     cfg = preset(cfg) if isinstance(cfg, str) else cfg
     dc, out = cfg.data, Path(out)
     settings = {k: getattr(dc, k) for k in SIZE_SETTINGS + WORLD_SETTINGS}
@@ -377,7 +385,8 @@ def generate_corpus(out, cfg: Config | str = "tiny", seed: int = 0, workers: int
         raise FileExistsError(f"{out} holds a corpus made with other settings; choose another --out or delete it")
     t0 = time.time()
     out.mkdir(parents=True, exist_ok=True)
-    for stale in out.rglob("*.partial*"): stale.unlink()     # temporary files of an interrupted generation
+    # temporary files of an interrupted generation
+    for stale in out.rglob("*.partial*"): stale.unlink()
     splits, specs, abx, train_v, held_v = _plan(dc, seed)
     names = corpus_splits(dc)
     _draw_images(out, splits, names, dc, progress)
@@ -394,4 +403,3 @@ def generate_corpus(out, cfg: Config | str = "tiny", seed: int = 0, workers: int
         log.warning("the training captions never say the ABX phones %s: wav2vec 2.0's ABX on them measures transfer to "
                     "unheard phones (raise data.world_carrier_rate or data.n_train_images)", " ".join(missing))
     return manifest
-

@@ -18,15 +18,17 @@ __all__ = ['DataError', 'atomic_write', 'find_audio', 'audio_header', 'load_audi
 
 # %% ../nbs/03_data.ipynb #d61e3c99
 class DataError(ValueError):
-    "A dataset file is missing, unreadable or malformed; the message names the file (and line or id)."
+    """A dataset file is missing, unreadable or malformed; the message names the file (and line or
+    id)."""
     def __init__(self, message: str, kind: str = "malformed"):
         super().__init__(message)
         self.kind = kind  # what is wrong, in a few words (for `check_dataset`)
 
 def atomic_write(path, data):
-    """Write `data` (str, bytes, or a function that writes to a binary file object) to a private temporary name,
-    sync it to disk, then rename: readers, and a re-run after a crash or a full disk, see the old file or the new one,
-    never half of one. The one way this project writes files that matter (corpus, checkpoints, tables, run records)."""
+    """Write `data` (str, bytes, or a function that writes to a binary file object) to a private
+    temporary name, sync it to disk, then rename: readers, and a re-run after a crash or a full
+    disk, see the old file or the new one, never half of one. The one way this project writes files
+    that matter (corpus, checkpoints, tables, run records)."""
     import os
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,7 +65,8 @@ def audio_header(path, sample_rate: int = 16000):
     return info
 
 def load_audio(path, sample_rate: int = 16000, max_seconds: float | None = None) -> np.ndarray:
-    "Read a mono wav/flac as float32, checking the sample rate, channels and values; truncated to `max_seconds`."
+    """Read a mono wav/flac as float32, checking the sample rate, channels and values; truncated to
+    `max_seconds`."""
     import soundfile as sf
     info = audio_header(path, sample_rate)
     frames = -1 if max_seconds is None else int(max_seconds * info.samplerate)
@@ -79,7 +82,8 @@ def normalize_wav(wav: np.ndarray) -> np.ndarray:
 
 # %% ../nbs/03_data.ipynb #a42844c0
 class ImageFeatures:
-    "Region features by image id from an HDF5 file (features [n, R, F], boxes [n, R, 4], img_id [n])."
+    """Region features by image id from an HDF5 file (features [n, R, F], boxes [n, R, 4], img_id
+    [n])."""
     def __init__(self, path):
         import h5py
         self.path = Path(path)
@@ -123,7 +127,8 @@ class Caption:
     speaker: str
 
 def img_id_of(image_path: str) -> str:
-    "The image id of a caption's image path (its file name without extension), the key of its region features."
+    """The image id of a caption's image path (its file name without extension), the key of its
+    region features."""
     return Path(image_path).stem
 
 def read_split(json_path) -> list[Caption]:
@@ -147,8 +152,9 @@ def read_split(json_path) -> list[Caption]:
 
 # %% ../nbs/03_data.ipynb #5cb6f164
 class SpokenCaptionDataset(torch.utils.data.Dataset):
-    """Spoken captions with their image's region features; the audio is normalised and capped at `max_seconds`.
-    With `in_memory`, each waveform is kept once read (read once per process instead of once per epoch)."""
+    """Spoken captions with their image's region features; the audio is normalised and capped at
+    `max_seconds`. With `in_memory`, each waveform is kept once read (read once per process instead
+    of once per epoch)."""
     def __init__(self, json_path, audio_root, features: ImageFeatures, sample_rate=16000, max_seconds=8.0,
                  in_memory=False):
         self.captions = read_split(json_path)
@@ -182,7 +188,8 @@ class SpokenCaptionDataset(torch.utils.data.Dataset):
                 "image": self.image_index[c.img_id], "index": i}
 
 def collate(items):
-    "Pad waveforms into [B, L] with `wav_lengths`; stack image features; keep image indices for same-image masking."
+    """Pad waveforms into [B, L] with `wav_lengths`; stack image features; keep image indices for
+    same-image masking."""
     lengths = torch.tensor([len(x["wav"]) for x in items])
     wav = torch.zeros(len(items), int(lengths.max()))
     for k, x in enumerate(items): wav[k, :len(x["wav"])] = x["wav"]
@@ -192,7 +199,8 @@ def collate(items):
 
 # %% ../nbs/03_data.ipynb #22669aac
 def split_dataset(cfg, split: str, root=None) -> SpokenCaptionDataset:
-    "The dataset of `split` ('train', 'val', 'test' or 'seen_voices') of the configured corpus (`cfg.data`) at `root`."
+    """The dataset of `split` ('train', 'val', 'test' or 'seen_voices') of the configured corpus
+    (`cfg.data`) at `root`."""
     d = cfg.data
     root = Path(root or d.root)
     feats = ImageFeatures(root / d.image_features)
@@ -202,7 +210,8 @@ def split_dataset(cfg, split: str, root=None) -> SpokenCaptionDataset:
     return SpokenCaptionDataset(root / split_file(d, split), root, feats, d.sample_rate, max_s, d.audio_in_memory)
 
 def feature_mismatch(feats: ImageFeatures, cfg) -> str | None:
-    "What the region-feature file says against the settings (the width the model's image branch expects), or None."
+    """What the region-feature file says against the settings (the width the model's image branch
+    expects), or None."""
     if feats.dim == cfg.model.image_feat_dim: return None
     return (f"{feats.path}: region features are {feats.dim}-dimensional, but model.image_feat_dim="
             f"{cfg.model.image_feat_dim}; set --set model.image_feat_dim={feats.dim} (or use the matching features file)")
@@ -216,14 +225,16 @@ def split_file(d, split: str) -> str:
 
 # %% ../nbs/03_data.ipynb #e95babed
 class ResumableSampler(torch.utils.data.Sampler):
-    """Seeded per-epoch permutation, sliced into global batches, resumable at any batch. With `lengths` and
-    `bucket > 1`, each window of `bucket` batches is sorted by length before it is cut into batches, and the order
-    of the batches is shuffled: batches of similar lengths waste less compute on padding, and stay random."""
+    """Seeded per-epoch permutation, sliced into global batches, resumable at any batch. With
+    `lengths` and `bucket > 1`, each window of `bucket` batches is sorted by length before it is cut
+    into batches, and the order of the batches is shuffled: batches of similar lengths waste less
+    compute on padding, and stay random."""
     def __init__(self, n: int, batch_size: int, seed: int = 0, rank: int = 0, world: int = 1, drop_last: bool = True,
                  lengths=None, bucket: int = 0):
         self.n, self.batch_size, self.seed, self.rank, self.world, self.drop_last = n, batch_size, seed, rank, world, drop_last
         self.lengths, self.bucket = lengths, bucket
-        self.epoch, self.position = 0, 0   # position = global batches already consumed in this epoch
+        # position = global batches already consumed in this epoch
+        self.epoch, self.position = 0, 0
         if batch_size % world: raise ValueError(f"batch size {batch_size} is not divisible by {world} processes")
 
     def batches(self):
@@ -252,7 +263,8 @@ class ResumableSampler(torch.utils.data.Sampler):
 # %% ../nbs/03_data.ipynb #772ceec4
 @dataclass
 class Item:
-    "One line of a ZeroSpeech .item file (a triphone: onset/offset of the context, central phone, speaker)."
+    """One line of a ZeroSpeech .item file (a triphone: onset/offset of the context, central phone,
+    speaker)."""
     file: str
     onset: float
     offset: float
@@ -263,7 +275,8 @@ class Item:
     line: int
 
 def read_item_file(path) -> list[Item]:
-    "Items of a ZeroSpeech `.item` file (`#file onset offset #phone prev-phone next-phone speaker`), checked per line."
+    """Items of a ZeroSpeech `.item` file (`#file onset offset #phone prev-phone next-phone
+    speaker`), checked per line."""
     path = Path(path)
     if not path.exists(): raise DataError(f"{path}: .item file is missing")
     lines = path.read_text().splitlines()
@@ -284,7 +297,8 @@ def read_item_file(path) -> list[Item]:
 
 # %% ../nbs/03_data.ipynb #0c35e290
 def check_dataset(root, cfg, progress=False) -> dict:
-    "Every problem of the dataset at `root` (as configured in `cfg.data`): {'problems': {kind: [messages]}, 'counts': ...}."
+    """Every problem of the dataset at `root` (as configured in `cfg.data`): {'problems': {kind:
+    [messages]}, 'counts': ...}."""
     from collections import defaultdict
     from tqdm.auto import tqdm
     d, root = cfg.data, Path(root)
@@ -317,8 +331,9 @@ def check_dataset(root, cfg, progress=False) -> dict:
 
 # %% ../nbs/03_data.ipynb #c03sp002
 def speaker_overlap(root, cfg) -> dict:
-    """Speakers of the train and test split files, how many test speakers also speak training captions, and the share
-    of test captions those speakers read (0.0: the test split is spoken by held-out voices)."""
+    """Speakers of the train and test split files, how many test speakers also speak training
+    captions, and the share of test captions those speakers read (0.0: the test split is spoken by
+    held-out voices)."""
     d, root = cfg.data, Path(root)
     train, test = (read_split(root / split_file(d, s)) for s in ("train", "test"))
     if not all(c.speaker for c in train + test): return {"known": False}

@@ -13,11 +13,12 @@ __all__ = ['SKIP', 'GUIDES', 'quickstart', 'local_links', 'api_pages', 'last_fra
            'executed_notebooks', 'build_docs']
 
 # %% ../nbs/16_docs.ipynb #29d5401f
-SKIP = r"^(run_scenario|evaluate_run|study_analysis)"         # the papermill notebooks: run by the study, not the docs
+# the papermill notebooks: run by the study, not the docs
+SKIP = r"^(run_scenario|evaluate_run|study_analysis)"
 
 def quickstart(readme: str) -> str:
-    """The quick-start page, made from the README (its two commands and its step-by-step section), so that the
-    commands a user reads are written once and tested once."""
+    """The quick-start page, made from the README (its two commands and its step-by-step section),
+    so that the commands a user reads are written once and tested once."""
     setup = re.search(r"<!-- study-command -->\s*```bash\n(.*?)```", readme, re.S).group(1).strip()
     steps = re.search(r"<!-- quickstart -->\n(.*?)<!-- /quickstart -->", readme, re.S).group(1).strip()
     return (f"# Quick start\n\nSet-up and the whole embedded study (a few hours on 2 CPU cores for three seeds; "
@@ -29,7 +30,8 @@ GUIDES = REPO / "nbs" / "guides"                 # the guide pages: Markdown fil
 
 # %% ../nbs/16_docs.ipynb #f5254256
 def _clean_markdown(md: str) -> tuple[str, str]:
-    "(title, body) of a processed notebook's Markdown: front matter out, Quarto attributes and directives removed."
+    """(title, body) of a processed notebook's Markdown: front matter out, Quarto attributes and
+    directives removed."""
     title = ""
     m = re.match(r"^---\n(.*?)\n---\n", md, re.S)
     if m:
@@ -50,22 +52,25 @@ def _clean_markdown(md: str) -> tuple[str, str]:
     return title, "\n".join(lines)
 
 def local_links(md: str, pages: dict, host: str, prefix: str = "") -> str:
-    """nbdev's symbol links point at `host` (`doc_host` + `doc_baseurl` of settings.ini: `<host>/<module>.html#name`);
-    they become links to the site's own API pages (`pages`: module name -> page stem, `prefix` the way from the page
-    to `api/`), and a link to a module without a page loses its link, keeping its text."""
+    """nbdev's symbol links point at `host` (`doc_host` + `doc_baseurl` of settings.ini:
+    `<host>/<module>.html#name`); they become links to the site's own API pages (`pages`: module
+    name -> page stem, `prefix` the way from the page to `api/`), and a link to a module without a
+    page loses its link, keeping its text."""
     def local(m):
         text, module, anchor = m.group(1), m.group(2), m.group(3) or ""
         return f"[{text}]({prefix}{pages[module]}.md{anchor})" if module in pages else text
     return re.sub(rf"\[([^\]]*)\]\({re.escape(host.rstrip('/'))}/(\w+)\.html(#[^)]*)?\)", local, md)
 
 def api_pages(nbs: Path) -> dict:
-    "Module name -> notebook stem, from each notebook's `#| default_exp` (`findings` -> `11d_findings`)."
+    """Module name -> notebook stem, from each notebook's `#| default_exp` (`findings` ->
+    `11d_findings`)."""
     out = {}
     for nb in sorted(nbs.glob("[0-9]*.ipynb")):
         m = re.search(r"#\|\s*default_exp\s+(\w+)", nb.read_text())
         if m: out[m.group(1)] = nb.stem
     return out
 
+# %% ../nbs/16_docs.ipynb #56e7998f
 def _corpus_page(docs: Path) -> str:
     "A few scenes of a small generated corpus, with their spoken captions."
     from vgs_study.config import preset
@@ -74,7 +79,8 @@ def _corpus_page(docs: Path) -> str:
     cfg = preset("tiny")
     cfg.data.n_train_images, cfg.data.n_val_images, cfg.data.n_test_images, cfg.data.n_abx_utterances = 3, 1, 1, 2
     tmp = Path(tempfile.mkdtemp())
-    quiet = logging.getLogger("vgs_study.corpus")   # three scenes cannot say every ABX phone: that warning is expected
+    # three scenes cannot say every ABX phone: that warning is expected
+    quiet = logging.getLogger("vgs_study.corpus")
     level = quiet.level
     quiet.setLevel(logging.ERROR)
     try: m = generate_corpus(tmp / "c", cfg, workers=1, progress=False)
@@ -109,19 +115,22 @@ def _schedule_figure(path: Path):
         s = sc.schedule(70)
         ax.plot(e, [s(x) + 0.012 * (k - 4) for x in e], label=sc.name)
     ax.set(xlabel="epoch", ylabel="alpha", title="alpha of the nine scenarios (70 epochs, switch at 20)")
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))     # beside the plot: every line visible
+    # beside the plot: every line visible
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
 
 # %% ../nbs/16_docs.ipynb #9ecaadc4
 def last_frames(text: str) -> str:
-    "A stream's text as a terminal leaves it: of the frames a progress bar redraws with a carriage return, the last."
+    """A stream's text as a terminal leaves it: of the frames a progress bar redraws with a carriage
+    return, the last."""
     return "\n".join(([f for f in line.split("\r") if f.strip()] or [""])[-1] for line in text.split("\n"))
 
 @contextlib.contextmanager
 def logging_as_a_fresh_kernel():
-    """The root logger as a new kernel has it (no handler, level WARNING) while the examples run, so that what they log
-    lands in their cells, as in JupyterLab, and not in the build's terminal (the `docs` command's own handler)."""
+    """The root logger as a new kernel has it (no handler, level WARNING) while the examples run, so
+    that what they log lands in their cells, as in JupyterLab, and not in the build's terminal (the
+    `docs` command's own handler)."""
     root = logging.getLogger()
     saved = root.handlers[:], root.level
     root.handlers, root.level = [], logging.WARNING
@@ -129,8 +138,9 @@ def logging_as_a_fresh_kernel():
     finally: root.handlers, root.level = saved
 
 def executed_notebooks(root: Path, dst: Path) -> Path:
-    """Copies of the library notebooks in `dst` with their examples run (cells marked `#| eval: false` are left out), so
-    that the API pages show each example's output and figures. A failing example stops the build, naming the notebook."""
+    """Copies of the library notebooks in `dst` with their examples run (cells marked `#| eval:
+    false` are left out), so that the API pages show each example's output and figures. A failing
+    example stops the build, naming the notebook."""
     from execnb.nbio import read_nb, write_nb
     from execnb.shell import CaptureShell
     import os
@@ -153,6 +163,7 @@ def executed_notebooks(root: Path, dst: Path) -> Path:
         write_nb(nb, dst / nb_path.name)
     return dst
 
+# %% ../nbs/16_docs.ipynb #ed3a4555
 def build_docs(out="site", root=None, strict=True, execute=True) -> Path:
     "Build the documentation site into `out`; returns its path."
     from nbdev.config import get_config
@@ -169,13 +180,15 @@ def build_docs(out="site", root=None, strict=True, execute=True) -> Path:
     api, pages, host = [], api_pages(root / "nbs"), f"{cfg.doc_host}{cfg.doc_baseurl}"
     for nb in sorted(proc.glob("[0-9]*.ipynb")):
         raw = json.loads(nb.read_text())
-        for c in raw["cells"]: c.pop("has_sd", None)          # nbdev's marker, not part of the notebook format
+        # nbdev's marker, not part of the notebook format
+        for c in raw["cells"]: c.pop("has_sd", None)
         body, res = MarkdownExporter().from_notebook_node(nbformat.reads(json.dumps(raw), 4))
         title, md = _clean_markdown(body)
         md = local_links(md, pages, host)
         for name, data in res.get("outputs", {}).items(): (docs / "api" / name).write_bytes(data)
         (docs / "api" / f"{nb.stem}.md").write_text(f"# {title}\n\n{md}")
-        api.append((f"{nb.stem.split('_')[0]} {title.replace('`', '')}", f"api/{nb.stem}.md"))   # "06b Checkpoints"
+        # "06b Checkpoints"
+        api.append((f"{nb.stem.split('_')[0]} {title.replace('`', '')}", f"api/{nb.stem}.md"))
     (docs / "index.md").write_text(local_links((root / "README.md").read_text(), pages, host, "api/"))
     for page in sorted((root / "nbs" / "guides").glob("*.md")):
         (docs / page.name).write_text(local_links(page.read_text(), pages, host, "api/"))
@@ -183,7 +196,8 @@ def build_docs(out="site", root=None, strict=True, execute=True) -> Path:
     (docs / "figures").mkdir(exist_ok=True)
     _schedule_figure(docs / "figures" / "schedules.png")
     (docs / "corpus.md").write_text(_corpus_page(docs))
-    (docs / "wide.css").write_text(".md-grid { max-width: 96rem; }\n")     # room for the two-panel figures
+    # room for the two-panel figures
+    (docs / "wide.css").write_text(".md-grid { max-width: 96rem; }\n")
     nav = [{"Home": "index.md"}, {"Quick start": "quickstart.md"}, {"The study": "study.md"},
            {"Write your own schedule": "schedules.md"},
            {"Add a metric": "metrics.md"}, {"Real data and GPUs": "realdata.md"}, {"The corpus": "corpus.md"},

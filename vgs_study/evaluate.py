@@ -32,32 +32,38 @@ __all__ = ['log', 'METRICS', 'RECALL', 'ABX', 'CKA', 'WORD_ABX', 'CLOSE_UP_METRI
 
 # %% ../nbs/09_evaluate.ipynb #36b90467
 def hit_probability(greater, ties, own, k: int) -> torch.Tensor:
-    """For each query, the probability that its first relevant item is among the top `k` when ties are broken at
-    random: `greater` items score higher than its best relevant one, `ties` irrelevant items score the same, and `own`
-    relevant items share that score. No ties: 1 if greater < k, else 0."""
+    """For each query, the probability that its first relevant item is among the top `k` when ties
+    are broken at random: `greater` items score higher than its best relevant one, `ties` irrelevant
+    items score the same, and `own` relevant items share that score. No ties: 1 if greater < k, else
+    0."""
     f64 = lambda x: x.double() if isinstance(x, torch.Tensor) else torch.from_numpy(np.array(x, dtype=np.float64))
     greater, ties, own = f64(greater), f64(ties), f64(own)
-    room = (k - greater).clamp(min=0)                      # places of the top k left for the tied block
-    # P(the first `room` places of the tied block all go to the others) = C(ties, room) / C(ties + own, room)
+    # places of the top k left for the tied block
+    room = (k - greater).clamp(min=0)
+    # P(the first `room` places of the tied block all go to the others) = C(ties, room) / C(ties +
+    # own, room)
     lg = torch.lgamma
     log_miss = lg(ties + 1) - lg((ties - room).clamp(min=0) + 1) + lg(ties + own - room + 1) - lg(ties + own + 1)
     miss = torch.exp(log_miss)
     return torch.where(room > ties, torch.ones_like(miss), 1 - miss)
 
 def chance_recall(relevant, gallery, k: int) -> float:
-    "Recall@k (x100) of a model that ranks at random, for queries with `relevant` relevant items among `gallery`."
+    """Recall@k (x100) of a model that ranks at random, for queries with `relevant` relevant items
+    among `gallery`."""
     relevant, gallery = np.asarray(relevant, dtype=np.float64), np.asarray(gallery, dtype=np.float64)
     return float(100 * hit_probability(np.zeros_like(relevant), gallery - relevant, relevant, k).mean())
 
+# %% ../nbs/09_evaluate.ipynb #c68ef479
 def retrieval_ranks(audio: torch.Tensor, image: torch.Tensor, caption_image: torch.Tensor, similarity="dot",
                     temperature=1.0, chunk=1024, gallery: int = 0) -> dict:
-    """Where each query's answer ranks, both ways. audio [N, D] caption embeddings, image [I, D] unique images,
-    caption_image [N] index of each caption's image. Per direction, tensors over the queries: `query` (the caption's
-    or the image's index), `greater` (candidates that score higher than the query's best relevant one), `ties`
-    (irrelevant candidates that score the same), `own` (relevant candidates that score the same, itself included),
-    `relevant` (relevant candidates in all), `image` (the image a caption shows, or the image itself) and `gallery` (the
-    number of candidates). With `gallery` > 0 the images are cut into consecutive folds of that many, and each query
-    competes within its fold only (as COCO's "1K test" protocol does)."""
+    """Where each query's answer ranks, both ways. audio [N, D] caption embeddings, image [I, D]
+    unique images, caption_image [N] index of each caption's image. Per direction, tensors over the
+    queries: `query` (the caption's or the image's index), `greater` (candidates that score higher
+    than the query's best relevant one), `ties` (irrelevant candidates that score the same), `own`
+    (relevant candidates that score the same, itself included), `relevant` (relevant candidates in
+    all), `image` (the image a caption shows, or the image itself) and `gallery` (the number of
+    candidates). With `gallery` > 0 the images are cut into consecutive folds of that many, and each
+    query competes within its fold only (as COCO's "1K test" protocol does)."""
     N, I = len(audio), len(image)
     if 0 < gallery < I:
         parts = []
@@ -70,11 +76,13 @@ def retrieval_ranks(audio: torch.Tensor, image: torch.Tensor, caption_image: tor
             parts.append(r)
         return {d: {k: torch.cat([p[d][k] for p in parts]) for k in parts[0][d]} for d in parts[0]}
     s2i, i2s = [], []
-    for s in range(0, N, chunk):                                   # speech -> image: one relevant image per caption
+    # speech -> image: one relevant image per caption
+    for s in range(0, N, chunk):
         S = similarity_matrix(image, audio[s:s + chunk], similarity, temperature).T      # [n, I]
         true = S.gather(1, caption_image[s:s + chunk].view(-1, 1))
         s2i.append(torch.stack([(S > true).sum(1), (S == true).sum(1) - 1], 1))
-    for s in range(0, I, chunk):                                   # image -> speech: the best of the image's captions
+    # image -> speech: the best of the image's captions
+    for s in range(0, I, chunk):
         S = similarity_matrix(image[s:s + chunk], audio, similarity, temperature)        # [n, N]
         own = caption_image.view(1, -1) == torch.arange(s, min(s + chunk, I)).view(-1, 1)
         best = S.masked_fill(~own, float("-inf")).max(1, keepdim=True).values
@@ -89,8 +97,9 @@ def retrieval_ranks(audio: torch.Tensor, image: torch.Tensor, caption_image: tor
 
 def retrieval_recall(audio: torch.Tensor, image: torch.Tensor, caption_image: torch.Tensor, ks=(1, 5, 10),
                      similarity="dot", temperature=1.0, chunk=1024, ranks: dict | None = None) -> dict:
-    """Recall@k (x100) both ways, ties broken at random (in expectation): a model whose embeddings are all equal scores
-    chance, not 100%. Arguments as `retrieval_ranks` (or its result as `ranks`)."""
+    """Recall@k (x100) both ways, ties broken at random (in expectation): a model whose embeddings
+    are all equal scores chance, not 100%. Arguments as `retrieval_ranks` (or its result as
+    `ranks`)."""
     r = ranks or retrieval_ranks(audio, image, caption_image, similarity, temperature, chunk)
     recall = lambda q, k: float(100 * hit_probability(q["greater"], q["ties"], q["own"], k).mean())
     return {d: {str(int(k)): recall(q, int(k)) for k in ks} for d, q in r.items()}
@@ -98,8 +107,9 @@ def retrieval_recall(audio: torch.Tensor, image: torch.Tensor, caption_image: to
 # %% ../nbs/09_evaluate.ipynb #010b63cc
 @torch.no_grad()
 def embed_split(model, dataset: SpokenCaptionDataset, batch_size=32, device="cpu", precision="fp32", progress=False):
-    """(audio [N, D], image [I, D], caption_image [N]) for every caption and unique image of a split. A padding-exact
-    model embeds the captions in batches of similar lengths (less padding to compute, the same embeddings)."""
+    """(audio [N, D], image [I, D], caption_image [N]) for every caption and unique image of a
+    split. A padding-exact model embeds the captions in batches of similar lengths (less padding to
+    compute, the same embeddings)."""
     model.eval()
     n = len(dataset)
     order = np.argsort(dataset.lengths(), kind="stable") if model.cfg.padding_exact else np.arange(n)
@@ -120,8 +130,8 @@ def embed_split(model, dataset: SpokenCaptionDataset, batch_size=32, device="cpu
     return audio, torch.cat(images), cap_img
 
 def evaluate_recall(model, cfg: Config, dataset, device="cpu", progress=False, ranks=False):
-    """Recall@k both ways on a split: {'speech_to_image': {k: %}, 'image_to_speech': {k: %}}; with `ranks`, also
-    `retrieval_ranks`' per-query counts."""
+    """Recall@k both ways on a split: {'speech_to_image': {k: %}, 'image_to_speech': {k: %}}; with
+    `ranks`, also `retrieval_ranks`' per-query counts."""
     prec = pick_precision(cfg.train.precision, torch.device(device))
     a, i, ci = embed_split(model, dataset, cfg.eval.batch_size, device, prec, progress)
     r = retrieval_ranks(a, i, ci, cfg.model.match_similarity, cfg.model.match_temperature,
@@ -159,8 +169,9 @@ class ABXSet:
 
     @torch.no_grad()
     def layer_features(self, model, device="cpu", progress=False) -> dict:
-        """{layer (1-based): {file: [T, D]}} from unmasked forward passes: whole utterances, in batches of similar
-        lengths for a padding-exact model (the same features as one at a time), else one utterance per pass."""
+        """{layer (1-based): {file: [T, D]}} from unmasked forward passes: whole utterances, in
+        batches of similar lengths for a padding-exact model (the same features as one at a time),
+        else one utterance per pass."""
         files = sorted(self.files)
         per = utterance_layers(model, [self.wavs[f] for f in files], self.ev.batch_size, device, progress, "ABX features")
         return {l: {f: per[i][l - 1] for i, f in enumerate(files)} for l in range(1, len(per[0]) + 1 if per else 1)}
@@ -179,8 +190,8 @@ class ABXSet:
         return {"mfcc": out}
 
     def score(self, features: dict, rate: float, contexts=False) -> tuple:
-        """(scores, the task's counts) of `features`; with `contexts`, also every layer's context rows (see
-        `abx.context_errors`)."""
+        """(scores, the task's counts) of `features`; with `contexts`, also every layer's context
+        rows (see `abx.context_errors`)."""
         first = next(iter(features.values()))
         task = self.task({k: len(v) for k, v in first.items()}, rate)
         if not contexts: return abx_scores(task, features), task_summary(task)
@@ -189,8 +200,9 @@ class ABXSet:
 
 # %% ../nbs/09_evaluate.ipynb #6933fab9
 def mfcc_scores(cfg: Config, corpus, cache: Path) -> dict | None:
-    """ABX of MFCC features on the study's ABX set ({"within": %, "across": %}), read from `cache` once computed;
-    None, with a warning that says why, without an ABX set or with unreadable audio."""
+    """ABX of MFCC features on the study's ABX set ({"within": %, "across": %}), read from `cache`
+    once computed; None, with a warning that says why, without an ABX set or with unreadable
+    audio."""
     if cache.exists(): return json.loads(cache.read_text())
     try:
         abx_set = ABXSet(cfg, corpus)
@@ -204,19 +216,22 @@ def mfcc_scores(cfg: Config, corpus, cache: Path) -> dict | None:
 # %% ../nbs/09_evaluate.ipynb #e7a10002
 @dataclass
 class Metric:
-    """One evaluation metric. `score(model, ctx)` measures one checkpoint (`ctx`: an `EvalContext`) and returns
-    records, dicts holding the `columns` and the `value`; `summary(df)` turns one epoch's records (a DataFrame) into
-    rows `{key: number}`, a key being a path such as `test/speech_to_image/10` (`/` separates the levels that
-    `results.json` nests; a key ending in `layer` is an index). A metric with `items` returns `(records, item_records)`: the
-    item records (one per test query, or per ABX context) are what the report's intervals resample."""
+    """One evaluation metric. `score(model, ctx)` measures one checkpoint (`ctx`: an `EvalContext`)
+    and returns records, dicts holding the `columns` and the `value`; `summary(df)` turns one
+    epoch's records (a DataFrame) into rows `{key: number}`, a key being a path such as
+    `test/speech_to_image/10` (`/` separates the levels that `results.json` nests; a key ending in
+    `layer` is an index). A metric with `items` returns `(records, item_records)`: the item records
+    (one per test query, or per ABX context) are what the report's intervals resample."""
     name: str                 # key in results.json, and the run's table <run>/<name>.csv
     columns: tuple            # what one record is indexed by (besides run and epoch)
     value: str                # the measured column
-    score: Callable           # (model, ctx) -> list of records (or (records, item records) with `items`)
+    # (model, ctx) -> list of records (or (records, item records) with `items`)
+    score: Callable
     summary: Callable         # (DataFrame of one epoch's records) -> {key: number}
     title: str = ""           # heading of its table in the report
     items: tuple = ()         # columns of its item table <run>/<name>_items.csv.gz, if it keeps one
-    # scored at every kept checkpoint (a curve); False: at the initialisation, the switch and the end only
+    # scored at every kept checkpoint (a curve); False: at the initialisation, the switch and the
+    # end only
     every_epoch: bool = True
 
     @property
@@ -224,7 +239,8 @@ class Metric:
     def path(self, run_dir) -> Path: return RunDir(run_dir).table(self.name)
     def items_path(self, run_dir) -> Path: return RunDir(run_dir).items_table(self.name)
     def rows(self, df) -> dict:
-        "The summary of one epoch's records as rows {key: number} (a summary written as nested dicts is flattened)."
+        """The summary of one epoch's records as rows {key: number} (a summary written as nested
+        dicts is flattened)."""
         return flatten(self.summary(df))
 
 METRICS: dict = {}
@@ -238,7 +254,8 @@ def register_metric(metric: Metric) -> Metric:
     return metric
 
 def get_metric(spec: str) -> Metric:
-    "A registered metric by name, or a `Metric` named by `path/to/file.py:name` / `package.module:name` (then registered)."
+    """A registered metric by name, or a `Metric` named by `path/to/file.py:name` /
+    `package.module:name` (then registered)."""
     if spec in METRICS: return METRICS[spec]
     if ":" not in spec:
         raise ConfigError(f"eval.metrics: unknown metric {spec!r} (registered: {', '.join(METRICS)}; "
@@ -248,9 +265,11 @@ def get_metric(spec: str) -> Metric:
     return register_metric(obj)
 
 def metrics_of(cfg: Config) -> list:
-    "The metrics `cfg.eval.metrics` names, in order; an unknown one raises `ConfigError` before any work starts."
+    """The metrics `cfg.eval.metrics` names, in order; an unknown one raises `ConfigError` before
+    any work starts."""
     return [get_metric(m) for m in cfg.eval.metrics]
 
+# %% ../nbs/09_evaluate.ipynb #ded3ea7b
 def flatten(tree, prefix="") -> dict:
     "{'a': {'b': 1}} -> {'a/b': 1}; rows stay rows."
     if not isinstance(tree, dict): return {prefix: tree}
@@ -258,7 +277,8 @@ def flatten(tree, prefix="") -> dict:
             v in flatten(sub, f"{prefix}/{key}" if prefix else str(key)).items()}
 
 def nest(rows: dict) -> dict:
-    "{'a/b': 1} -> {'a': {'b': 1}}, in the rows' order: the inverse of `flatten`, for the JSON files a person reads."
+    """{'a/b': 1} -> {'a': {'b': 1}}, in the rows' order: the inverse of `flatten`, for the JSON
+    files a person reads."""
     tree = {}
     for key, value in rows.items():
         *path, leaf = key.split("/")
@@ -275,18 +295,18 @@ def key_order(key: str) -> tuple:
     "The sort order of keys, numbers by value: `5` before `10`."
     return tuple((len(p), p) for p in key.split("/"))
 
-
 # %% ../nbs/09_evaluate.ipynb #e7a10003
 class EvalContext:
-    """What a metric measures on: the run's settings, its directory, the device and the corpus, whose splits load once,
-    and the epoch being scored (set by `evaluate_run`)."""
+    """What a metric measures on: the run's settings, its directory, the device and the corpus,
+    whose splits load once, and the epoch being scored (set by `evaluate_run`)."""
     def __init__(self, cfg: Config, run_dir=None, corpus_root=None, device="cpu"):
         self.cfg, self.run_dir, self.device = cfg, Path(run_dir) if run_dir else None, device
         self.root = Path(corpus_root or cfg.data.root)
         self.epoch, self._features = None, (None, None)
 
     def layer_features(self, model) -> dict:
-        "The ABX set's features of every layer of `model` (see `ABXSet.layer_features`), computed once per checkpoint."
+        """The ABX set's features of every layer of `model` (see `ABXSet.layer_features`), computed
+        once per checkpoint."""
         if self._features[0] is not model: self._features = (model, self.abx_set.layer_features(model, self.device))
         return self._features[1]
 
@@ -301,8 +321,9 @@ class EvalContext:
     def word_task(self) -> dict: return word_triplets(self.word_set.tokens)
 
 def recall_splits(cfg: Config, root=None) -> list[str]:
-    """Splits scored for retrieval: `test` (held-out voices), and `seen_voices` (new images spoken by training voices)
-    where the corpus has it: a model that memorises utterances does well on neither, one that learned words on both."""
+    """Splits scored for retrieval: `test` (held-out voices), and `seen_voices` (new images spoken
+    by training voices) where the corpus has it: a model that memorises utterances does well on
+    neither, one that learned words on both."""
     root = Path(root or cfg.data.root)
     seen = cfg.data.seen_voices_json and (root / cfg.data.seen_voices_json).exists()
     return ["test", "seen_voices"] if seen else ["test"]
@@ -310,7 +331,8 @@ def recall_splits(cfg: Config, root=None) -> list[str]:
 _RANK_COLUMNS = ("query", "image", "greater", "ties", "own", "relevant", "gallery")
 
 def rank_records(split: str, ranks: dict) -> list[dict]:
-    "`retrieval_ranks`' counts as one record per query: the `recall` metric's item table (what intervals resample)."
+    """`retrieval_ranks`' counts as one record per query: the `recall` metric's item table (what
+    intervals resample)."""
     out = []
     for d, q in ranks.items():
         cols = np.stack([q[c].numpy() for c in _RANK_COLUMNS], 1).tolist()
@@ -331,6 +353,7 @@ def _summarise_recall(df) -> dict:
     return {f"{s}/{d}/{int(k)}": float(v) for s, rs in df.groupby("split") for d, g in rs.groupby("direction")
             for k, v in zip(g.k, g.recall)}
 
+# %% ../nbs/09_evaluate.ipynb #175ccfcf
 def _score_abx(model, ctx: EvalContext) -> tuple[list, list]:
     s = ctx.abx_set
     scores, task, rows = s.score(ctx.layer_features(model), ctx.cfg.frame_rate, contexts=True)
@@ -341,14 +364,15 @@ def _score_abx(model, ctx: EvalContext) -> tuple[list, list]:
     return errors, items
 
 def best_layer(abx: pd.DataFrame, by=("condition",)) -> pd.DataFrame:
-    """The best layer's row of an ABX table (`layer`, `error`) for each group of `by`: the lowest error, the lower
-    layer on ties; a group with no score (no triplets) is left out."""
+    """The best layer's row of an ABX table (`layer`, `error`) for each group of `by`: the lowest
+    error, the lower layer on ties; a group with no score (no triplets) is left out."""
     scored = abx.dropna(subset=["error"]).sort_values([*by, "error", "layer"])
     if not by: return scored.head(1).reset_index(drop=True)
     return scored.groupby(list(by), sort=True).head(1).reset_index(drop=True)
 
 def _summarise_abx(df) -> dict:
-    "{'condition/error': the best layer's error, 'condition/layer': that layer, 'condition/by_layer/l': layer l's error}"
+    """{'condition/error': the best layer's error, 'condition/layer': that layer,
+    'condition/by_layer/l': layer l's error}"""
     rows = {}
     for best in best_layer(df).itertuples():
         rows |= {f"{best.condition}/error": float(best.error), f"{best.condition}/layer": int(best.layer)}
@@ -359,7 +383,8 @@ def _summarise_abx(df) -> dict:
 def _score_cka(model, ctx: EvalContext) -> list:
     c = ctx.cfg
     X = cka_frames(ctx.layer_features(model), c.eval.cka_frames, c.eval.abx_seed)
-    if ctx.run_dir is not None and ctx.epoch in (c.train.switch_epoch, c.train.epochs):   # what the report compares
+    # what the report compares
+    if ctx.run_dir is not None and ctx.epoch in (c.train.switch_epoch, c.train.epochs):
         import io
         buf = io.BytesIO()
         np.savez_compressed(buf, **{f"layer_{l}": x.astype(np.float16) for l, x in X.items()})
@@ -394,8 +419,9 @@ WORD_ABX = register_metric(Metric("word_abx", ("layer", "condition"), "error", _
 
 # %% ../nbs/09_evaluate.ipynb #0497daa4
 def _append_csv(path: Path, rows: list, header: list, epoch=None):
-    """Append rows by rewriting the file atomically, so an interrupted evaluation never leaves half a row; a `.gz`
-    path is compressed. With `epoch`, rows of that epoch already there (from an interrupted job) are replaced."""
+    """Append rows by rewriting the file atomically, so an interrupted evaluation never leaves half
+    a row; a `.gz` path is compressed. With `epoch`, rows of that epoch already there (from an
+    interrupted job) are replaced."""
     import gzip, io
     old = _table_text(path) if path.exists() else ""
     buf = io.StringIO()
@@ -418,8 +444,9 @@ def _rows_of(path: Path, epoch) -> list:
     return [r for n, r in enumerate(csv.reader(io.StringIO(_table_text(path)))) if n > 0 and float(r[1]) == epoch]
 
 def _initial_twin(run_dir: Path, cfg: Config, ckpt: Path, m: Metric):
-    """(rows, item rows) of `m` that a sibling run (same study and seed, same data and evaluation settings) already
-    scored for the same random initialisation, or None: every scenario of a seed starts from the same weights."""
+    """(rows, item rows) of `m` that a sibling run (same study and seed, same data and evaluation
+    settings) already scored for the same random initialisation, or None: every scenario of a seed
+    starts from the same weights."""
     from vgs_study.checkpoint import load_checkpoint
     mine = None
     for other in [RunDir(p) for p in sorted(run_dir.parent.iterdir()) if p != run_dir and p.is_dir()]:
@@ -438,18 +465,21 @@ def _done_epochs(path: Path) -> set:
     if not path.exists(): return set()
     with open(path) as f: return {float(r["epoch"]) for r in csv.DictReader(f)}
 
-CLOSE_UP_METRICS = ("recall", "abx")   # all that the switch close-up and finding 5 read at a fraction of an epoch
+# all that the switch close-up and finding 5 read at a fraction of an epoch
+CLOSE_UP_METRICS = ("recall", "abx")
 
 def metrics_at(epoch: float, metrics: list, cfg: Config) -> list:
-    """The metrics a checkpoint is scored with: all of them at the random initialisation, the switch and the end (what
-    the checks, findings and tables read); the `every_epoch` ones at the other whole epochs (the curves); recall and
-    ABX within an epoch (the switch close-up)."""
+    """The metrics a checkpoint is scored with: all of them at the random initialisation, the switch
+    and the end (what the checks, findings and tables read); the `every_epoch` ones at the other
+    whole epochs (the curves); recall and ABX within an epoch (the switch close-up)."""
     if epoch in (0, cfg.train.switch_epoch, cfg.train.epochs): return list(metrics)
     if float(epoch).is_integer(): return [m for m in metrics if m.every_epoch]
     return [m for m in metrics if m.name in CLOSE_UP_METRICS]
 
+# %% ../nbs/09_evaluate.ipynb #aead06f4
 def evaluate_run(run_dir, corpus_root=None, device="auto", progress=True) -> dict:
-    "Score the kept checkpoints of `run_dir` with every metric (epoch 0 is the random-initialisation control); returns the final results."
+    """Score the kept checkpoints of `run_dir` with every metric (epoch 0 is the
+    random-initialisation control); returns the final results."""
     rd = RunDir(run_dir)
     run_dir, cfg = rd.path, rd.read_config()
     metrics = metrics_of(cfg)
@@ -464,7 +494,8 @@ def evaluate_run(run_dir, corpus_root=None, device="auto", progress=True) -> dic
         model, ctx.epoch = load_model(path, cfg, ctx.device), epoch
         for m in todo:
             twin = _initial_twin(run_dir, cfg, path, m) if epoch == 0 else None
-            if twin:                                     # copied from a sibling run: the same weights, already scored
+            # copied from a sibling run: the same weights, already scored
+            if twin:
                 rows, item_rows = ([[name, *r[1:]] for r in t] for t in twin)
                 records = [dict(zip((*m.columns, m.value), r[2:])) for r in rows]
             else:
@@ -473,7 +504,8 @@ def evaluate_run(run_dir, corpus_root=None, device="auto", progress=True) -> dic
                     records, items = records
                     item_rows = [[name, epoch, *(r[c] for c in m.items)] for r in items]
                 rows = [[name, epoch, *(r[c] for c in (*m.columns, m.value))] for r in records]
-            if m.items:                                  # the item rows first: the metric's table marks the epoch done
+            # the item rows first: the metric's table marks the epoch done
+            if m.items:
                 _append_csv(m.items_path(run_dir), item_rows, ["run", "epoch", *m.items], epoch)
             _append_csv(m.path(run_dir), rows, m.header)
             numbers = m.rows(pd.DataFrame(records).astype({m.value: float})) if records else {}
@@ -485,9 +517,9 @@ def evaluate_run(run_dir, corpus_root=None, device="auto", progress=True) -> dic
     return res
 
 def summarise_run(tables: dict, metrics: list) -> dict:
-    """From a run's metric tables ({name: DataFrame as in <name>.csv}): `epochs` (the last evaluated epoch), each
-    metric's rows {key: number} at that epoch, and under `init` each metric's rows at epoch 0 (the random
-    initialisation)."""
+    """From a run's metric tables ({name: DataFrame as in <name>.csv}): `epochs` (the last evaluated
+    epoch), each metric's rows {key: number} at that epoch, and under `init` each metric's rows at
+    epoch 0 (the random initialisation)."""
     out = {"epochs": None, "init": {}}
     for m in metrics:
         df = tables.get(m.name)
@@ -498,8 +530,10 @@ def summarise_run(tables: dict, metrics: list) -> dict:
         if last > 0 and 0 in set(df.epoch): out["init"][m.name] = m.rows(df[df.epoch == 0])
     return out
 
+# %% ../nbs/09_evaluate.ipynb #c910da42
 def final_results(run_dir, metrics: list | None = None) -> dict:
-    "Every metric's summary at the last evaluated epoch of a run, from its tables, nested as `evaluated.json` keeps it."
+    """Every metric's summary at the last evaluated epoch of a run, from its tables, nested as
+    `evaluated.json` keeps it."""
     metrics = metrics or metrics_of(RunDir(run_dir).read_config())
     tables = {m.name: pd.read_csv(m.path(run_dir)) for m in metrics if m.path(run_dir).exists()}
     r = summarise_run(tables, metrics)

@@ -28,12 +28,14 @@ __all__ = ['LEVEL', 'SIDES', 'EXPECTED_SIDE', 'ONE_SEED', 'THRESHOLDS', 'CHOOSE_
 # %% ../nbs/11d_findings.ipynb #24d0d4b8
 LEVEL = 0.95        # every part's interval, unless the part says otherwise
 SIDES = ("above", "below", "within", "straddles")
-EXPECTED_SIDE = {"holds": "above", "no effect": "within"}      # a part's `expect` -> where its interval must lie
+# a part's `expect` -> where its interval must lie
+EXPECTED_SIDE = {"holds": "above", "no effect": "within"}
 ONE_SEED = "one seed: a reading, not a verdict"
 
 def side(low: float, high: float, threshold: float) -> str:
-    """Where an interval [low, high] on an effect lies against the smallest effect that matters: 'above' +threshold,
-    'below' -threshold, 'within' [-threshold, threshold], or 'straddles' a threshold (also when it is not finite)."""
+    """Where an interval [low, high] on an effect lies against the smallest effect that matters:
+    'above' +threshold, 'below' -threshold, 'within' [-threshold, threshold], or 'straddles' a
+    threshold (also when it is not finite)."""
     if not (np.isfinite(low) and np.isfinite(high)): return "straddles"
     if low > threshold: return "above"
     if high < -threshold: return "below"
@@ -41,21 +43,24 @@ def side(low: float, high: float, threshold: float) -> str:
     return "straddles"
 
 def reads(low: float, high: float, threshold: float) -> str:
-    "`side` with its threshold, as the report prints it: 'above +2', 'below -2', 'within ±2' or 'straddles ±2'."
+    """`side` with its threshold, as the report prints it: 'above +2', 'below -2', 'within ±2' or
+    'straddles ±2'."""
     where = side(low, high, threshold)
     if where == "above": return f"above +{threshold:g}"
     if where == "below": return f"below -{threshold:g}"
     return f"{where} ±{threshold:g}"
 
 def outcome(where: str, expect: str) -> str:
-    "A part's outcome as its statement reads: 'as stated', 'against the statement', or 'undecided' (it straddles)."
+    """A part's outcome as its statement reads: 'as stated', 'against the statement', or 'undecided'
+    (it straddles)."""
     if where == "straddles": return "undecided"
     return "as stated" if where == EXPECTED_SIDE[expect] else "against the statement"
 
 # %% ../nbs/11d_findings.ipynb #31e35c09
 @dataclass(frozen=True)
 class Threshold:
-    "The smallest effect that matters for a kind of comparison, its unit, and why it is this number."
+    """The smallest effect that matters for a kind of comparison, its unit, and why it is this
+    number."""
     value: float
     unit: str
     why: str
@@ -76,8 +81,9 @@ THRESHOLDS = {
 
 # %% ../nbs/11d_findings.ipynb #32137b89
 def chances(recall_items: pd.DataFrame, ks) -> dict:
-    """{split: {direction: {k: chance R@k (x100)}}} from the counts of the splits as they were evaluated (`relevant`
-    items of each query among its `gallery`): the study's own test set, whatever its size."""
+    """{split: {direction: {k: chance R@k (x100)}}} from the counts of the splits as they were
+    evaluated (`relevant` items of each query among its `gallery`): the study's own test set,
+    whatever its size."""
     out = {}
     if not len(recall_items): return out
     first = recall_items.iloc[0]
@@ -89,7 +95,8 @@ def chances(recall_items: pd.DataFrame, ks) -> dict:
     return out
 
 def _memoised(f):
-    "Compute a method's result once per arguments (an `Evidence` is read many times by many findings)."
+    """Compute a method's result once per arguments (an `Evidence` is read many times by many
+    findings)."""
     def g(self, *args):
         key = (f.__name__, args)
         if key not in self._memo: self._memo[key] = f(self, *args)
@@ -99,15 +106,18 @@ def _memoised(f):
 
 _ABX_COLUMNS = ["speaker", "a", "b", "context", "groups", "error_sum"]
 
+# %% ../nbs/11d_findings.ipynb #f3adae95
 class Evidence:
-    """What the findings are measured on: the study's tidy tables (`results.load_study`), each run's results item by
-    item, and `n_boot` resamples of the test set drawn once and shared by every run, so every comparison is paired:
-    test images (with their captions) for recall, ABX contexts for ABX. Row 0 of every array is the full test set.
-    `jump_at` is the fraction of an epoch after the switch at which finding 5 reads ABX (`eval.switch_jump_at`)."""
+    """What the findings are measured on: the study's tidy tables (`results.load_study`), each run's
+    results item by item, and `n_boot` resamples of the test set drawn once and shared by every run,
+    so every comparison is paired: test images (with their captions) for recall, ABX contexts for
+    ABX. Row 0 of every array is the full test set. `jump_at` is the fraction of an epoch after the
+    switch at which finding 5 reads ABX (`eval.switch_jump_at`)."""
     def __init__(self, study: Study, n_boot: int = 1000, seed: int = 0, k: int = 10, jump_at: float = 0.5):
         self.study, self.k, self.n_boot, self.jump_at, self._memo = study, k, n_boot, jump_at, {}
         ri, ai = study.table("recall_items"), study.table("abx_items")
-        self.recall_items = ri[ri.split == "test"] if len(ri) else ri      # the findings read the test split
+        # the findings read the test split
+        self.recall_items = ri[ri.split == "test"] if len(ri) else ri
         self.abx_items = ai
         rng = np.random.default_rng(seed)
         def resamples(n):
@@ -131,8 +141,8 @@ class Evidence:
 
     @_memoised
     def recall(self, scenario: str, epoch=None) -> dict:
-        """{seed: [1 + B]}: R@k (x100) averaged over the two directions, at `epoch` (default: the end of training), on
-        the test set and on each resample of its images."""
+        """{seed: [1 + B]}: R@k (x100) averaged over the two directions, at `epoch` (default: the
+        end of training), on the test set and on each resample of its images."""
         out, W = {}, self.w_images
         for seed in self.seeds(scenario):
             d = self._rows(self.recall_items, seed, scenario, epoch)
@@ -153,8 +163,8 @@ class Evidence:
         return float(np.mean([v[self.k] for v in c.values()])) if c else float("nan")
 
     def _abx_layers(self, seed: int, scenario: str, condition: str, epoch, half=None) -> dict:
-        """{layer: [1 + B]} ABX error (%) of one run's checkpoint in `condition`, on the contexts and their resamples;
-        with `half` (0 or 1), on the contexts of even or odd id only."""
+        """{layer: [1 + B]} ABX error (%) of one run's checkpoint in `condition`, on the contexts
+        and their resamples; with `half` (0 or 1), on the contexts of even or odd id only."""
         d = self._rows(self.abx_items, seed, scenario, epoch)
         d = d[d.condition == condition] if len(d) else d
         if half is not None and len(d): d = d[d.context % 2 == half]
@@ -162,8 +172,8 @@ class Evidence:
 
     @_memoised
     def abx(self, scenario: str, condition: str, epoch=None) -> dict:
-        """{seed: [1 + B]}: best-layer ABX error (%) in `condition` at `epoch` (default: the end of training), the
-        best layer chosen again on each resample of the contexts."""
+        """{seed: [1 + B]}: best-layer ABX error (%) in `condition` at `epoch` (default: the end of
+        training), the best layer chosen again on each resample of the contexts."""
         out = {}
         for seed in self.seeds(scenario):
             layers = self._abx_layers(seed, scenario, condition, epoch)
@@ -172,7 +182,8 @@ class Evidence:
 
     @_memoised
     def abx_layer(self, scenario: str, condition: str, epoch, layer: int, half=None) -> dict:
-        "{seed: [1 + B]}: ABX error (%) of one layer, fixed beforehand, at `epoch` (on one `half` of the contexts)."
+        """{seed: [1 + B]}: ABX error (%) of one layer, fixed beforehand, at `epoch` (on one `half`
+        of the contexts)."""
         out = {}
         for seed in self.seeds(scenario):
             values = self._abx_layers(seed, scenario, condition, epoch, half).get(layer)
@@ -181,8 +192,8 @@ class Evidence:
 
     @_memoised
     def best_layer(self, scenario: str, condition: str, epoch=None, half=None) -> tuple:
-        """((seed, layer), ...): each seed's best ABX layer at `epoch` on the full set of contexts, or on one `half` of
-        them (no resampling)."""
+        """((seed, layer), ...): each seed's best ABX layer at `epoch` on the full set of contexts,
+        or on one `half` of them (no resampling)."""
         out = []
         for seed in self.seeds(scenario):
             layers = self._abx_layers(seed, scenario, condition, epoch, half)
@@ -192,20 +203,23 @@ class Evidence:
 
     @_memoised
     def loss_decrease(self, scenario: str, loss: str) -> dict:
-        "{seed: [1 + B]}: relative decrease of a training loss from the first to the last epoch (no test-set noise)."
+        """{seed: [1 + B]}: relative decrease of a training loss from the first to the last epoch
+        (no test-set noise)."""
         return self._loss_shape(scenario, loss, lambda v: 1 - v.iloc[-1] / v.iloc[0])
 
     @_memoised
     def loss_share(self, scenario: str, loss: str, by_epoch: int) -> dict:
-        """{seed: [1 + B]}: the share of a training loss' decrease from the first epoch to the last that was reached
-        by `by_epoch`: a ratio of differences, so free of the loss' chance level and scale."""
+        """{seed: [1 + B]}: the share of a training loss' decrease from the first epoch to the last
+        that was reached by `by_epoch`: a ratio of differences, so free of the loss' chance level
+        and scale."""
         def share(v):
             if by_epoch not in v.index or by_epoch >= v.index[-1]: return None
             return (v.iloc[0] - v.loc[by_epoch]) / (v.iloc[0] - v.iloc[-1])
         return self._loss_shape(scenario, loss, share)
 
     def _loss_shape(self, scenario: str, loss: str, f) -> dict:
-        "{seed: [1 + B]}: f of a training loss' epoch means (a Series by epoch), where f gives a number."
+        """{seed: [1 + B]}: f of a training loss' epoch means (a Series by epoch), where f gives a
+        number."""
         ep, out = self.study.epochs, {}
         if not len(ep) or loss not in ep: return out
         for seed, d in ep[ep.scenario == scenario].sort_values("epoch").groupby("seed"):
@@ -213,7 +227,6 @@ class Evidence:
             value = f(v) if len(v) >= 2 else None
             if value is not None: out[int(seed)] = np.full(1 + self.n_boot, float(value))
         return out
-
 
 # %% ../nbs/11d_findings.ipynb #f1be3f1b
 def _per_seed(f, *quantities):
@@ -225,11 +238,13 @@ def _per_seed(f, *quantities):
     return effect
 
 def recall(scenario, epoch=None):
-    "A scenario's R@10 (both directions) at `epoch` (default: the end of training), as a quantity of `Evidence`."
+    """A scenario's R@10 (both directions) at `epoch` (default: the end of training), as a quantity
+    of `Evidence`."""
     return lambda ev: ev.recall(scenario, epoch)
 
 def recall_at_switch(scheduled):
-    "The R@10 of a scheduled scenario's base run at the switch: what phase A had learned when phase B began."
+    """The R@10 of a scheduled scenario's base run at the switch: what phase A had learned when
+    phase B began."""
     base = Scenario.parse(scheduled).base.name
     def quantity(ev: Evidence) -> dict:
         out = {}
@@ -241,7 +256,8 @@ def recall_at_switch(scheduled):
     return quantity
 
 def abx(scenario, condition="across"):
-    "A scenario's best-layer ABX error in `condition` at the end of training, as a quantity of `Evidence`."
+    """A scenario's best-layer ABX error in `condition` at the end of training, as a quantity of
+    `Evidence`."""
     return lambda ev: ev.abx(scenario, condition)
 
 def higher(a, b):
@@ -257,33 +273,38 @@ def above_chance(a):
     return lambda ev: {s: v - ev.chance for s, v in a(ev).items()}
 
 def forgetting(scheduled):
-    "R@10 of the base run at the switch minus the scheduled run's at the end: what phase B lost of what phase A had."
+    """R@10 of the base run at the switch minus the scheduled run's at the end: what phase B lost of
+    what phase A had."""
     return higher(recall_at_switch(scheduled), recall(scheduled))
 
 def better_of(group) -> Callable:
-    """The run of `group` with the higher mean R@10 over seeds on the full test set (chosen once, then compared part
-    by part), as a function of `Evidence` that returns its name."""
+    """The run of `group` with the higher mean R@10 over seeds on the full test set (chosen once,
+    then compared part by part), as a function of `Evidence` that returns its name."""
     def name(ev: Evidence) -> str | None:
         means = {n: np.mean([v[0] for v in ev.recall(n).values()]) for n in group if ev.recall(n)}
         return max(means, key=means.get) if means else None
     return name
 
+# %% ../nbs/11d_findings.ipynb #5eff6d32
 def beats(chooser, other):
-    "The R@10 of the run `chooser` picks minus that of `other`: positive when the chosen run retrieves better."
+    """The R@10 of the run `chooser` picks minus that of `other`: positive when the chosen run
+    retrieves better."""
     def effect(ev: Evidence) -> dict:
         chosen = chooser(ev)
         return higher(recall(chosen), recall(other))(ev) if chosen else {}
     return effect
 
-CHOOSE_HALF, SCORE_HALF = 0, 1       # finding 5 picks its layer on the even ABX contexts and scores on the odd ones
+# finding 5 picks its layer on the even ABX contexts and scores on the odd ones
+CHOOSE_HALF, SCORE_HALF = 0, 1
 
 def switch_jump(scenario, condition="across", at=None, layer=None):
-    """ABX soon after the switch, against the run that went on with phase A: the scheduled run's error `at` an
-    epoch fraction after the switch (default `ev.jump_at`) minus its base run's at the same checkpoint, both at one
-    layer fixed before the switch: the base run's best layer at the switch, per seed, chosen on the even-numbered ABX
-    contexts and scored on the odd ones (a layer chosen and scored on the same contexts leans toward a lower error
-    there); or `layer`, given, scored on every context. Positive: the switch raised the error beyond what continued
-    phase A training gives."""
+    """ABX soon after the switch, against the run that went on with phase A: the scheduled run's
+    error `at` an epoch fraction after the switch (default `ev.jump_at`) minus its base run's at the
+    same checkpoint, both at one layer fixed before the switch: the base run's best layer at the
+    switch, per seed, chosen on the even-numbered ABX contexts and scored on the odd ones (a layer
+    chosen and scored on the same contexts leans toward a lower error there); or `layer`, given,
+    scored on every context. Positive: the switch raised the error beyond what continued phase A
+    training gives."""
     base = Scenario.parse(scenario).base.name
     def effect(ev: Evidence) -> dict:
         out = {}
@@ -301,32 +322,36 @@ def switch_jump(scenario, condition="across", at=None, layer=None):
     return effect
 
 def loss_faster(scenario, first="train_loss_av", second="train_contrastive"):
-    "The relative decrease of `first` minus that of `second` over a run's training (finding 4: loss_AV faster)."
+    """The relative decrease of `first` minus that of `second` over a run's training (finding 4:
+    loss_AV faster)."""
     return _per_seed(lambda x, y: x - y, lambda ev: ev.loss_decrease(scenario, first),
                      lambda ev: ev.loss_decrease(scenario, second))
 
 def share_faster(scenario, by_epoch=2, first="train_loss_av", second="train_contrastive"):
-    """The share of its decrease (first epoch to last) that `first` reached by `by_epoch`, minus that of `second`:
-    finding 4 free of the two losses' chance levels."""
+    """The share of its decrease (first epoch to last) that `first` reached by `by_epoch`, minus
+    that of `second`: finding 4 free of the two losses' chance levels."""
     return _per_seed(lambda x, y: x - y, lambda ev: ev.loss_share(scenario, first, by_epoch),
                      lambda ev: ev.loss_share(scenario, second, by_epoch))
-
 
 # %% ../nbs/11d_findings.ipynb #16386384
 @dataclass(frozen=True)
 class Part:
-    "One comparison of a finding: what it claims, its effect per seed, the threshold kind, and the side it expects."
+    """One comparison of a finding: what it claims, its effect per seed, the threshold kind, and the
+    side it expects."""
     claim: str                   # in words, as the paper would say it, naming what it compares with
     effect: Callable             # Evidence -> {seed: [1 + B] effects}
     kind: str                    # "recall", "abx" or "loss": its unit and threshold (`THRESHOLDS`)
     scenarios: tuple             # the runs it reads
     expect: str = "holds"        # "holds": above +threshold; "no effect": within +-threshold
-    level: float = LEVEL         # of its interval (a part that tests a run chosen on the same data needs more)
-    decides: bool = True         # False: shown beside the others, but the finding's verdict does not read it
+    # of its interval (a part that tests a run chosen on the same data needs more)
+    level: float = LEVEL
+    # False: shown beside the others, but the finding's verdict does not read it
+    decides: bool = True
 
 @dataclass(frozen=True)
 class Finding:
-    "A finding of the paper: its statement, the parts that must all hold, and the learning checks it rests on."
+    """A finding of the paper: its statement, the parts that must all hold, and the learning checks
+    it rests on."""
     id: int
     statement: str
     parts: tuple
@@ -336,7 +361,8 @@ class Finding:
 NINE = PAPER_SCENARIO_NAMES
 W2V2_FIRST = ("(W2V2, VGS)", "(W2V2, VGS+)")
 _SSL, _VGS, _ABX = ("w2v2_ssl", "vgsplus_ssl"), ("vgs_recall", "vgsplus_recall"), ("w2v2_abx", "vgs_abx")
-# phase A's task at the switch; for VGS+ the retrieval that (VGS+, W2V2) may forget (see the checks below)
+# phase A's task at the switch; for VGS+ the retrieval that (VGS+, W2V2) may forget (see the checks
+# below)
 _AT_SWITCH = {"W2V2": ("w2v2_ssl_switch",), "VGS": ("vgs_recall_switch",), "VGS+": ("vgsplus_recall_switch",)}
 _SWITCHED = ("switch_epoch",)     # every scheduled run switched where the checks at the switch read
 
@@ -347,11 +373,14 @@ def at_switch(*scheduled) -> tuple:
     return tuple(dict.fromkeys(c for s in scheduled for c in _AT_SWITCH[_base(s)]))
 
 _BETTER = better_of(W2V2_FIRST)
-CHOSEN_LEVEL = 1 - (1 - LEVEL) / 2     # a run chosen among two on the same data: Bonferroni over the choice
-_BEYOND = [n for n in NINE if n not in W2V2_FIRST + ("VGS", "VGS+")]      # VGS and VGS+ are parts already
+# a run chosen among two on the same data: Bonferroni over the choice
+CHOSEN_LEVEL = 1 - (1 - LEVEL) / 2
+# VGS and VGS+ are parts already
+_BEYOND = [n for n in NINE if n not in W2V2_FIRST + ("VGS", "VGS+")]
 _JUMP = ("{}: across-speaker ABX at {}'s best layer at the switch {} soon after the switch, against {} at the same "
          "checkpoint")
 
+# %% ../nbs/11d_findings.ipynb #4d105c9f
 FINDINGS = (
     Finding(1, "W2V2 first, then VGS or VGS+, gives the best retrieval, better than VGS+ (or VGS) trained from scratch",
             tuple(Part(f"{a} retrieves better than {b}", higher(recall(a), recall(b)), "recall", (a, b))
@@ -409,19 +438,21 @@ FINDINGS = (
             "close-up point."),
 )
 
-
 # %% ../nbs/11d_findings.ipynb #67255830
 SSL_TIMES_CHANCE, RECALL_TIMES_CHANCE, CODES_IN_USE = 10, 3, 0.1
-MARGIN = 1.2        # a recipe is chosen so that every check passes with its value at least this many times its bar
-# measured and shown beside the checks, but no finding rests on them: why, in the words the report prints
+# a recipe is chosen so that every check passes with its value at least this many times its bar
+MARGIN = 1.2
+# measured and shown beside the checks, but no finding rests on them: why, in the words the report
+# prints
 READINGS = {"vgsplus_ssl_switch": "a reading, not a gate: no finding rests on VGS+'s SSL at the switch (findings 2, 3 "
                                   "and 5 read its retrieval, checked at the switch; its SSL is checked at the end)"}
 
 def _check(id, what, per_seed: dict, reference: dict, bar=None, testable=True, reason="", chance_of=None):
-    """A learning check from {seed: value, or None where the value is missing} and the bar a seed's value must reach
-    (`bar(seed, value) -> bool`); it passes when it passes for every seed. A failing seed is named with its value as a
-    multiple of chance (`chance_of(seed)`, default `reference["chance"]`). A check in `READINGS` is reported with its
-    values and bar but the status `reading`: no finding rests on it."""
+    """A learning check from {seed: value, or None where the value is missing} and the bar a seed's
+    value must reach (`bar(seed, value) -> bool`); it passes when it passes for every seed. A
+    failing seed is named with its value as a multiple of chance (`chance_of(seed)`, default
+    `reference["chance"]`). A check in `READINGS` is reported with its values and bar but the status
+    `reading`: no finding rests on it."""
     passed = {s: testable and v is not None and np.isfinite(v) and bar(s, v) for s, v in per_seed.items()}
     ok = bool(per_seed) and all(passed.values())
     status = "not testable" if not testable else ("passed" if ok else "not passed")
@@ -446,9 +477,9 @@ def _at(table: pd.DataFrame, seeds, epoch, column) -> dict:
     return {s: (float(rows[s]) if s in rows and pd.notna(rows[s]) else None) for s in seeds}
 
 def _ssl_check(key, name, ep, seeds, epoch, when, acc0, floor):
-    """The SSL check of `name` at `epoch`: accuracy against each seed's chance as its validation measured it (the
-    candidates left once distractors equal to the positive are masked; `acc0`, the nominal 1 / (1 + K), where a run
-    did not log it)."""
+    """The SSL check of `name` at `epoch`: accuracy against each seed's chance as its validation
+    measured it (the candidates left once distractors equal to the positive are masked; `acc0`, the
+    nominal 1 / (1 + K), where a run did not log it)."""
     mine = ep[ep.scenario == name] if len(ep) and "val_accuracy" in ep else pd.DataFrame()
     acc = _at(mine, seeds, epoch, "val_accuracy")
     codes = _at(mine, seeds, epoch, "val_code_perplexity") if "val_code_perplexity" in mine else dict.fromkeys(seeds)
@@ -464,18 +495,22 @@ def _ssl_check(key, name, ep, seeds, epoch, when, acc0, floor):
     times = [v / (SSL_TIMES_CHANCE * chance[s]) for s, v in acc.items() if v is not None]
     return c | {"ratio": c["value"] / mean_chance, "margin": min(times) if times else float("nan")}
 
+# %% ../nbs/11d_findings.ipynb #c5cac771
 def _margin(values: dict, bar: float) -> float:
-    "The smallest value over the seeds as a multiple of the bar (at least `MARGIN` in a recipe that keeps its checks)."
+    """The smallest value over the seeds as a multiple of the bar (at least `MARGIN` in a recipe
+    that keeps its checks)."""
     vals = [v for v in values.values() if v is not None]
     return float(min(vals) / bar) if vals and len(vals) == len(values) else float("nan")
 
 def learning_checks(study: Study, ev: Evidence, cfg, mfcc: dict | None = None) -> list[dict]:
-    """Did each task learn, seed by seed, at the end of training (`train.epochs`, read at exactly that epoch) and, for
-    the base runs that a scheduled scenario starts from, at the switch (`train.switch_epoch`): what phase A had
-    learned when phase B began. wav2vec 2.0 (W2V2, VGS+): contrastive accuracy on held-out voices at least 10x chance,
-    with a codebook in use (perplexity of the chosen codes at least 10% of the codebook); VGS (VGS, VGS+):
-    speech->image R@10 on the test split at least 3x chance; ABX (W2V2, VGS): best-layer across-speaker error at the
-    end below the MFCC baseline's (`mfcc`, the ABX set's own), which an encoder that learned no phonetics misses."""
+    """Did each task learn, seed by seed, at the end of training (`train.epochs`, read at exactly
+    that epoch) and, for the base runs that a scheduled scenario starts from, at the switch
+    (`train.switch_epoch`): what phase A had learned when phase B began. wav2vec 2.0 (W2V2, VGS+):
+    contrastive accuracy on held-out voices at least 10x chance, with a codebook in use (perplexity
+    of the chosen codes at least 10% of the codebook); VGS (VGS, VGS+): speech->image R@10 on the
+    test split at least 3x chance; ABX (W2V2, VGS): best-layer across-speaker error at the end below
+    the MFCC baseline's (`mfcc`, the ABX set's own), which an encoder that learned no phonetics
+    misses."""
     out, ep, rec, ab = [], study.epochs, study.table("recall"), study.table("abx")
     m, end, k = cfg.model, float(cfg.train.epochs), float(cfg.train.switch_epoch)
     acc0, floor = chance_accuracy(m.num_negatives), CODES_IN_USE * m.codebook_groups * m.codebook_size
@@ -490,7 +525,8 @@ def learning_checks(study: Study, ev: Evidence, cfg, mfcc: dict | None = None) -
                                   floor))
     d = ev.recall_items
     s2i = d[d.direction == "speech_to_image"] if len(d) else d
-    n_images = int(s2i.gallery.iloc[0]) if len(s2i) else cfg.data.n_test_images          # per fold, or the split
+    # per fold, or the split
+    n_images = int(s2i.gallery.iloc[0]) if len(s2i) else cfg.data.n_test_images
     chance10 = chance_recall([1], n_images, ev.k)
     testable = RECALL_TIMES_CHANCE * chance10 < 100
     for name, key in (("VGS", "vgs"), ("VGS+", "vgsplus")):
@@ -518,9 +554,10 @@ def learning_checks(study: Study, ev: Evidence, cfg, mfcc: dict | None = None) -
     if bases: out.append(_switch_check(study, k))
     return out
 
+# %% ../nbs/11d_findings.ipynb #7f577ebc
 def _switch_check(study: Study, k: float) -> dict:
-    """Every scheduled run left phase A at the study's switch epoch `k`, the epoch the checks at the switch read: a run
-    that switched elsewhere would be compared with a phase A nobody checked."""
+    """Every scheduled run left phase A at the study's switch epoch `k`, the epoch the checks at the
+    switch read: a run that switched elsewhere would be compared with a phase A nobody checked."""
     switched = {(s, n): study.switch_epoch(s, n) for s, n in study.runs if Scenario.parse(n).is_scheduled}
     wrong = {f"{n} seed {s}": e for (s, n), e in sorted(switched.items()) if e is None or float(e) != k}
     said = "; ".join(f"{run} switched at epoch {e}" for run, e in wrong.items())
@@ -528,14 +565,15 @@ def _switch_check(study: Study, k: float) -> dict:
             "status": "not passed" if wrong else "passed", "passed": not wrong, "reason": said, "value": k,
             "per_seed": {}, "reference": k, "reference_name": "train.switch_epoch", "epoch": k}
 
-
 # %% ../nbs/11d_findings.ipynb #9515a8f4
 def seeds_to_decide(iv: dict, threshold: float, level: float = LEVEL, most: int = 50) -> dict:
-    """A planning figure for an undecided part: the number of seeds at which its interval would lie on one side of its
-    threshold if the effect and both spreads stayed as measured (the seeds' share of the variance shrinks as 1/n, the
-    test set's does not). `seeds` is None, with `why`, where the test set alone keeps it undecided, where one seed
-    cannot measure the seeds' spread, or where `most` seeds would not do."""
-    gap = abs(abs(iv["effect"]) - threshold)                     # how far the mean lies from the nearer threshold
+    """A planning figure for an undecided part: the number of seeds at which its interval would lie
+    on one side of its threshold if the effect and both spreads stayed as measured (the seeds' share
+    of the variance shrinks as 1/n, the test set's does not). `seeds` is None, with `why`, where the
+    test set alone keeps it undecided, where one seed cannot measure the seeds' spread, or where
+    `most` seeds would not do."""
+    # how far the mean lies from the nearer threshold
+    gap = abs(abs(iv["effect"]) - threshold)
     per_seed_var, items_var = iv["se_seeds"] ** 2 * len(iv["seeds"]), iv["se_items"] ** 2
     q = lambda df: t_quantile(1 - (1 - level) / 2, df)
     if len(iv["seeds"]) < 2: return {"seeds": None, "why": "one seed cannot measure the seeds' spread"}
@@ -549,7 +587,8 @@ def seeds_to_decide(iv: dict, threshold: float, level: float = LEVEL, most: int 
     return {"seeds": None, "why": f"more than {most} seeds at the measured spread"}
 
 def _missing(part: Part, ev: Evidence, per_seed: dict) -> str:
-    "What a part lacks, in words ('' when nothing): seeds that ran every scenario it reads but have no finite effect."
+    """What a part lacks, in words ('' when nothing): seeds that ran every scenario it reads but
+    have no finite effect."""
     ran = set.intersection(*(set(ev.seeds(n)) for n in part.scenarios)) if part.scenarios else set(per_seed)
     lacking = sorted(s for s in ran if s not in per_seed or not np.isfinite(per_seed[s][0]))
     if not ran: return f"missing runs of {', '.join(part.scenarios)}"
@@ -557,9 +596,10 @@ def _missing(part: Part, ev: Evidence, per_seed: dict) -> str:
     return ""
 
 def _part_result(part: Part, ev: Evidence, n_parts: int) -> dict:
-    """One part: its effect and interval, where the interval lies (`reads`, whatever the claim), its `outcome` as the
-    statement reads, and whether it goes against the statement beyond the finding's family-wise bound (its interval
-    at level 1 - (1 - level) / n_parts, Bonferroni: `family_low`, `family_high`)."""
+    """One part: its effect and interval, where the interval lies (`reads`, whatever the claim), its
+    `outcome` as the statement reads, and whether it goes against the statement beyond the finding's
+    family-wise bound (its interval at level 1 - (1 - level) / n_parts, Bonferroni: `family_low`,
+    `family_high`)."""
     th = THRESHOLDS[part.kind]
     per_seed = part.effect(ev)
     claim = part.claim.replace("{better}", _BETTER(ev) or "none") if "{better}" in part.claim else part.claim
@@ -578,8 +618,10 @@ def _part_result(part: Part, ev: Evidence, n_parts: int) -> dict:
     if said == "undecided": out["seeds_to_decide"] = seeds_to_decide(iv, th.value, part.level)
     return out
 
+# %% ../nbs/11d_findings.ipynb #672ce962
 def _seeds_for_finding(parts: list) -> dict | None:
-    "The planning figure of a finding: the most seeds any undecided deciding part needs (None where one cannot say)."
+    """The planning figure of a finding: the most seeds any undecided deciding part needs (None
+    where one cannot say)."""
     undecided = [p for p in parts if p["decides"] and p["outcome"] == "undecided"]
     if not undecided: return None
     figures = [p["seeds_to_decide"]["seeds"] for p in undecided]
@@ -587,11 +629,12 @@ def _seeds_for_finding(parts: list) -> dict | None:
     return {"seeds": max(figures), "why": "if every effect and its spread stay as measured (a planning figure)"}
 
 def assess(finding: Finding, ev: Evidence, checks: list[dict]) -> dict:
-    """A finding's verdict from its deciding parts: 'holds' when every one comes out as stated at its level (all must,
-    so no part's error adds up); 'does not hold' when a part is decided against the statement by its Bonferroni
-    interval (level 1 - 0.05 / parts), so that the chance of calling a true finding false stays under 5% however many
-    parts it has; 'inconclusive' otherwise; and 'not testable here' when a learning check it rests on did not pass, a
-    run or a seed's data it needs is missing (naming what), or it has one seed."""
+    """A finding's verdict from its deciding parts: 'holds' when every one comes out as stated at
+    its level (all must, so no part's error adds up); 'does not hold' when a part is decided against
+    the statement by its Bonferroni interval (level 1 - 0.05 / parts), so that the chance of calling
+    a true finding false stays under 5% however many parts it has; 'inconclusive' otherwise; and
+    'not testable here' when a learning check it rests on did not pass, a run or a seed's data it
+    needs is missing (naming what), or it has one seed."""
     by_id = {c["id"]: c for c in checks}
     parts = [_part_result(p, ev, len(finding.parts)) for p in finding.parts]
     deciding = [p for p in parts if p["decides"]]
@@ -615,8 +658,9 @@ def assess(finding: Finding, ev: Evidence, checks: list[dict]) -> dict:
             "seeds_to_decide": _seeds_for_finding(parts) if v == "inconclusive" else None}
 
 def closeup_agreement(ev: Evidence, fractions, finding: Finding | None = None) -> list[dict]:
-    """Finding 5's parts read at every close-up checkpoint (`train.switch_checkpoints`): per part and fraction the
-    effect, interval, where it lies and its outcome, and whether the outcome is the same at every fraction."""
+    """Finding 5's parts read at every close-up checkpoint (`train.switch_checkpoints`): per part
+    and fraction the effect, interval, where it lies and its outcome, and whether the outcome is the
+    same at every fraction."""
     finding = finding or next(f for f in FINDINGS if f.id == 5)
     out = []
     for p in finding.parts:
@@ -630,9 +674,11 @@ def closeup_agreement(ev: Evidence, fractions, finding: Finding | None = None) -
         out.append({"claim": p.claim, "at": at, "same_outcome": len(outcomes) == 1})
     return out
 
+# %% ../nbs/11d_findings.ipynb #1449fc0e
 def jumps_by_layer(ev: Evidence, layers, scheduled=("(W2V2, VGS)", "(W2V2, VGS+)", "(VGS, W2V2)", "(VGS+, W2V2)"),
                    condition="across") -> list[dict]:
-    "The ABX jump of every scheduled scenario at every layer (finding 5's secondary table), with 95% intervals."
+    """The ABX jump of every scheduled scenario at every layer (finding 5's secondary table), with
+    95% intervals."""
     rows = []
     for s in scheduled:
         for layer in layers:
@@ -644,10 +690,10 @@ def findings(ev: Evidence, checks: list[dict], declared=FINDINGS) -> list[dict]:
     "Every declared finding, assessed."
     return [assess(f, ev, checks) for f in declared]
 
-
 # %% ../nbs/11d_findings.ipynb #1472ec99
 def _sim_recall_rows(p, images, k, rng):
-    "Per-query rows of one run: a caption (or an image) finds its answer with probability p (at least chance)."
+    """Per-query rows of one run: a caption (or an image) finds its answer with probability p (at
+    least chance)."""
     p = max(p, k / images)
     cap = rng.random(2 * images) < p
     img = rng.random(images) < p
@@ -658,11 +704,13 @@ def _sim_recall_rows(p, images, k, rng):
                         "greater": np.where(img, 0, k), "ties": 0, "own": 1, "relevant": 2, "gallery": 2 * images})
     return pd.concat([s2i, i2s], ignore_index=True).assign(split="test")
 
-SIM_CONTEXT_SEED = 12345      # the simulated ABX contexts' difficulties: the same test set in every run
+# the simulated ABX contexts' difficulties: the same test set in every run
+SIM_CONTEXT_SEED = 12345
 
 def _sim_abx_rows(across, rng, contexts=40, speakers=4, pairs=4, layers=2):
-    """Context rows of one checkpoint: the best layer (1) at `across` % error (half of it within speakers), layer 2
-    worse. Each context has a difficulty of its own, the same in every run, as on a real test set."""
+    """Context rows of one checkpoint: the best layer (1) at `across` % error (half of it within
+    speakers), layer 2 worse. Each context has a difficulty of its own, the same in every run, as on
+    a real test set."""
     s, p, c = np.meshgrid(np.arange(speakers), np.arange(pairs), np.arange(contexts), indexing="ij")
     difficulty = np.random.default_rng(SIM_CONTEXT_SEED).normal(0, 0.5, s.size)
     out = []
@@ -675,24 +723,27 @@ def _sim_abx_rows(across, rng, contexts=40, speakers=4, pairs=4, layers=2):
     return pd.concat(out, ignore_index=True)
 
 def _sim_loss(start, drop, rate, f):
-    "A loss that falls by `drop` of `start` over training, faster early for a larger `rate` (f: share of training)."
+    """A loss that falls by `drop` of `start` over training, faster early for a larger `rate` (f:
+    share of training)."""
     return start * (1 - drop * (1 - math.exp(-rate * f)) / (1 - math.exp(-rate)))
 
-SIMULATED_MFCC = {"within": 12.5, "across": 25.0}      # the MFCC reference of a simulated study's ABX set (%)
+# the MFCC reference of a simulated study's ABX set (%)
+SIMULATED_MFCC = {"within": 12.5, "across": 25.0}
 
 def simulated_study(recall: dict, abx: dict, jumps: dict | None = None, losses=(0.6, 0.3), seeds=(1, 2, 3),
                     images=400, seed_sd=1.0, passing=True, epochs=6, switch=2, k=10, seed=0,
                     at_switch: dict | None = None, drift: dict | None = None, closeups=(0.25, 0.5),
                     loss_rates=(3.0, 0.5)) -> Study:
     """A made-up study whose true results are chosen, to see (and test) what the verdicts do:
-    `recall` {scenario: R@10 % at the end}, `abx` {scenario: across-speaker ABX %; within is half}, `jumps` {scheduled
-    scenario: ABX change at the close-up checkpoints after its switch, against its base run there, one number or
-    {fraction: number}}, `drift` {base scenario: its ABX change from the switch to the close-ups}, `losses`: VGS+'s
-    relative decreases of loss_AV and of the contrastive loss, `loss_rates` how early each falls (loss_AV
-    earlier by default), `at_switch` {base
-    scenario: R@10 % at the switch} (default: its end value). Every seed moves each end result by N(0, `seed_sd`)
-    points; the test set has `images` images of 2 captions and 40 ABX contexts. With `passing=False` the W2V2
-    codebook collapses, so its learning check fails. Its ABX set's MFCC reference is `SIMULATED_MFCC`."""
+    `recall` {scenario: R@10 % at the end}, `abx` {scenario: across-speaker ABX %; within is half},
+    `jumps` {scheduled scenario: ABX change at the close-up checkpoints after its switch, against
+    its base run there, one number or {fraction: number}}, `drift` {base scenario: its ABX change
+    from the switch to the close-ups}, `losses`: VGS+'s relative decreases of loss_AV and of the
+    contrastive loss, `loss_rates` how early each falls (loss_AV earlier by default), `at_switch`
+    {base scenario: R@10 % at the switch} (default: its end value). Every seed moves each end result
+    by N(0, `seed_sd`) points; the test set has `images` images of 2 captions and 40 ABX contexts.
+    With `passing=False` the W2V2 codebook collapses, so its learning check fails. Its ABX set's
+    MFCC reference is `SIMULATED_MFCC`."""
     rng, jumps, at_switch, drift = np.random.default_rng(seed), jumps or {}, at_switch or {}, drift or {}
     jump = lambda n, f: jumps.get(n, {}).get(f, 0) if isinstance(jumps.get(n), dict) else jumps.get(n, 0)
     runs, ri, ai, rec, ab, ep = {}, [], [], [], [], []

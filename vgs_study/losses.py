@@ -12,11 +12,13 @@ __all__ = ['sample_negatives', 'contrastive_logits', 'candidate_chance', 'contra
 
 # %% ../nbs/04_losses.ipynb #96e6a0fd
 def sample_negatives(mask: torch.Tensor, num_negatives: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Distractor indices for masked frames. `mask` [B, T] bool. Returns [M, K] indices into the M masked frames
-    (in `mask.nonzero()` order), each drawn from the same utterance's other masked frames."""
+    """Distractor indices for masked frames. `mask` [B, T] bool. Returns [M, K] indices into the M
+    masked frames (in `mask.nonzero()` order), each drawn from the same utterance's other masked
+    frames."""
     counts = mask.sum(1)                                   # masked frames per utterance
     utt = torch.repeat_interleave(torch.arange(mask.shape[0], device=mask.device), counts)
-    offsets = torch.cumsum(counts, 0) - counts             # first masked-frame index of each utterance
+    # first masked-frame index of each utterance
+    offsets = torch.cumsum(counts, 0) - counts
     local = torch.arange(len(utt), device=mask.device) - offsets[utt]
     m = counts[utt].unsqueeze(1)
     if (counts[counts > 0] < 2).any(): raise ValueError("each utterance needs at least 2 masked frames for distractors")
@@ -35,9 +37,9 @@ def contrastive_logits(x: torch.Tensor, y: torch.Tensor, neg_idx: torch.Tensor, 
     return torch.cat([logits[:, :1], logits[:, 1:].masked_fill(neg_is_pos, float("-inf"))], 1)
 
 def candidate_chance(logits: torch.Tensor) -> torch.Tensor:
-    """The accuracy a guess would reach on these logits [M, 1 + K]: the mean over masked frames of 1 / (the candidates
-    left), since a distractor equal to the positive is masked out (-inf). Above `chance_accuracy`'s 1 / (1 + K) as
-    soon as codes repeat within an utterance."""
+    """The accuracy a guess would reach on these logits [M, 1 + K]: the mean over masked frames of 1
+    / (the candidates left), since a distractor equal to the positive is masked out (-inf). Above
+    `chance_accuracy`'s 1 / (1 + K) as soon as codes repeat within an utterance."""
     return (1.0 / torch.isfinite(logits).sum(1).float()).mean()
 
 def contrastive_loss(logits: torch.Tensor) -> torch.Tensor:
@@ -50,14 +52,16 @@ def chance_accuracy(num_negatives: int) -> float:
 
 # %% ../nbs/04_losses.ipynb #508cf0b1
 def codebook_perplexity(logits: torch.Tensor, hard: bool = False) -> torch.Tensor:
-    """logits [N, G, V] -> sum over groups of the perplexity of the average code distribution: soft (softmax, what the
-    diversity loss sees) or `hard` (the codes actually chosen, by argmax: how many codes are in use)."""
+    """logits [N, G, V] -> sum over groups of the perplexity of the average code distribution: soft
+    (softmax, what the diversity loss sees) or `hard` (the codes actually chosen, by argmax: how
+    many codes are in use)."""
     p = F.one_hot(logits.argmax(-1), logits.shape[-1]).float() if hard else torch.softmax(logits.float(), -1)
     avg = p.mean(0)                                        # [G, V]
     return torch.exp(-(avg * torch.log(avg + 1e-7)).sum(-1)).sum()
 
 def diversity_loss(logits: torch.Tensor) -> torch.Tensor:
-    "wav2vec 2.0's diversity loss (G*V - perplexity) / (G*V) of code logits [N, G, V]: 0 when every code is used equally."
+    """wav2vec 2.0's diversity loss (G*V - perplexity) / (G*V) of code logits [N, G, V]: 0 when
+    every code is used equally."""
     G, V = logits.shape[1:]
     return (G * V - codebook_perplexity(logits)) / (G * V)
 

@@ -17,9 +17,10 @@ __all__ = ['MaskedBatchNorm1d', 'BasicBlock', 'ResDAVEnet', 'sync_batchnorm', 'A
 
 # %% ../nbs/06_model.ipynb #c589853a
 class MaskedBatchNorm1d(nn.BatchNorm1d):
-    """BatchNorm1d over [B, C, T] whose training statistics (and running averages) come from valid frames only:
-    `mask` [B, 1, T] is True on valid frames. In eval mode, or without a mask, it is plain `nn.BatchNorm1d`.
-    `sync = True` (set for multi-GPU training) sums the statistics over every process, as SyncBatchNorm does."""
+    """BatchNorm1d over [B, C, T] whose training statistics (and running averages) come from valid
+    frames only: `mask` [B, 1, T] is True on valid frames. In eval mode, or without a mask, it is
+    plain `nn.BatchNorm1d`. `sync = True` (set for multi-GPU training) sums the statistics over
+    every process, as SyncBatchNorm does."""
     sync = False
     def forward(self, x, mask=None):
         if mask is None or not self.training: return super().forward(x)
@@ -37,7 +38,8 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
                 self.num_batches_tracked += 1
                 mom = self.momentum if self.momentum is not None else 1.0 / float(self.num_batches_tracked)
                 self.running_mean.lerp_(mean.detach(), mom)
-                self.running_var.lerp_(var.detach() * n / (n - 1).clamp(min=1), mom)   # unbiased, as PyTorch
+                # unbiased, as PyTorch
+                self.running_var.lerp_(var.detach() * n / (n - 1).clamp(min=1), mom)
         y = (xf - mean[:, None]) * torch.rsqrt(var + self.eps)[:, None]
         if self.affine: y = y * self.weight[:, None] + self.bias[:, None]
         return y.to(x.dtype)
@@ -45,7 +47,8 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
 def _zero_padding(x, mask): return x if mask is None else x.masked_fill(~mask, 0.0)
 
 class BasicBlock(nn.Module):
-    "Residual block: conv(k, stride) -> BN -> ReLU -> conv(k) -> BN, plus the (1x1 conv + BN) shortcut; [B, C, T] -> [B, C', T/stride]."
+    """Residual block: conv(k, stride) -> BN -> ReLU -> conv(k) -> BN, plus the (1x1 conv + BN)
+    shortcut; [B, C, T] -> [B, C', T/stride]."""
     def __init__(self, c_in, c_out, kernel, stride):
         super().__init__()
         p = kernel // 2
@@ -56,17 +59,20 @@ class BasicBlock(nn.Module):
         self.bn2 = MaskedBatchNorm1d(c_out)
         self.down = (nn.Sequential(nn.Conv1d(c_in, c_out, 1, stride, bias=False), MaskedBatchNorm1d(c_out))
                      if stride != 1 or c_in != c_out else None)
-    def forward(self, x, mask=None):                       # mask [B, 1, T]: valid frames (None: no masking)
+    # mask [B, 1, T]: valid frames (None: no masking)
+    def forward(self, x, mask=None):
         m = None if mask is None else mask[..., ::self.stride]
         y = _zero_padding(F.relu(self.bn1(self.conv1(x), m)), m)
         y = self.bn2(self.conv2(y), m)
         s = x if self.down is None else self.down[1](self.down[0](x), m)
         return _zero_padding(F.relu(y + s), m), m
 
+# %% ../nbs/06_model.ipynb #0e015030
 class ResDAVEnet(nn.Module):
-    """[B, T, D] -> [B, W, T'] with T' = T / 2^stages (rounded up). With `padding_exact`, BatchNorm statistics come from
-    valid frames only and padding is set back to zero after every block, so the zero padding of each convolution sees
-    the same zeros whether an utterance is alone or padded in a batch."""
+    """[B, T, D] -> [B, W, T'] with T' = T / 2^stages (rounded up). With `padding_exact`, BatchNorm
+    statistics come from valid frames only and padding is set back to zero after every block, so the
+    zero padding of each convolution sees the same zeros whether an utterance is alone or padded in
+    a batch."""
     def __init__(self, dim, widths=(128, 256, 512, 768), blocks=2, kernel=9, padding_exact=True):
         super().__init__()
         self.proj, self.bn = nn.Linear(dim, widths[0]), MaskedBatchNorm1d(widths[0])
@@ -96,7 +102,8 @@ class ResDAVEnet(nn.Module):
         return n
 
 def sync_batchnorm(model: nn.Module) -> nn.Module:
-    "For multi-GPU training: masked BatchNorms sum their statistics over processes, the others become SyncBatchNorm."
+    """For multi-GPU training: masked BatchNorms sum their statistics over processes, the others
+    become SyncBatchNorm."""
     for name, child in model.named_children():
         if isinstance(child, MaskedBatchNorm1d): child.sync = True
         elif isinstance(child, nn.modules.batchnorm._BatchNorm):
@@ -104,12 +111,12 @@ def sync_batchnorm(model: nn.Module) -> nn.Module:
         else: sync_batchnorm(child)
     return model
 
-
 # %% ../nbs/06_model.ipynb #32696fb0
 def _mlp(d): return nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
 
 class AudioHead(nn.Module):
-    "The VGS audio branch: tapped layer frames [B, T, D] and CLS [B, D] -> ResDAVEnet -> one transformer layer -> audio embedding [B, D]."
+    """The VGS audio branch: tapped layer frames [B, T, D] and CLS [B, D] -> ResDAVEnet -> one
+    transformer layer -> audio embedding [B, D]."""
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         D, W = cfg.embed_dim, cfg.resdavenet_widths[-1]
@@ -141,14 +148,16 @@ class AudioHead(nn.Module):
         pad_c = None if pad2 is None else F.pad(pad2, (1, 0), value=False)
         y = self.layer(x, pad_c)
         if self.pooling == "cls": return self.out(y[:, 0])
-        if self.pooling == "max":                          # keyword-like: the strongest evidence anywhere in time
+        # keyword-like: the strongest evidence anywhere in time
+        if self.pooling == "max":
             return self.out((y if pad_c is None else y.masked_fill(pad_c.unsqueeze(-1), float("-inf"))).max(1).values)
         valid = torch.ones(y.shape[:2], device=y.device, dtype=y.dtype) if pad_c is None else (~pad_c).to(y.dtype)
         return self.out((y * valid.unsqueeze(-1)).sum(1) / valid.sum(1, keepdim=True))
 
 # %% ../nbs/06_model.ipynb #906cb32d
 class ImageEncoder(nn.Module):
-    "Region features [B, R, F] and boxes [B, R, 4] -> (projection + LN, averaged) -> CLS + transformer layers -> image embedding [B, D]."
+    """Region features [B, R, F] and boxes [B, R, 4] -> (projection + LN, averaged) -> CLS +
+    transformer layers -> image embedding [B, D]."""
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         D = cfg.embed_dim
@@ -178,7 +187,8 @@ class ImageEncoder(nn.Module):
 def _grad(enabled): return contextlib.nullcontext() if enabled else torch.no_grad()
 
 class FaSTVGS(nn.Module):
-    "The multi-task model: wav2vec 2.0 SSL and visually grounded speech sharing layers 1..n_shared_layers."
+    """The multi-task model: wav2vec 2.0 SSL and visually grounded speech sharing layers
+    1..n_shared_layers."""
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
@@ -198,7 +208,8 @@ class FaSTVGS(nn.Module):
     def vgs_modules(self): return [self.audio_head, self.image_encoder]
 
     def _audio_embedding(self, tapped, pad):
-        "Audio embedding from the tapped layer's output [B, 1+T, D] (CLS first when the model has one)."
+        """Audio embedding from the tapped layer's output [B, 1+T, D] (CLS first when the model has
+        one)."""
         n_cls = self.w2v2.n_cls
         frames = tapped[:, n_cls:]
         fpad = None if pad is None else pad[:, n_cls:]
@@ -219,18 +230,21 @@ class FaSTVGS(nn.Module):
 
     def forward(self, batch, alpha: float, rng: np.random.Generator | None = None, all_losses: bool = False, gather=None,
                 updates: int = 0):
-        """`loss = alpha * loss_av + (1 - alpha) * loss_aud` on a batch (`wav`, `wav_lengths`, `feats`, `boxes`, `image`).
-        A loss whose weight is 0 is not computed (its branch does not run) unless `all_losses`, which computes it under
-        `no_grad` for the logs. `gather(audio, image, ids)` (multi-process training) lets the matching loss see the global
-        batch; `updates` (into the current training phase) sets the Gumbel temperature. Returns `loss`, the computed ones
-        of `loss_av` and `loss_aud`, and the parts of `loss_aud`."""
+        """`loss = alpha * loss_av + (1 - alpha) * loss_aud` on a batch (`wav`, `wav_lengths`,
+        `feats`, `boxes`, `image`). A loss whose weight is 0 is not computed (its branch does not
+        run) unless `all_losses`, which computes it under `no_grad` for the logs. `gather(audio,
+        image, ids)` (multi-process training) lets the matching loss see the global batch; `updates`
+        (into the current training phase) sets the Gumbel temperature. Returns `loss`, the computed
+        ones of `loss_av` and `loss_aud`, and the parts of `loss_aud`."""
         c, w = self.cfg, self.w2v2
         need_aud, need_av = alpha < 1, alpha > 0
         run_aud, run_av = need_aud or all_losses, need_av or all_losses
-        vgs_reads_mask = c.vgs_input == "masked"          # FaST-VGS+: one masked forward serves both losses
+        # FaST-VGS+: one masked forward serves both losses
+        vgs_reads_mask = c.vgs_input == "masked"
         feats, penalty, pad = w.front_end(batch["wav"], batch.get("wav_lengths"))
         out, loss = {}, 0.0
-        if run_aud or (run_av and vgs_reads_mask):        # the masked pass through the shared layers
+        # the masked pass through the shared layers
+        if run_aud or (run_av and vgs_reads_mask):
             mask = w.make_mask(feats, batch.get("wav_lengths"), rng)
             with _grad(need_aud or (need_av and vgs_reads_mask)):
                 x, pad_c = w.encoder_input(feats, mask, pad)
@@ -265,9 +279,10 @@ class FaSTVGS(nn.Module):
 # %% ../nbs/06_model.ipynb #48f51c70
 @torch.no_grad()
 def utterance_layers(model: FaSTVGS, wavs: list, batch_size=16, device="cpu", progress=False, desc="features") -> list:
-    """Every layer's frames of each waveform: `out[i][l]` is [T_i, D] (float32, on the CPU) for layer l + 1, from
-    unmasked passes over batches of similar lengths for a padding-exact model (the same features as one utterance at
-    a time), else one utterance per pass. ABX, CKA and word-level ABX all read their features through it."""
+    """Every layer's frames of each waveform: `out[i][l]` is [T_i, D] (float32, on the CPU) for
+    layer l + 1, from unmasked passes over batches of similar lengths for a padding-exact model (the
+    same features as one utterance at a time), else one utterance per pass. ABX, CKA and word-level
+    ABX all read their features through it."""
     from tqdm.auto import tqdm
     model.eval()
     order = sorted(range(len(wavs)), key=lambda k: len(wavs[k]))
@@ -302,12 +317,14 @@ def pick_device(name: str = "auto") -> torch.device:
     if name == "auto": return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
 
-def _onednn_bf16() -> bool: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())   # oneDNN will run bf16 kernels
+# oneDNN will run bf16 kernels
+def _onednn_bf16() -> bool: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 def native_bf16(device) -> bool:
-    """Whether `device` computes bfloat16 natively: a CUDA GPU that supports it, or an x86 CPU with AVX512-BF16 or AMX
-    whose instructions oneDNN is allowed to use (`ONEDNN_MAX_CPU_ISA` can cap it below them); elsewhere, oneDNN's own
-    answer. Without it, bf16 autocast on a CPU is emulated and several times slower than fp32."""
+    """Whether `device` computes bfloat16 natively: a CUDA GPU that supports it, or an x86 CPU with
+    AVX512-BF16 or AMX whose instructions oneDNN is allowed to use (`ONEDNN_MAX_CPU_ISA` can cap it
+    below them); elsewhere, oneDNN's own answer. Without it, bf16 autocast on a CPU is emulated and
+    several times slower than fp32."""
     device, cpu = torch.device(device), torch.cpu
     if device.type == "cuda": return torch.cuda.is_bf16_supported()
     if device.type != "cpu": return False
@@ -316,8 +333,8 @@ def native_bf16(device) -> bool:
     return _onednn_bf16()
 
 def pick_precision(name: str, device) -> str:
-    """`train.precision` for `device`: 'bf16' or 'fp32' as named; `auto` is bf16 on a GPU with native bf16 and fp32 on a
-    CPU, where bf16 autocast never paid for this model (below)."""
+    """`train.precision` for `device`: 'bf16' or 'fp32' as named; `auto` is bf16 on a GPU with
+    native bf16 and fp32 on a CPU, where bf16 autocast never paid for this model (below)."""
     if name == "auto": return "bf16" if torch.device(device).type == "cuda" and native_bf16(device) else "fp32"
     if name not in ("bf16", "fp32"): raise ValueError(f"unknown precision {name!r}: auto, bf16 or fp32")
     return name

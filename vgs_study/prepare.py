@@ -49,7 +49,8 @@ def download(url: str, dest, sha256: str | None = None, md5: str | None = None, 
     have = part.stat().st_size if part.exists() else 0
     req = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
     with (opener or urllib.request.urlopen)(req) as r:
-        if have and getattr(r, "status", 206) != 206: have = 0            # the server ignored the range: start over
+        # the server ignored the range: start over
+        if have and getattr(r, "status", 206) != 206: have = 0
         total = int(r.headers.get("Content-Length") or 0) + have
         with open(part, "ab" if have else "wb") as f, tqdm(total=total or None, initial=have, unit="B", unit_scale=True,
                                                             desc=dest.name, disable=not progress) as bar:
@@ -70,16 +71,17 @@ def _verify(path, sha256=None, md5=None, shown=None):
 
 # %% ../nbs/15_prepare.ipynb #c15un002
 def _found(name: str, wanted: str) -> str | None:
-    "`name` from `wanted` on, where a zip member is `wanted` (or lies in the folder `wanted/`) below any folders."
+    """`name` from `wanted` on, where a zip member is `wanted` (or lies in the folder `wanted/`)
+    below any folders."""
     i = ("/" + name).find("/" + wanted)
     if i < 0 or name.endswith("/"): return None
     rel = name[i:]
     return rel if rel == wanted or (wanted.endswith("/") and rel.startswith(wanted)) else None
 
 def extract_found(archive, wanted: list, out, progress=True) -> list[Path]:
-    """Extract from the zip `archive` each of `wanted` (file names, or folders ending in '/') wherever the archive puts
-    them, into `out` under their path from the wanted name on; every file is written atomically, one already there is
-    kept."""
+    """Extract from the zip `archive` each of `wanted` (file names, or folders ending in '/')
+    wherever the archive puts them, into `out` under their path from the wanted name on; every file
+    is written atomically, one already there is kept."""
     import shutil, zipfile
     archive, out = Path(archive), Path(out)
     try: zf = zipfile.ZipFile(archive)
@@ -106,7 +108,8 @@ KARPATHY_COUNTS = {"train": 113287, "val": 5000, "test": 5000}
 
 def build_karpathy_split(spokencoco_jsons: list, karpathy_json, out_dir, wav_prefix="SpokenCOCO/",
                          check_counts=True) -> dict:
-    "Write SpokenCOCO_{train,val,test}_unrolled_karpathy.json; returns the image and caption counts."
+    """Write SpokenCOCO_{train,val,test}_unrolled_karpathy.json; returns the image and caption
+    counts."""
     split_of = {}
     try: kd = json.loads(Path(karpathy_json).read_text())
     except json.JSONDecodeError as e: raise DataError(f"{karpathy_json}: malformed JSON at line {e.lineno} ({e.msg})") from e
@@ -151,8 +154,9 @@ def _decode(row, field, dtype, shape, path, line):
     return a.reshape(shape)
 
 def lxmert_tsv_to_hdf5(tsv_paths: list, out_path, n_regions=36, feat_dim=2048, progress=True, dtype="float32") -> int:
-    """Convert LXMERT obj36 TSV file(s) to the HDF5 layout; returns the number of images. `dtype='float16'` stores the
-    region features at half the size (boxes stay float32); `ImageFeatures` reads either as float32."""
+    """Convert LXMERT obj36 TSV file(s) to the HDF5 layout; returns the number of images.
+    `dtype='float16'` stores the region features at half the size (boxes stay float32);
+    `ImageFeatures` reads either as float32."""
     import h5py
     csv.field_size_limit(sys.maxsize)
     out_path = Path(out_path)
@@ -186,7 +190,8 @@ def lxmert_tsv_to_hdf5(tsv_paths: list, out_path, n_regions=36, feat_dim=2048, p
 
 # %% ../nbs/15_prepare.ipynb #54fc440e
 def grid_features(image_paths: list, backbone_path, out_path, size=448, progress=True) -> int:
-    "Grid region features of raw images from a TorchScript backbone, in the HDF5 layout; returns the number of images."
+    """Grid region features of raw images from a TorchScript backbone, in the HDF5 layout; returns
+    the number of images."""
     import torch
     from PIL import Image
     from vgs_study.corpus import write_image_features
@@ -211,8 +216,9 @@ def grid_features(image_paths: list, backbone_path, out_path, size=448, progress
 
 # %% ../nbs/15_prepare.ipynb #8befd245
 def librispeech_to_wavs(librispeech_dir, item_file, out_dir, progress=True) -> int:
-    """Write `<utt>.wav` for every file named in `item_file`, read from a LibriSpeech tree; returns the count.
-    Each wav is written atomically, so a re-run after an interruption skips the ones already there."""
+    """Write `<utt>.wav` for every file named in `item_file`, read from a LibriSpeech tree; returns
+    the count. Each wav is written atomically, so a re-run after an interruption skips the ones
+    already there."""
     import io, soundfile as sf
     from vgs_study.data import read_item_file, load_audio
     flacs = {p.stem: p for p in Path(librispeech_dir).rglob("*.flac")}

@@ -40,8 +40,8 @@ def _save(fig, path: Path):
 
 def _panels(data: pd.DataFrame, x, y, hue, title, ylabel, out: Path, name, cond_col, conds, log=True, lines=(),
             switch=None, xlabel=None, sharey=True, labels=None):
-    """Two panels (one per value of `cond_col`, titled by `labels` where it names one), integer x ticks, percent or log
-    axes, reference lines, one shared legend."""
+    """Two panels (one per value of `cond_col`, titled by `labels` where it names one), integer x
+    ticks, percent or log axes, reference lines, one shared legend."""
     import matplotlib.pyplot as plt, seaborn as sns
     from matplotlib.ticker import MaxNLocator, FuncFormatter, NullFormatter, LogLocator
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=sharey)
@@ -72,13 +72,15 @@ def _panels(data: pd.DataFrame, x, y, hue, title, ylabel, out: Path, name, cond_
 # %% ../nbs/12_report.ipynb #1b8d0ada
 def figures(curves: dict, facts: dict, out: Path, names=(), mfcc: dict | None = None,
             chance_r10: dict | None = None) -> list[str]:
-    """Fig. 2 (left, right), Fig. 3, recall per epoch and the switch close-up, as PNG and SVG in `out`, from the
-    analysis's `curves` ({figure: tidy table}); `facts` (the analysis's `summary`) gives the layers, the switch and
-    who speaks the test split; `names` the scenarios, in the legends' order."""
+    """Fig. 2 (left, right), Fig. 3, recall per epoch and the switch close-up, as PNG and SVG in
+    `out`, from the analysis's `curves` ({figure: tidy table}); `facts` (the analysis's `summary`)
+    gives the layers, the switch and who speaks the test split; `names` the scenarios, in the
+    legends' order."""
     import matplotlib
     matplotlib.use("Agg")
     import seaborn as sns
-    sns.set_theme(style="whitegrid", context="notebook", font_scale=1.3)   # legible at a page's width
+    # legible at a page's width
+    sns.set_theme(style="whitegrid", context="notebook", font_scale=1.3)
     hue, sw, made = paper_order(sorted(names)), facts.get("switch_epoch"), []
     mf = lambda c: (mfcc or {}).get(c)
     chance = lambda s: (chance_r10 or {}).get(s)
@@ -119,7 +121,8 @@ def _fmt(m, digits=1):
     return f"{m['mean']:.{digits}f}" + (f" ± {m['ci95']:.{digits}f}" if m["n"] > 1 else "")
 
 class _Cells:
-    "Table cells from `over_seeds`: `cell(stage, scenario, metric, key)` reads `mean ± half-width`, `mean` or `-`."
+    """Table cells from `over_seeds`: `cell(stage, scenario, metric, key)` reads `mean ±
+    half-width`, `mean` or `-`."""
     def __init__(self, stats: pd.DataFrame):
         self.rows = {(r.stage, r.scenario, r.metric, r.key): r for r in stats.itertuples(index=False)}
         self.stats = stats
@@ -136,7 +139,8 @@ class _Cells:
         return (f"{self.cell(stage, name, metric, f'{condition}/error', 2)} "
                 f"({self.cell(stage, name, metric, f'{condition}/layer')})")
     def first_init(self, names, metric, prefix="") -> str | None:
-        "The first scenario with `metric` scored at epoch 0 (every scenario of a seed starts from the same weights)."
+        """The first scenario with `metric` scored at epoch 0 (every scenario of a seed starts from
+        the same weights)."""
         return next((n for n in names if self.has("init", n, metric, prefix)), None)
 
 
@@ -144,7 +148,8 @@ class _Cells:
 _DIRECTIONS = ("speech_to_image", "image_to_speech")
 
 def table1(stats, chance: dict) -> tuple[list, list]:
-    "Table I: recall at the end of training (test split, held-out voices), with chance, init and the paper's numbers."
+    """Table I: recall at the end of training (test split, held-out voices), with chance, init and
+    the paper's numbers."""
     head = ["model", "S->I R@1", "S->I R@5", "S->I R@10", "I->S R@1", "I->S R@5", "I->S R@10", "paper S->I R1 / R10",
             "paper I->S R1 / R10"]
     c = _Cells(stats)
@@ -161,8 +166,8 @@ def table1(stats, chance: dict) -> tuple[list, list]:
     return head, rows
 
 def table_memorising(stats) -> tuple[list, list]:
-    """Speech->image R@10 on new images spoken by held-out voices (test) and by training voices (seen_voices), and at
-    initialisation."""
+    """Speech->image R@10 on new images spoken by held-out voices (test) and by training voices
+    (seen_voices), and at initialisation."""
     head = ["model", "held-out voices (test)", "training voices (seen_voices)", "at initialisation (test)"]
     c = _Cells(stats)
     r10 = lambda stage, n, split: c.cell(stage, n, "recall", f"{split}/speech_to_image/10")
@@ -172,8 +177,9 @@ def table_memorising(stats) -> tuple[list, list]:
 
 # %% ../nbs/12_report.ipynb #b4a8dc0e
 def table2(stats, mfcc=None, fixed_layer: int | None = None) -> tuple[list, list]:
-    """Table II: best-layer ABX (within, across speaker) and the layer, with the paper's, MFCC and the initialisation;
-    with `fixed_layer` (the top shared layer), also the error at that one layer, the same for every scenario."""
+    """Table II: best-layer ABX (within, across speaker) and the layer, with the paper's, MFCC and
+    the initialisation; with `fixed_layer` (the top shared layer), also the error at that one layer,
+    the same for every scenario."""
     fixed = [f"W-C layer {fixed_layer}", f"A-C layer {fixed_layer}"] if fixed_layer else []
     head = ["model", "W-C (layer)", "A-C (layer)", *fixed, "paper W-C (layer of 12)", "paper A-C (layer of 12)"]
     c, rows = _Cells(stats), []
@@ -195,7 +201,8 @@ def table2(stats, mfcc=None, fixed_layer: int | None = None) -> tuple[list, list
     return head, rows
 
 def table3(stats) -> tuple[list, list]:
-    "Table III (not in the paper): best-layer word-level ABX error on the colour and shape words, and the layer."
+    """Table III (not in the paper): best-layer word-level ABX error on the colour and shape words,
+    and the layer."""
     c, rows = _Cells(stats), []
     for n in paper_order(stats.scenario):
         rows.append([n, *(c.best_layer("end", n, "word_abx", k) for k in ("within", "across"))])
@@ -207,10 +214,12 @@ def table3(stats) -> tuple[list, list]:
 
 
 # %% ../nbs/12_report.ipynb #f0dd4fdd
-PAPER_TABLES = ("recall", "abx", "cka", "word_abx")   # the metrics with tables of their own (Tables I-III, CKA)
+# the metrics with tables of their own (Tables I-III, CKA)
+PAPER_TABLES = ("recall", "abx", "cka", "word_abx")
 
 def metric_table(stats, metric: str) -> tuple[list, list]:
-    "Any other metric: one row per scenario, one column per number of its summary (mean ± 95% interval over seeds)."
+    """Any other metric: one row per scenario, one column per number of its summary (mean ± 95%
+    interval over seeds)."""
     end = stats[(stats.stage == "end") & (stats.metric == metric)]
     cols, c = sorted(set(end.key), key=key_order), _Cells(stats)
     rows = [[n, *(c.cell("end", n, metric, k, 2) for k in cols)] for n in paper_order(stats.scenario)]
@@ -229,9 +238,9 @@ def _html_table(head, rows):
 
 # %% ../nbs/12_report.ipynb #027cb874
 def closeup_table(closeup: dict) -> tuple[list, list]:
-    """Finding 5's parts at every close-up checkpoint: the jump with its 95% interval, where it lies and its outcome at
-    each, and whether the outcome is the same at every point (`findings.closeup_agreement`); the fraction the finding
-    reads is marked."""
+    """Finding 5's parts at every close-up checkpoint: the jump with its 95% interval, where it lies
+    and its outcome at each, and whether the outcome is the same at every point
+    (`findings.closeup_agreement`); the fraction the finding reads is marked."""
     fr = closeup["fractions"]
     head = ["part", *(f"{f:g} epoch after" + (" (read)" if f == closeup["at"] else "") for f in fr),
             "same outcome at every point"]
@@ -243,7 +252,8 @@ def closeup_table(closeup: dict) -> tuple[list, list]:
     return head, rows
 
 def jump_layer_table(rows: list) -> tuple[list, list]:
-    "The ABX jump of each scheduled scenario at each layer, with its 95% interval (finding 5's secondary table)."
+    """The ABX jump of each scheduled scenario at each layer, with its 95% interval (finding 5's
+    secondary table)."""
     layers = sorted({r["layer"] for r in rows})
     by = {(r["scenario"], r["layer"]): r for r in rows}
     cell = lambda r: f"{r['effect']:+.2f} [{r['low']:+.2f}, {r['high']:+.2f}]" if r else "-"
@@ -253,7 +263,8 @@ def jump_layer_table(rows: list) -> tuple[list, list]:
 
 # %% ../nbs/12_report.ipynb #c12cka01
 def cka_tables(cka: dict, cells: dict) -> dict:
-    "The CKA results as (header, rows) tables, titled; `cells` the analysis's CKA between scenarios over seeds."
+    """The CKA results as (header, rows) tables, titled; `cells` the analysis's CKA between
+    scenarios over seeds."""
     out = {}
     for group, title in (("shared", "shared layers"), ("ssl_only", "SSL-only layers")):
         if not cka["between"].get(group): continue
@@ -275,7 +286,8 @@ def cka_tables(cka: dict, cells: dict) -> dict:
     return out
 
 def _cka_between_table(cka: dict, cells: dict, group: str) -> tuple[list, list]:
-    "Scenario x scenario CKA over one group of layers (mean ± interval over seeds), and the same scenario's other seed."
+    """Scenario x scenario CKA over one group of layers (mean ± interval over seeds), and the same
+    scenario's other seed."""
     m = cka["between"][group]
     seeds = cells.get(group, {})
     other = cka.get("other_seed", {}).get(group, {})
@@ -292,7 +304,8 @@ def _cka_between_table(cka: dict, cells: dict, group: str) -> tuple[list, list]:
 
 # %% ../nbs/12_report.ipynb #caf50e0c
 def cka_figures(cka: dict, out: Path) -> list[str]:
-    "Heatmaps: between scenarios (shared and SSL-only layers), phase B against the switch, and each run's layers."
+    """Heatmaps: between scenarios (shared and SSL-only layers), phase B against the switch, and
+    each run's layers."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt, seaborn as sns
@@ -341,7 +354,8 @@ def switch_tables(closeup: dict) -> dict:
             f"checkpoint ({closeup['at']:g} epoch after the switch)": jump_layer_table(closeup["by_layer"])}
 
 def report_tables(results) -> dict:
-    "Every table of the report, titled, in the page's order (`results`: the analysis's `StudyResults`)."
+    """Every table of the report, titled, in the page's order (`results`: the analysis's
+    `StudyResults`)."""
     facts, stats = results.summary, results.stats
     voices = voices_label(facts.get("speakers") or {})
     layers = (f"this model: layers 1-{facts['model_layers']}, 1-{facts['shared_layers']} shared; "
@@ -359,8 +373,9 @@ def report_tables(results) -> dict:
     return tables | {results.titles[m]: metric_table(stats, m) for m in others}
 
 def render(results, report) -> list[str]:
-    """Write a study's report from its analysis (`analysis.analyse`) into `report` (a `ReportDir` or its folder): the
-    figures, `results.json`, `tables.md` and `index.html`; returns the figures' names. Draws and writes, nothing else."""
+    """Write a study's report from its analysis (`analysis.analyse`) into `report` (a `ReportDir` or
+    its folder): the figures, `results.json`, `tables.md` and `index.html`; returns the figures'
+    names. Draws and writes, nothing else."""
     report = ReportDir(report)
     report.path.mkdir(parents=True, exist_ok=True)
     figs = figures(results.curves, results.summary, report.path, names=list(results.scenarios),
@@ -385,7 +400,8 @@ def _check_detail(c) -> str:
     return f"({body})" + (f" — {c['reason']}" if c["reason"] else "")
 
 def _interval_text(p) -> str:
-    "An effect with its interval, where the interval's width comes from, and its Bonferroni interval where it matters."
+    """An effect with its interval, where the interval's width comes from, and its Bonferroni
+    interval where it matters."""
     if "effect" not in p: return "no data"
     level = f"{100 * p['level']:g}%"
     one = " (one seed: the interval covers the test set only)" if len(p["seeds"]) == 1 else ""
@@ -399,7 +415,8 @@ def _expected_side(p) -> str:
     return f"above +{t}" if p["expect"] == "holds" else f"within ±{t}"
 
 def _outcome_text(p) -> str:
-    "A part's outcome as its statement reads, with what it takes: the Bonferroni bound, seeds to decide it."
+    """A part's outcome as its statement reads, with what it takes: the Bonferroni bound, seeds to
+    decide it."""
     said = p["outcome"]
     if not p["decides"]: said += " (descriptive: the finding does not read it)"
     elif said == "against the statement" and not p["against_family"]: said += " at its level, within the Bonferroni bound"
@@ -412,8 +429,8 @@ def _plan_text(plan: dict) -> str:
     return f"about {plan['seeds']} seeds would decide it {plan['why']}"
 
 def finding_table(f) -> tuple[list, list]:
-    """The parts of one finding: claim, effect with its interval, threshold, where the interval lies (whatever the
-    claim) and the outcome as the statement reads."""
+    """The parts of one finding: claim, effect with its interval, threshold, where the interval lies
+    (whatever the claim) and the outcome as the statement reads."""
     head = ["part", "effect [interval]", "threshold", "the interval lies", "the statement expects", "outcome"]
     rows = [[p["claim"], _interval_text(p), f"±{p['threshold']:g} {p['unit']}", p.get("reads", "-"),
              _expected_side(p), _outcome_text(p)] for p in f["parts"]]
@@ -422,13 +439,15 @@ def finding_table(f) -> tuple[list, list]:
 
 # %% ../nbs/12_report.ipynb #5c3df2e2
 def time_table(times: dict) -> tuple[list, list]:
-    "Where the study's time went: seconds of every training and evaluation job, by scenario and seed, and in total."
+    """Where the study's time went: seconds of every training and evaluation job, by scenario and
+    seed, and in total."""
     head = ["job", *times["columns"]]
     return head, [[name, *(f"{v:,.0f}" if v is not None else "-" for v in row)] for name, row in times["rows"].items()]
 
 def _check_line(c) -> str: return f"{c['check']}: {c['status']} {_check_detail(c)}"
 def _finding_why(f) -> str:
-    "Why a finding reads as it does, beyond its parts: what it could not test, or what would decide it."
+    """Why a finding reads as it does, beyond its parts: what it could not test, or what would
+    decide it."""
     if f["reason"]: return f" Not testable here because {f['reason']}."
     plan = f.get("seeds_to_decide")
     if not plan: return ""
@@ -472,7 +491,8 @@ _CAPTIONS = {
     "cka_within": "Each run's layers against each other at the end of training."}
 
 def _corpus_text(s: dict) -> str:
-    "The corpus in words: split sizes, hours of speech, who speaks, the ABX set and (embedded corpus) the world."
+    """The corpus in words: split sizes, hours of speech, who speaks, the ABX set and (embedded
+    corpus) the world."""
     hours = s.get("hours") or {}
     splits = "; ".join(f"{k} {v['images']:,} images, {v['utterances']:,} utterances"
                        + (f" ({hours[k]:.2f} h)" if k in hours else "") for k, v in (s.get("splits") or {}).items())

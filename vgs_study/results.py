@@ -26,11 +26,12 @@ def _read_jsonl(p: Path):
 
 @dataclass
 class Study:
-    """A study's results. `runs`: {(seed, scenario): the run's record (its `run.json` and folder)}; `tables`: {name:
-    long table}, one per metric of `eval.metrics` (`recall`, `abx`, ...) and per item table (`recall_items`,
-    `abx_items`), each with `seed` and `scenario` columns; `epochs`: training and validation losses per epoch;
-    `metrics`: the `Metric`s; `unfinished`: runs not yet both trained and evaluated; `corpus`: the folder the runs read;
-    `wall`: the study's seconds of wall clock; `jobs`: every job's status and seconds (`status.json`)."""
+    """A study's results. `runs`: {(seed, scenario): the run's record (its `run.json` and folder)};
+    `tables`: {name: long table}, one per metric of `eval.metrics` (`recall`, `abx`, ...) and per
+    item table (`recall_items`, `abx_items`), each with `seed` and `scenario` columns; `epochs`:
+    training and validation losses per epoch; `metrics`: the `Metric`s; `unfinished`: runs not yet
+    both trained and evaluated; `corpus`: the folder the runs read; `wall`: the study's seconds of
+    wall clock; `jobs`: every job's status and seconds (`status.json`)."""
     runs: dict
     tables: dict
     epochs: pd.DataFrame
@@ -48,7 +49,8 @@ class Study:
     def seeds(self) -> list[int]: return sorted({seed for seed, _ in self.runs})
 
     @property
-    def scenarios(self) -> list[str]: return list(dict.fromkeys(name for _, name in self.runs))  # in reading order
+    # in reading order
+    def scenarios(self) -> list[str]: return list(dict.fromkeys(name for _, name in self.runs))
 
     def seeds_of(self, scenario: str) -> list[int]: return sorted(s for s, n in self.runs if n == scenario)
 
@@ -56,9 +58,11 @@ class Study:
         "The epoch at which a scheduled run left phase A (None for a base run)."
         return self.runs.get((seed, scenario), {}).get("switch_epoch")
 
+# %% ../nbs/11c_results.ipynb #6da1d4d9
 def load_study(study_dir) -> Study:
-    """A study directory read into a `Study`. A run enters only once it is trained and evaluated (`RunDir.done` and
-    `RunDir.evaluated`): a run still training, or half evaluated, would pass for a finished one; `unfinished` names it."""
+    """A study directory read into a `Study`. A run enters only once it is trained and evaluated
+    (`RunDir.done` and `RunDir.evaluated`): a run still training, or half evaluated, would pass for
+    a finished one; `unfinished` names it."""
     study = StudyDir(study_dir)
     cfg = study.read_config()
     metrics = metrics_of(cfg)
@@ -96,14 +100,16 @@ def with_phase_a(df: pd.DataFrame, runs: dict) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).drop_duplicates(subset=[c for c in df.columns if c not in ("run",)])
 
 def speech_to_image(recall: pd.DataFrame, split: str | None = None, k: int = 10) -> pd.DataFrame:
-    "The speech->image R@k rows of a recall table, of one `split` or of every split: the retrieval the curves read."
+    """The speech->image R@k rows of a recall table, of one `split` or of every split: the retrieval
+    the curves read."""
     rows = (recall.direction == "speech_to_image") & (recall.k == k)
     if split is not None: rows &= recall.split == split
     return recall[rows]
 
 # %% ../nbs/11c_results.ipynb #12da8554
 def end_results(study: Study) -> dict:
-    "{scenario: {seed: summary}} at each run's last evaluated epoch and at epoch 0 (see `evaluate.summarise_run`)."
+    """{scenario: {seed: summary}} at each run's last evaluated epoch and at epoch 0 (see
+    `evaluate.summarise_run`)."""
     of = lambda df, seed, name: df[(df.seed == seed) & (df.scenario == name)] if len(df) else df
     out = {}
     for seed, name in study.runs:
@@ -112,9 +118,9 @@ def end_results(study: Study) -> dict:
     return out
 
 def summary_table(per_seed: dict) -> pd.DataFrame:
-    """`end_results` as one long table, a row per number: `scenario`, `seed`, `stage` ("end": the last evaluated epoch;
-    "init": epoch 0), `metric`, `key` (the number's place in the metric's summary, e.g. `test/speech_to_image/10` or
-    `across/error`) and `value`."""
+    """`end_results` as one long table, a row per number: `scenario`, `seed`, `stage` ("end": the
+    last evaluated epoch; "init": epoch 0), `metric`, `key` (the number's place in the metric's
+    summary, e.g. `test/speech_to_image/10` or `across/error`) and `value`."""
     rows = [(name, seed, stage, metric, key, value)
             for name, seeds in per_seed.items() for seed, summary in seeds.items()
             for stage, tree in (("end", summary), ("init", summary.get("init", {})))
@@ -123,9 +129,10 @@ def summary_table(per_seed: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["scenario", "seed", "stage", "metric", "key", "value"])
 
 def over_seeds(table: pd.DataFrame) -> pd.DataFrame:
-    """Every number of a `summary_table` over seeds: `mean`, `ci95` (the 95% t-interval's half-width) and `n`, one row
-    per `stage`, `scenario`, `metric` and `key`. An index (a key ending in `layer`) gets its most common value (the
-    smallest on ties) as `mean`, and no `ci95` (None): an index has no interval."""
+    """Every number of a `summary_table` over seeds: `mean`, `ci95` (the 95% t-interval's
+    half-width) and `n`, one row per `stage`, `scenario`, `metric` and `key`. An index (a key ending
+    in `layer`) gets its most common value (the smallest on ties) as `mean`, and no `ci95` (None):
+    an index has no interval."""
     rows = []
     for (stage, name, metric, key), g in table.groupby(["stage", "scenario", "metric", "key"], sort=False):
         if is_index(key):
@@ -136,16 +143,19 @@ def over_seeds(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["stage", "scenario", "metric", "key", "mean", "ci95", "n"], dtype=object)
 
 def nested(stats: pd.DataFrame, column="mean") -> dict:
-    "One scenario's rows of `over_seeds`, nested at the `/` of their keys for `results.json` ({split: {direction: {k: ...}}}, ...)."
+    """One scenario's rows of `over_seeds`, nested at the `/` of their keys for `results.json`
+    ({split: {direction: {k: ...}}}, ...)."""
     return nest(dict(sorted(zip(stats.key, stats[column]), key=lambda kv: key_order(kv[0]))))
 
 def nested_summary(summary: dict) -> dict:
-    "A run's `summarise_run` with every metric's rows nested, as `results.json` keeps it under `per_seed`."
+    """A run's `summarise_run` with every metric's rows nested, as `results.json` keeps it under
+    `per_seed`."""
     return {k: v if k == "epochs" else nested_summary(v) if k == "init" else nest(v) for k, v in summary.items()}
 
 def scenario_results(per_seed: dict, stats: pd.DataFrame, metrics: list) -> dict:
-    """`results.json`'s `scenarios`: per scenario its last evaluated `epochs`, each metric's means over seeds in the
-    metric's summary form, and the 95% half-widths in the same form under `ci95`."""
+    """`results.json`'s `scenarios`: per scenario its last evaluated `epochs`, each metric's means
+    over seeds in the metric's summary form, and the 95% half-widths in the same form under
+    `ci95`."""
     out = {}
     for name, seeds in per_seed.items():
         mine = stats[(stats.stage == "end") & (stats.scenario == name)]
@@ -156,16 +166,17 @@ def scenario_results(per_seed: dict, stats: pd.DataFrame, metrics: list) -> dict
 
 # %% ../nbs/11c_results.ipynb #c11r0004
 def corpus_of(study_dir: Path, cfg: Config) -> Path:
-    "The study's corpus: its own `corpus/`, else the one its runs were trained on (`--corpus`), else `data.root`."
+    """The study's corpus: its own `corpus/`, else the one its runs were trained on (`--corpus`),
+    else `data.root`."""
     study = StudyDir(study_dir)
     if study.corpus.exists(): return study.corpus
     run = next((rd for _, rd in study.runs() if rd.config.exists()), None)
     return Path(run.read_config().data.root if run else cfg.data.root)
 
 def job_times(status: dict, epochs: pd.DataFrame) -> dict:
-    """Seconds of every job of a study (from `status.json`: `train <scenario> seed <n>`, `evaluate ...`), per run: the
-    training job, the part of it spent in the update loop (from `epochs.jsonl`; the rest is start-up, validation and
-    checkpoints), and the evaluation job; and a total row."""
+    """Seconds of every job of a study (from `status.json`: `train <scenario> seed <n>`, `evaluate
+    ...`), per run: the training job, the part of it spent in the update loop (from `epochs.jsonl`;
+    the rest is start-up, validation and checkpoints), and the evaluation job; and a total row."""
     rows = {}
     loop = epochs.groupby(["scenario", "seed"]).seconds.sum() if len(epochs) and "seconds" in epochs else {}
     for name, st in status.items():

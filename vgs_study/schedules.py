@@ -15,7 +15,8 @@ __all__ = ['BASE_ALPHA', 'CUSTOM_SCHEDULES', 'PAPER_SCENARIOS', 'AlphaSchedule',
 
 # %% ../nbs/07_schedules.ipynb #bc84cb51
 class AlphaSchedule:
-    "Base class: alpha(epoch) in [0, 1]; `restarts` lists epochs where optimizer and LR schedule restart."
+    """Base class: alpha(epoch) in [0, 1]; `restarts` lists epochs where optimizer and LR schedule
+    restart."""
     restarts: tuple = ()
     def __call__(self, epoch: float) -> float: raise NotImplementedError
     def phase_starts(self, epochs: int) -> list[int]:
@@ -30,7 +31,8 @@ class Constant(AlphaSchedule):
 
 @dataclass
 class TwoPhase(AlphaSchedule):
-    "The paper's (A, B): alpha_a for `switch` epochs, then alpha_b; optimizer and LR schedule reset at the switch."
+    """The paper's (A, B): alpha_a for `switch` epochs, then alpha_b; optimizer and LR schedule
+    reset at the switch."""
     alpha_a: float
     alpha_b: float
     switch: int
@@ -40,7 +42,8 @@ class TwoPhase(AlphaSchedule):
 
 @dataclass
 class Sequence(AlphaSchedule):
-    "Any two schedules as phases: `first` until `switch`, then `second` (counted from the switch); a restart at the switch."
+    """Any two schedules as phases: `first` until `switch`, then `second` (counted from the switch);
+    a restart at the switch."""
     first: AlphaSchedule
     second: AlphaSchedule
     switch: int
@@ -50,7 +53,8 @@ class Sequence(AlphaSchedule):
 
 @dataclass
 class Piecewise(AlphaSchedule):
-    "Constant pieces: `points` = [(start_epoch, alpha), ...]; optionally restart the optimizer at each piece."
+    """Constant pieces: `points` = [(start_epoch, alpha), ...]; optionally restart the optimizer at
+    each piece."""
     points: list
     restart_each: bool = False
     @property
@@ -61,6 +65,7 @@ class Piecewise(AlphaSchedule):
             if epoch >= start: a = alpha
         return a
 
+# %% ../nbs/07_schedules.ipynb #d9090c9d
 @dataclass
 class LinearRamp(AlphaSchedule):
     "alpha goes linearly from `start` to `end` between `from_epoch` and `to_epoch`."
@@ -95,7 +100,8 @@ BASE_ALPHA = {"W2V2": 0.0, "VGS": 1.0, "VGS+": 0.5}
 CUSTOM_SCHEDULES: dict = {}
 
 def register_schedule(name: str, factory):
-    "Make `factory(epochs, switch) -> AlphaSchedule` available as a scenario name (alone or in an (A, B) pair)."
+    """Make `factory(epochs, switch) -> AlphaSchedule` available as a scenario name (alone or in an
+    (A, B) pair)."""
     if not re.fullmatch(r"[\w+.:-]+", name): raise ValueError(f"schedule name {name!r}: use letters, digits, _ + . : -")
     CUSTOM_SCHEDULES[name] = factory
 
@@ -104,16 +110,18 @@ register_schedule("cosine", lambda epochs, switch: Cosine(0.0, 1.0, epochs))
 register_schedule("alternating", lambda epochs, switch: Alternating(0.0, 1.0, max(1, switch // 2)))
 
 def load_schedules(spec: str) -> list[str]:
-    """Run a schedules file (`path/to/file.py`) or import a module (`package.module`) whose `register_schedule` calls
-    add schedules (once per process, see `config.load_module`); returns the names it added. The study names it in
-    `study.schedules`, so that every job process (a new Python process) knows the same schedules."""
+    """Run a schedules file (`path/to/file.py`) or import a module (`package.module`) whose
+    `register_schedule` calls add schedules (once per process, see `config.load_module`); returns
+    the names it added. The study names it in `study.schedules`, so that every job process (a new
+    Python process) knows the same schedules."""
     before = set(CUSTOM_SCHEDULES)
     if spec: load_module(spec)
     return sorted(set(CUSTOM_SCHEDULES) - before)
 
 def _factory(name: str):
-    """The schedule factory of a scenario part: a registered one, or the factory or `AlphaSchedule` class that
-    `package.module:Name` (or `file.py:Name`) names, imported now (not when the scenario is parsed)."""
+    """The schedule factory of a scenario part: a registered one, or the factory or `AlphaSchedule`
+    class that `package.module:Name` (or `file.py:Name`) names, imported now (not when the scenario
+    is parsed)."""
     if name in CUSTOM_SCHEDULES: return CUSTOM_SCHEDULES[name]
     try: obj = load_object(name)
     except ConfigError as e: raise ValueError(f"scenario {name!r}: cannot import it ({e})") from e
@@ -123,12 +131,15 @@ def switch_epoch(epochs: int, paper_epochs: int = 70, paper_switch: int = 20) ->
     "The switch epoch scaled to a shorter run (20 of 70 in the paper)."
     return max(1, round(epochs * paper_switch / paper_epochs))
 
+# %% ../nbs/07_schedules.ipynb #84c4d185
 @dataclass(frozen=True)
 class Scenario:
-    "A base model (`Scenario('VGS')`), a scheduled one (`Scenario('W2V2', 'VGS')`), or registered schedules in either place."
+    """A base model (`Scenario('VGS')`), a scheduled one (`Scenario('W2V2', 'VGS')`), or registered
+    schedules in either place."""
     a: str
     b: str | None = None
-    def __post_init__(self):                               # names are checked, code named by `module:Name` is not run
+    # names are checked, code named by `module:Name` is not run
+    def __post_init__(self):
         for x in (self.a, self.b):
             if x is None or x in BASE_ALPHA or x in CUSTOM_SCHEDULES or ":" in x: continue
             raise ValueError(f"unknown model {x!r} in scenario: use {', '.join(BASE_ALPHA)}, a registered schedule "
@@ -167,18 +178,22 @@ def paper_order(names) -> list[str]:
     return [n for n in PAPER_SCENARIO_NAMES if n in have] + [n for n in have if n not in PAPER_SCENARIO_NAMES]
 
 def base_runs(names) -> list[str]:
-    "The base runs that the scheduled scenarios among `names` start from, each once: `(W2V2, VGS)` -> `W2V2`."
+    """The base runs that the scheduled scenarios among `names` start from, each once: `(W2V2, VGS)`
+    -> `W2V2`."""
     scheduled = [Scenario.parse(n) for n in names if Scenario.parse(n).is_scheduled]
     return list(dict.fromkeys(sc.base.name for sc in scheduled))
 
+# %% ../nbs/07_schedules.ipynb #824434d0
 def validate(cfg, scenarios=()) -> list[Scenario]:
-    """Check every setting (`Config.validate`) and every scenario (known, and switching inside the run) before any work
-    starts; raise `ConfigError` listing all problems, or return the parsed scenarios."""
+    """Check every setting (`Config.validate`) and every scenario (known, and switching inside the
+    run) before any work starts; raise `ConfigError` listing all problems, or return the parsed
+    scenarios."""
     parsed, problems = [], []
     for s in scenarios:
         try:
             sc = Scenario.parse(s) if isinstance(s, str) else s
-            sc.schedule(cfg.train.epochs, cfg.train.switch_epoch)        # imports any `module:Name` part, once, here
+            # imports any `module:Name` part, once, here
+            sc.schedule(cfg.train.epochs, cfg.train.switch_epoch)
         except ValueError as e:
             problems.append(str(e))
             continue
@@ -188,4 +203,3 @@ def validate(cfg, scenarios=()) -> list[Scenario]:
                             f"(exclusive), or the scheduled scenario {sc.name} never switches")
     cfg.validate(problems)
     return parsed
-

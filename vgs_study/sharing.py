@@ -23,9 +23,10 @@ __all__ = ['WORD_CATEGORIES', 'linear_cka', 'cka_frames', 'cka_between', 'WordSe
 
 # %% ../nbs/09b_sharing.ipynb #4433f31e
 def linear_cka(X, Y, debiased: bool = False) -> float:
-    """Linear CKA between two representations of the same `n` frames, X [n, p] and Y [n, q]: 1 when one is the other
-    up to a rotation and a scale, near 0 when they are unrelated (Kornblith et al., 2019). `debiased` uses the unbiased
-    HSIC estimator (Song et al., 2012), which removes the pull towards 1 that few frames in many dimensions give."""
+    """Linear CKA between two representations of the same `n` frames, X [n, p] and Y [n, q]: 1 when
+    one is the other up to a rotation and a scale, near 0 when they are unrelated (Kornblith et al.,
+    2019). `debiased` uses the unbiased HSIC estimator (Song et al., 2012), which removes the pull
+    towards 1 that few frames in many dimensions give."""
     X, Y = np.asarray(X, np.float64), np.asarray(Y, np.float64)
     if debiased:
         K, L = X @ X.T, Y @ Y.T
@@ -44,9 +45,10 @@ def _hsic_unbiased(K: np.ndarray, L: np.ndarray) -> float:
 
 # %% ../nbs/09b_sharing.ipynb #cfa76593
 def cka_frames(features: dict, n: int, seed: int = 0) -> dict:
-    """{layer: [n, D]}: the same `n` frames of every layer, drawn once (seeded) from features {layer: {file: [T, D]}}
-    such as the ABX sentences'. Every checkpoint of a study has the same files and frame counts, so the same seed picks
-    the same frames in every run, and two runs' matrices can be compared row by row."""
+    """{layer: [n, D]}: the same `n` frames of every layer, drawn once (seeded) from features
+    {layer: {file: [T, D]}} such as the ABX sentences'. Every checkpoint of a study has the same
+    files and frame counts, so the same seed picks the same frames in every run, and two runs'
+    matrices can be compared row by row."""
     first = features[min(features)]
     files = sorted(first)
     total = sum(len(first[f]) for f in files)
@@ -62,15 +64,16 @@ def cka_between(a: dict, b: dict, debiased: bool = False) -> np.ndarray:
 WORD_CATEGORIES = {"colour": tuple(COLOURS), "shape": SHAPES}
 
 class WordSet:
-    """The colour and shape words of the first `n_captions` test captions (held-out voices), with their exact times
-    from the corpus' alignments (`<wav>.align.json`): word tokens for a word-level ABX. A corpus without alignments
-    (SpokenCOCO) raises `DataError` saying so."""
+    """The colour and shape words of the first `n_captions` test captions (held-out voices), with
+    their exact times from the corpus' alignments (`<wav>.align.json`): word tokens for a word-level
+    ABX. A corpus without alignments (SpokenCOCO) raises `DataError` saying so."""
     def __init__(self, cfg: Config, root, n_captions: int = 400):
         root, d = Path(root), cfg.data
         split = root / split_file(d, "test")
         self.caps = read_split(split)[:n_captions]
         word_class = {w: c for c, ws in WORD_CATEGORIES.items() for w in ws}
-        self.tokens, self.wavs = [], []                    # tokens: (caption, word, category, onset, offset, speaker)
+        # tokens: (caption, word, category, onset, offset, speaker)
+        self.tokens, self.wavs = [], []
         for k, c in enumerate(self.caps):
             align = (root / c.wav).with_suffix(".align.json")
             if not align.exists():
@@ -82,22 +85,25 @@ class WordSet:
 
     @torch.no_grad()
     def pooled(self, model, rate: float, mode="libri-light", device="cpu", batch_size=16) -> dict:
-        "{layer: [tokens, D]}: each word token's frames of each layer, mean-pooled (padding-exact batches by length)."
+        """{layer: [tokens, D]}: each word token's frames of each layer, mean-pooled (padding-exact
+        batches by length)."""
         by_caption = utterance_layers(model, self.wavs, batch_size, device)
         out = {}
         for k, _, _, on, off, _ in self.tokens:
             h = by_caption[k]
             n = len(h[0])
             a, b = (item_frames(on, off, n, rate, mode) or item_frames(on, off, n, rate, "exact")
-                    or (min(int(on * rate), n - 1), min(int(on * rate), n - 1) + 1))   # a word has at least one frame
+                    # a word has at least one frame
+                    or (min(int(on * rate), n - 1), min(int(on * rate), n - 1) + 1))
             for l, x in enumerate(h, 1): out.setdefault(l, []).append(x[a:b].mean(0))
         return {l: torch.stack(v).numpy() for l, v in out.items()}
 
 # %% ../nbs/09b_sharing.ipynb #5716494b
 def word_triplets(tokens: list) -> dict:
-    """The word-level ABX task, layer-independent: for each condition, {(speaker, A word, B word, X speaker): (A, B, X
-    token indices)}. A and B are different words of the same category (colour or shape) said by one speaker; X is
-    another token of word A, by the same speaker (within; X is not A itself) or by another one (across)."""
+    """The word-level ABX task, layer-independent: for each condition, {(speaker, A word, B word, X
+    speaker): (A, B, X token indices)}. A and B are different words of the same category (colour or
+    shape) said by one speaker; X is another token of word A, by the same speaker (within; X is not
+    A itself) or by another one (across)."""
     by = defaultdict(list)                                 # (speaker, word) -> token indices
     for i, (_, w, _, _, _, spk) in enumerate(tokens): by[(spk, w)].append(i)
     cat = {w: c for _, w, c, _, _, _ in tokens}
@@ -112,8 +118,9 @@ def word_triplets(tokens: list) -> dict:
     return out
 
 def word_abx(vectors: np.ndarray, task: dict) -> dict:
-    """{condition: error %} of mean-pooled word vectors [tokens, D] with cosine distances, averaged as the phone ABX
-    is: over X speakers for each (speaker, A word, B word), then over speakers, then over word pairs."""
+    """{condition: error %} of mean-pooled word vectors [tokens, D] with cosine distances, averaged
+    as the phone ABX is: over X speakers for each (speaker, A word, B word), then over speakers,
+    then over word pairs."""
     v = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     dist = 1 - v @ v.T
     out = {}
@@ -140,9 +147,10 @@ def load_frames(run_dir, epoch: int) -> dict | None:
     with np.load(p) as z: return {int(k.split("_")[1]): z[k].astype(np.float32) for k in z.files}
 
 def _across_seeds(ends: dict, names: list, seeds: list, debiased: bool) -> dict:
-    """{layer: {a: {b: [CKA of a at seed s against b at seed t, for every s != t]}}} from each run's end frames. At the
-    same seed two scenarios share their initial weights, their data order and, for a scheduled run and its base run,
-    phase A: across seeds, both sides of the 'another seed' yardstick differ in the seed."""
+    """{layer: {a: {b: [CKA of a at seed s against b at seed t, for every s != t]}}} from each run's
+    end frames. At the same seed two scenarios share their initial weights, their data order and,
+    for a scheduled run and its base run, phase A: across seeds, both sides of the 'another seed'
+    yardstick differ in the seed."""
     out = {}
     for a in names:
         for b in names:
@@ -154,19 +162,15 @@ def _across_seeds(ends: dict, names: list, seeds: list, debiased: bool) -> dict:
     return out
 
 def cka_results(runs: dict, names: list, cka, cfg: Config) -> dict:
-    """Representation similarity, averaged over seeds: `between` (per layer, every pair of scenarios at the end of
-    training, and the mean over the shared and over the SSL-only layers), with those means seed by seed in
-    `between_per_seed` (for intervals over seeds); `other_seed` (each scenario against itself trained with another
-    seed, mean over the pairs of seeds: the similarity that training noise alone leaves, the reference for reading
-    `between` as "similar"); `between_other_seeds` (a at seed s against b at seed t != s: it and `other_seed`
-    differ in the scenario alone, see `_across_seeds`); `rewrite` (each scheduled run at its end against its base run's checkpoint at the switch,
-    per layer: how much of phase A's layer phase B kept) and `within` (each run's layers against each other at the
-    end, from the `cka` metric's table `cka`, or None). `runs` maps (seed, scenario) to the run's record with its
-    `dir`; `names` gives the scenarios' order."""
+    """Representation similarity, averaged over seeds: `between`, `between_per_seed`, `other_seed`,
+    `between_other_seeds`, `rewrite` and `within` (the table above). `runs` maps (seed, scenario) to
+    the run's record with its `dir`; `names` gives the scenarios' order; `cka` is the `cka` metric's
+    table, or None."""
     E, sw, deb, k = cfg.train.epochs, cfg.train.switch_epoch, cfg.eval.cka_debiased, cfg.model.n_shared_layers
     ends = {key: load_frames(info["dir"], E) for key, info in runs.items()}
     seeds = sorted({s for s, _ in runs})
-    between, rewrite, other_seed = {}, {}, {}               # leaves: lists of values, one per seed (or pair of seeds)
+    # leaves: lists of values, one per seed (or pair of seeds)
+    between, rewrite, other_seed = {}, {}, {}
     for seed in seeds:
         have = [n for n in names if ends.get((seed, n))]
         for a in have:
@@ -186,11 +190,13 @@ def cka_results(runs: dict, names: list, cka, cfg: Config) -> dict:
                 for l, x in ends[(s, a)].items():
                     other_seed.setdefault(l, {}).setdefault(a, []).append(linear_cka(x, ends[(t, a)][l], deb))
     across = _across_seeds(ends, names, seeds, deb)
-    def over_seeds(tree, f):                                # lists of per-seed values -> f of them, at every leaf
+    # lists of per-seed values -> f of them, at every leaf
+    def over_seeds(tree, f):
         return {key: over_seeds(v, f) for key, v in tree.items()} if isinstance(tree, dict) else f(tree)
     mean, per_seed = lambda v: float(np.mean(v)), lambda v: [float(x) for x in v]
     layers = sorted(between)
-    def group(ls, f, tree=between):                         # f over seeds of the mean over layers `ls` of each pair
+    # f over seeds of the mean over layers `ls` of each pair
+    def group(ls, f, tree=between):
         ls = [l for l in ls if l in tree]
         if not ls: return {}
         pairs = tree[ls[0]]

@@ -17,7 +17,8 @@ __all__ = ['log', 'CommandJob', 'sbatch_parameters', 'on_node', 'queue_states', 
 
 # %% ../nbs/11b_slurm.ipynb #9d82ff01
 class CommandJob:
-    "One study job's command, run on a Slurm node with its output appended to `log`; requeued at the time limit."
+    """One study job's command, run on a Slurm node with its output appended to `log`; requeued at
+    the time limit."""
     def __init__(self, cmd: list, log: str | Path, env: dict | None = None):
         self.cmd, self.log, self.env = [str(c) for c in cmd], str(log), dict(env or {})
 
@@ -32,7 +33,8 @@ class CommandJob:
         return 0
 
     def checkpoint(self, *args, **kwargs):
-        "Called by submitit before the time limit: run the same command again (the trainer resumes)."
+        """Called by submitit before the time limit: run the same command again (the trainer
+        resumes)."""
         import submitit
         return submitit.helpers.DelayedSubmission(self)
 
@@ -43,7 +45,8 @@ def sbatch_parameters(cfg: Config, name: str, gpus: int, dependency: str = "") -
     extra = dict(kv.split("=", 1) for kv in s.slurm_extra)
     if dependency: extra["kill-on-invalid-dep"] = "yes"
     p = {"job_name": f"vgs {name}", "cpus_per_task": s.slurm_cpus, "mem": f"{s.slurm_mem_gb}G", "time": s.slurm_time_min,
-         "signal_delay_s": min(120, max(10, s.slurm_time_min * 6)),   # warned 10% of the limit before it (10 s - 2 min)
+         # warned 10% of the limit before it (10 s - 2 min)
+         "signal_delay_s": min(120, max(10, s.slurm_time_min * 6)),
          "additional_parameters": extra, "stderr_to_stdout": True}
     if gpus: p["gpus_per_node"] = gpus
     if s.slurm_partition: p["partition"] = s.slurm_partition
@@ -52,7 +55,8 @@ def sbatch_parameters(cfg: Config, name: str, gpus: int, dependency: str = "") -
     return p
 
 def on_node(cmd: list, gpus: int) -> list:
-    "A job's command as the node runs it: a `vgs_study` command under `torchrun` (one process per GPU) when gpus > 1."
+    """A job's command as the node runs it: a `vgs_study` command under `torchrun` (one process per
+    GPU) when gpus > 1."""
     if gpus > 1 and cmd[1:3] == ["-m", "vgs_study"]:
         return [cmd[0], "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={gpus}", *cmd[1:]]
     return list(cmd)
@@ -67,13 +71,15 @@ def queue_states() -> dict[str, str]:
     return {i: s.lower() for i, s in (l.split() for l in r.stdout.splitlines() if l.strip())}
 
 def read_record(out: Path) -> dict:
-    "The study's record of submitted Slurm jobs (`slurm_jobs.json`): name -> id, marker file, log; {} if none."
+    """The study's record of submitted Slurm jobs (`slurm_jobs.json`): name -> id, marker file, log;
+    {} if none."""
     p = StudyDir(out).slurm_jobs
     try: return json.loads(p.read_text()) if p.exists() else {}
     except json.JSONDecodeError as e: raise ValueError(f"{p}: not valid JSON ({e.msg}, line {e.lineno})") from e
 
 def unfinished_jobs(out: Path) -> dict:
-    "The study jobs of a Slurm study that have not finished (failed, cancelled or still queued), as `status.json` entries."
+    """The study jobs of a Slurm study that have not finished (failed, cancelled or still queued),
+    as `status.json` entries."""
     return {name: {"status": "failed", "error": f"Slurm job {r['id']} has not finished (failed, cancelled or still "
                    f"queued); see {r['log']}"}
             for name, r in read_record(out).items() if name != "report" and not Path(r["done"]).exists()}
@@ -87,7 +93,8 @@ def job_states(record: dict, queue: dict) -> dict[str, str]:
     return {name: state(r) for name, r in record.items()}
 
 def text_table(rows: list) -> str:
-    "Rows of cells (the first row is the header) as aligned plain text; the last column is not padded."
+    """Rows of cells (the first row is the header) as aligned plain text; the last column is not
+    padded."""
     rows = [[str(c) for c in r] for r in rows]
     w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join("  ".join([c.ljust(n) for c, n in zip(r, w)] + [r[-1]]) for r in rows)
@@ -106,8 +113,9 @@ def _submit(folder: Path, cfg: Config, name: str, cmd: list, log_path, env: dict
     return str(ex.submit(CommandJob(on_node(cmd, gpus), log_path, env)).job_id)
 
 def submit_study(cfg: Config, out: Path, jobs: list, env: dict) -> dict:
-    """Submit the study's `jobs` (from `plan_jobs`) and a report job; returns every job's state. Done and queued jobs
-    are left alone, so running it again only submits what failed, was cancelled, or was never submitted."""
+    """Submit the study's `jobs` (from `plan_jobs`) and a report job; returns every job's state.
+    Done and queued jobs are left alone, so running it again only submits what failed, was
+    cancelled, or was never submitted."""
     out = Path(out)
     folder = StudyDir(out).slurm_logs
     record, queue = read_record(out), queue_states()
@@ -127,7 +135,8 @@ def submit_study(cfg: Config, out: Path, jobs: list, env: dict) -> dict:
         log.info("submitted %s as Slurm job %s%s", j.name, jid, f" (after {', '.join(needs)})" if needs else "")
     study = StudyDir(out)
     rep, rep_done = "report", study.report.page
-    if submitted and live(rep):                     # the old report job would not wait for the new jobs
+    # the old report job would not wait for the new jobs
+    if submitted and live(rep):
         subprocess.run(["scancel", record[rep]["id"]], check=False)
         states[rep] = "failed or cancelled"
     if (submitted or not rep_done.exists()) and not live(rep):

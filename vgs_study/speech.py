@@ -49,7 +49,8 @@ class Voice:
     rate: int        # words per minute
 
 def make_voices(n: int, seed: int = 0) -> list[Voice]:
-    "`n` distinct voices: variants cycle through the accents, pitch/range/rate drawn from a seeded generator."
+    """`n` distinct voices: variants cycle through the accents, pitch/range/rate drawn from a seeded
+    generator."""
     if n > len(VARIANTS): raise ValueError(f"at most {len(VARIANTS)} voices are available, {n} asked for")
     rng = np.random.default_rng(seed)
     return [Voice(f"v{i:02d}", f"{ACCENTS[i % len(ACCENTS)]}+{VARIANTS[i]}", int(rng.integers(40, 61)),
@@ -94,7 +95,8 @@ class Espeak:
         except OSError as e: raise RuntimeError(f"{INSTALL_HINT} ({e})") from e
         self.native_rate = self.lib.espeak_Initialize(2, 0, data_path.encode() if data_path else None, 1)
         if self.native_rate <= 0: raise RuntimeError(f"espeak_Initialize failed ({self.native_rate}). {INSTALL_HINT}")
-        self._cb = _SYNTH_CB(self._on_audio)  # keep references: ctypes callbacks must outlive their use
+        # keep references: ctypes callbacks must outlive their use
+        self._cb = _SYNTH_CB(self._on_audio)
         self.lib.espeak_SetSynthCallback(self._cb)
         self._hooks = _Hooks(_PHO_CB(self._on_pho), _SAMPLE_CB(self._on_sample), _SAMPLE_CB(self._on_sample),
                              _SAMPLE_CB(self._on_sample))
@@ -122,9 +124,10 @@ class Espeak:
     def _on_sample(self, _): self._count += 1
 
     def synthesize(self, text: str, voice: Voice, rate: int | None = None, pitch: int | None = None, seed: int = 0):
-        """Speak `text`; returns (waveform int16 at the native rate, phones) where phones is a list of
-        (mnemonic, phone_type, onset_sample, text_position) in order. eSpeak draws noise from the C library's
-        `rand()` and from its own generator (seeded from the clock), so both are seeded right before synthesis."""
+        """Speak `text`; returns (waveform int16 at the native rate, phones) where phones is a list
+        of (mnemonic, phone_type, onset_sample, text_position) in order. eSpeak draws noise from the
+        C library's `rand()` and from its own generator (seeded from the clock), so both are seeded
+        right before synthesis."""
         if self.lib.espeak_SetVoiceByName(voice.espeak.encode()) != 0:
             raise ValueError(f"eSpeak has no voice {voice.espeak!r}")
         for param, value in ((1, rate or voice.rate), (2, 80), (3, pitch if pitch is not None else voice.pitch),
@@ -183,7 +186,8 @@ def _resample(wav, src, dst):
     return torchaudio.functional.resample(x, src, dst).numpy()
 
 def speak(text: str, voice: Voice, sample_rate=16000, rate=None, pitch=None, seed=0):
-    "Speak `text` with `voice`: (float32 waveform at `sample_rate`, phones, words) with times in seconds."
+    """Speak `text` with `voice`: (float32 waveform at `sample_rate`, phones, words) with times in
+    seconds."""
     eng = Espeak.get()
     wav, phones = eng.synthesize(text, voice, rate, pitch, seed)
     sr = eng.native_rate

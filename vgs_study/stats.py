@@ -37,13 +37,15 @@ def incomplete_beta(a: float, b: float, x: float) -> float:
     return 1 - math.exp(log_front) * _beta_fraction(b, a, 1 - x) / b
 
 def t_cdf(t: float, df: float) -> float:
-    "Student's t distribution function with `df` (possibly fractional or infinite) degrees of freedom."
+    """Student's t distribution function with `df` (possibly fractional or infinite) degrees of
+    freedom."""
     if math.isinf(df): return 0.5 * math.erfc(-t / math.sqrt(2))
     tail = 0.5 * incomplete_beta(df / 2, 0.5, df / (df + t * t))
     return 1 - tail if t > 0 else tail
 
 def t_quantile(p: float, df: float) -> float:
-    "The quantile p (in (0.5, 1)) of Student's t with `df` degrees of freedom, by bisection of `t_cdf`."
+    """The quantile p (in (0.5, 1)) of Student's t with `df` degrees of freedom, by bisection of
+    `t_cdf`."""
     lo, hi = 0.0, 1.0
     while t_cdf(hi, df) < p: hi *= 2
     for _ in range(100):
@@ -52,7 +54,8 @@ def t_quantile(p: float, df: float) -> float:
     return (lo + hi) / 2
 
 def t975(df: float) -> float:
-    "Student's t quantile 0.975 with `df` degrees of freedom: the multiplier of a two-sided 95% interval."
+    """Student's t quantile 0.975 with `df` degrees of freedom: the multiplier of a two-sided 95%
+    interval."""
     return t_quantile(0.975, df)
 
 def seed_half_width(values) -> float:
@@ -69,13 +72,16 @@ def mean_ci(values) -> dict:
 
 # %% ../nbs/11a_stats.ipynb #944ec212
 def variance_components(E: np.ndarray) -> dict:
-    """The variance of the seed mean of an effect, in its two parts. `E[0, s]` is seed s's effect on the full test set,
-    `E[r, s]` on resample r (the same resamples for every seed). With effect = mean + seed + item + seed x item:
-    - `seeds`: the spread of the per-seed effects over S, which holds the seeds' variance *and* the seed x item
-      interaction of a fixed test set;
-    - `items`: the items' own variance. The resampled seed mean varies by items + interaction / S, one seed alone by
-      items + interaction; the difference measures the interaction, which is taken out, as `seeds` already holds it.
-    `df_seeds` is S - 1; the items' part comes from hundreds of items and counts as exact (infinite df)."""
+    """The variance of the seed mean of an effect, in its two parts. `E[0, s]` is seed s's effect on
+    the full test set, `E[r, s]` on resample r (the same resamples for every seed). With effect =
+    mean + seed + item + seed x item:
+    - `seeds`: the spread of the per-seed effects over S, which holds the seeds' variance *and* the
+      seed x item interaction of a fixed test set;
+    - `items`: the items' own variance. The resampled seed mean varies by items + interaction / S,
+      one seed alone by items + interaction; the difference measures the interaction, which is taken
+      out, as `seeds` already holds it.
+    `df_seeds` is S - 1; the items' part comes from hundreds of items and counts as exact (infinite
+    df)."""
     S = E.shape[1]
     R = E[1:][np.isfinite(E[1:]).all(1)]
     v_seeds = float(E[0].var(ddof=1)) / S if S > 1 else 0.0
@@ -91,11 +97,12 @@ def satterthwaite(v_seeds: float, v_items: float, df_seeds: int) -> float:
     return (v_seeds + v_items) ** 2 / (v_seeds ** 2 / df_seeds)
 
 def interval(per_seed: dict, level: float = 0.95) -> dict:
-    """Mean effect over seeds with an interval at `level` (95% by default) from both sources of noise. `per_seed[s]`
-    is the effect of seed s on the full test set (index 0) and on every resample of the test set (1..B), the same
-    resamples for every seed. The variance of the seed mean is the seeds' part plus the items' part without the
-    interaction the seeds already hold (`variance_components`), and the interval is Student's t with Satterthwaite's
-    degrees of freedom. With one seed it covers the test set only."""
+    """Mean effect over seeds with an interval at `level` (95% by default) from both sources of
+    noise. `per_seed[s]` is the effect of seed s on the full test set (index 0) and on every
+    resample of the test set (1..B), the same resamples for every seed. The variance of the seed
+    mean is the seeds' part plus the items' part without the interaction the seeds already hold
+    (`variance_components`), and the interval is Student's t with Satterthwaite's degrees of
+    freedom. With one seed it covers the test set only."""
     seeds = sorted(per_seed)
     E = np.stack([np.asarray(per_seed[s], float) for s in seeds], 1)          # [1 + B, seeds]
     point = float(E[0].mean())

@@ -23,7 +23,8 @@ __all__ = ['log', 'NBS', 'notebook', 'Job', 'plan_jobs', 'run_jobs', 'usable_cor
 NBS = REPO / "nbs"
 
 def notebook(name: str) -> Path | None:
-    "Path of a study notebook shipped in the repository's nbs/, or None if the package was installed without it."
+    """Path of a study notebook shipped in the repository's nbs/, or None if the package was
+    installed without it."""
     p = NBS / name
     return p if p.exists() else None
 
@@ -52,7 +53,8 @@ def _papermill_cmd(nb: Path, out_nb: Path, params: dict) -> list:
 def _cli_cmd(*args) -> list: return [sys.executable, "-m", "vgs_study", *map(str, args)]
 
 def _train_job(study: StudyDir, sc: Scenario, seed: int, cfg: Config, corpus: Path, use_papermill: bool) -> Job:
-    "The training job of one run; phase B of a scheduled run starts from its base run's checkpoint at the switch."
+    """The training job of one run; phase B of a scheduled run starts from its base run's checkpoint
+    at the switch."""
     rd = study.run(seed, sc.slug)
     init, needs = "", []
     if sc.is_scheduled:
@@ -79,15 +81,18 @@ def _evaluate_job(study: StudyDir, sc: Scenario, seed: int, corpus: Path, use_pa
         cmd = _cli_cmd("evaluate", "--run", rd.path, "--corpus", corpus, "--no-progress")
     trained = f"train {sc.name} seed {seed}"
     return Job(f"evaluate {sc.name} seed {seed}", cmd, rd.job_log("evaluate"), rd.evaluated, [trained],
-               priority=1)   # after the training ready to start: short evaluations fill the study's end
+               # after the training ready to start: short evaluations fill the study's end
+               priority=1)
 
+# %% ../nbs/11_study.ipynb #f2ba53a0
 def plan_jobs(cfg: Config, out: Path, corpus: Path, seeds, scenarios, use_papermill=True) -> list[Job]:
     "Training and evaluation jobs of every (seed, scenario), with their dependencies."
     scen = [Scenario.parse(s) if isinstance(s, str) else s for s in scenarios]
     scheduled = [s for s in scen if s.is_scheduled]
     bases = list(dict.fromkeys([s.base for s in scheduled] + [s for s in scen if not s.is_scheduled]))
     trains_both = lambda sc: 0 < sc.schedule(cfg.train.epochs, cfg.train.switch_epoch)(0) < 1
-    bases.sort(key=lambda sc: not trains_both(sc))   # runs that train both losses are the slowest: start them first
+    # runs that train both losses are the slowest: start them first
+    bases.sort(key=lambda sc: not trains_both(sc))
     study, jobs = StudyDir(out), []
     for seed in seeds:
         for sc in bases + scheduled:
@@ -97,14 +102,16 @@ def plan_jobs(cfg: Config, out: Path, corpus: Path, seeds, scenarios, use_paperm
 
 # %% ../nbs/11_study.ipynb #7ff69b69
 def _die_with_parent():
-    "In a job's process: ask Linux to end it if the study process dies (so a killed study leaves no orphans)."
+    """In a job's process: ask Linux to end it if the study process dies (so a killed study leaves
+    no orphans)."""
     try:
         import ctypes, signal
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)          # PR_SET_PDEATHSIG
     except Exception: pass
 
 def _tree_rss_mb(root: int) -> float:
-    "Resident memory now of process `root` and its descendants (e.g. papermill's kernel), in MB, from /proc (0 without)."
+    """Resident memory now of process `root` and its descendants (e.g. papermill's kernel), in MB,
+    from /proc (0 without)."""
     parents = {}
     for pid in (d for d in os.listdir("/proc") if d.isdigit()) if os.path.isdir("/proc") else ():
         try:
@@ -124,9 +131,10 @@ def _tree_rss_mb(root: int) -> float:
     return kb / 1024
 
 def _run_measured(cmd: list, log_file, env: dict, every: float = 0.5) -> tuple[int, int]:
-    """Run `cmd` to its end with its output in `log_file`: (exit code, its peak resident memory in MB, the largest sum
-    over the process and its descendants sampled every `every` seconds). Sampled, not the kernel's `ru_maxrss`: a
-    child's maximum counts the parent's memory it was forked with, here the study process's."""
+    """Run `cmd` to its end with its output in `log_file`: (exit code, its peak resident memory in
+    MB, the largest sum over the process and its descendants sampled every `every` seconds).
+    Sampled, not the kernel's `ru_maxrss`: a child's maximum counts the parent's memory it was
+    forked with, here the study process's."""
     linux = sys.platform.startswith("linux")
     p = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env,
                          preexec_fn=_die_with_parent if linux else None)
@@ -135,8 +143,10 @@ def _run_measured(cmd: list, log_file, env: dict, every: float = 0.5) -> tuple[i
         try: return p.wait(timeout=every), round(peak)
         except subprocess.TimeoutExpired: peak = max(peak, _tree_rss_mb(p.pid))
 
+# %% ../nbs/11_study.ipynb #42b3b52c
 def _execute(job: Job, earlier: dict, env: dict):
-    "Run one job to its end in `env` and record how it went; a job done by an earlier run keeps what it took then."
+    """Run one job to its end in `env` and record how it went; a job done by an earlier run keeps
+    what it took then."""
     t0 = time.time()
     if job.done.exists():
         job.status, job.seconds = "done (already)", earlier.get("seconds", 0.0)
@@ -158,15 +168,18 @@ def _execute(job: Job, earlier: dict, env: dict):
         job.error = f"exit code {returncode}; see {job.log}: " + " | ".join(tail)
         log.error("%s failed (exit %d); its log: %s", job.name, returncode, job.log)
 
+# %% ../nbs/11_study.ipynb #22c1f620
 def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_path: Path | None = None,
              on_change=None, slot_env=None):
-    """Run jobs in dependency order, `workers` at a time, the ready job of lowest `priority` first (then in the list's
-    order); a failed job fails its dependents and nothing else. `on_change()` is called whenever a job starts or ends.
-    A job runs in one of `workers` slots; `slot_env(slot)` adds to its environment (e.g. the GPU it may use)."""
+    """Run jobs in dependency order, `workers` at a time, the ready job of lowest `priority` first
+    (then in the list's order); a failed job fails its dependents and nothing else. `on_change()` is
+    called whenever a job starts or ends. A job runs in one of `workers` slots; `slot_env(slot)`
+    adds to its environment (e.g. the GPU it may use)."""
     from tqdm.auto import tqdm
     by_name = {j.name: j for j in jobs}
     before = json.loads(status_path.read_text()) if status_path and status_path.exists() else {}
-    already = sum(j.done.exists() for j in jobs)          # counted from the start, so the rate is of this run's work
+    # counted from the start, so the rate is of this run's work
+    already = sum(j.done.exists() for j in jobs)
     bar = tqdm(total=len(jobs), initial=already, desc="study jobs", unit="job", disable=not progress)
     def save_status():
         if on_change: on_change()
@@ -179,7 +192,8 @@ def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_
     pending, running, free = list(jobs), {}, list(range(max(1, workers)))
     with ThreadPoolExecutor(max(1, workers)) as pool:
         while pending or running:
-            for j in sorted(pending, key=lambda j: j.priority):   # start what can start, skip what can never run
+            # start what can start, skip what can never run
+            for j in sorted(pending, key=lambda j: j.priority):
                 deps = [by_name[n] for n in j.needs if n in by_name]
                 if any(d.status in ("failed", "skipped") for d in deps):
                     failed = ", ".join(d.name for d in deps if d.status != "done")
@@ -193,7 +207,8 @@ def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_
                     slot = free.pop(0)
                     running[pool.submit(execute, j, slot)] = (j, slot)
                     save_status()
-            if running:                                   # wait for a job to end: it may unblock others
+            # wait for a job to end: it may unblock others
+            if running:
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     fut.result()
@@ -206,12 +221,14 @@ def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_
 
 # %% ../nbs/11_study.ipynb #1f9c08c3
 def usable_cores() -> int:
-    "Cores this process may run on: its affinity mask (taskset, cpusets, Slurm), not the machine's count."
+    """Cores this process may run on: its affinity mask (taskset, cpusets, Slurm), not the machine's
+    count."""
     try: return len(os.sched_getaffinity(0))
     except AttributeError: return os.cpu_count() or 1
 
 def available_memory_gb() -> float:
-    "Memory new work can use (the kernel's MemAvailable), in GB; infinite where the system does not say."
+    """Memory new work can use (the kernel's MemAvailable), in GB; infinite where the system does
+    not say."""
     try:
         with open("/proc/meminfo") as f:
             kb = next(int(line.split()[1]) for line in f if line.startswith("MemAvailable:"))
@@ -220,7 +237,8 @@ def available_memory_gb() -> float:
 
 def auto_workers(cfg: Config, gpus: int | None = None) -> tuple[int, str]:
     """Jobs side by side for `--jobs auto`, and why in words: one 1-thread job per usable core, or
-    `study.jobs_per_gpu` per GPU where there are GPUs, never more than memory holds at `study.job_memory_gb` each."""
+    `study.jobs_per_gpu` per GPU where there are GPUs, never more than memory holds at
+    `study.job_memory_gb` each."""
     if gpus is None: gpus = _visible_gpus(cfg)
     cores, memory = usable_cores(), available_memory_gb()
     by_memory = max(1, int(memory // cfg.study.job_memory_gb))
@@ -243,8 +261,9 @@ def gpu_slots(gpus: int):
     return lambda slot: {"CUDA_VISIBLE_DEVICES": str(slot % gpus)}
 
 def replay(jobs: list[Job], seconds: dict, workers: int) -> float:
-    """The wall clock `run_jobs` would take with `workers` slots if job `j` took `seconds[j.name]`: the same policy
-    (a ready job of lowest priority first, then in list order), simulated, nothing run."""
+    """The wall clock `run_jobs` would take with `workers` slots if job `j` took `seconds[j.name]`:
+    the same policy (a ready job of lowest priority first, then in list order), simulated, nothing
+    run."""
     names = {j.name for j in jobs}
     clock, pending, running, done = 0.0, list(jobs), {}, set()       # running: name -> when it ends
     while pending or running:
@@ -259,8 +278,10 @@ def replay(jobs: list[Job], seconds: dict, workers: int) -> float:
         done.add(name)
     return clock
 
+# %% ../nbs/11_study.ipynb #132819b2
 def critical_path(jobs: list[Job], seconds: dict) -> float:
-    "The longest chain of jobs, each waiting for the last: no number of workers ends the study sooner."
+    """The longest chain of jobs, each waiting for the last: no number of workers ends the study
+    sooner."""
     by_name, ends = {j.name: j for j in jobs}, {}
     def end(name):
         if name not in ends:
@@ -271,7 +292,8 @@ def critical_path(jobs: list[Job], seconds: dict) -> float:
 
 # %% ../nbs/11_study.ipynb #c0f8b17b
 def _lock(out: Path):
-    "One study process per directory: a second one stops with a clear message; a stale lock (dead process) is taken over."
+    """One study process per directory: a second one stops with a clear message; a stale lock (dead
+    process) is taken over."""
     lock = StudyDir(out).lock
     if lock.exists():
         try:
@@ -282,7 +304,8 @@ def _lock(out: Path):
     atomic_write(lock, f"{os.getpid()}\n")
 
 def _study_dir(out, cfg: Config) -> Path:
-    "The study folder, made and locked; refused if it is a file or holds a study with other settings."
+    """The study folder, made and locked; refused if it is a file or holds a study with other
+    settings."""
     out = Path(out).resolve()
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"{out}: is a file; --out must be a folder (new or a study's)")
@@ -305,11 +328,13 @@ def _workers(jobs, cfg: Config, gpus: int) -> tuple[int, str]:
     if n < 1: raise ConfigError(f"--jobs {jobs}: give a number >= 1 or 'auto'")
     return n, f"{n} job(s) at a time (--jobs {n})"
 
+# %% ../nbs/11_study.ipynb #c19205dc
 def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, overrides=(), corpus=None,
               jobs=None, use_papermill=None, progress=True, report=True, workers_corpus=2) -> dict:
-    """Corpus (if missing) -> every scenario for every seed -> evaluation -> report. Returns the status of every job.
-    Every setting and scenario is checked before any work starts. Re-running skips finished work and resumes
-    interrupted runs. `use_papermill` (default: `study.use_papermill`) runs jobs through the notebooks."""
+    """Corpus (if missing) -> every scenario for every seed -> evaluation -> report. Returns the
+    status of every job. Every setting and scenario is checked before any work starts. Re-running
+    skips finished work and resumes interrupted runs. `use_papermill` (default:
+    `study.use_papermill`) runs jobs through the notebooks."""
     from vgs_study.corpus import generate_corpus
     t0 = time.time()
     cfg = load_config(preset, overrides)
@@ -319,14 +344,18 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
     cfg.eval.metrics = [absolute_spec(m) for m in cfg.eval.metrics]
     if cfg.study.schedules: load_schedules(cfg.study.schedules)
     validate(cfg, cfg.study.scenarios)
-    metrics_of(cfg)                                          # an unknown metric stops the study here
+    # an unknown metric stops the study here
+    metrics_of(cfg)
     if use_papermill is None: use_papermill = cfg.study.use_papermill
     slurm = cfg.study.executor == "slurm"
-    if slurm and cfg.study.slurm_gpus > 1: use_papermill = False      # torchrun runs the command line
+    # torchrun runs the command line
+    if slurm and cfg.study.slurm_gpus > 1: use_papermill = False
     gpus = 0 if slurm else _visible_gpus(cfg)
     workers, why = (1, "Slurm runs them") if slurm else _workers(jobs, cfg, gpus)
-    if workers > 1: cfg.train.threads = 1                  # side-by-side 1-thread jobs use the cores best
-    study = StudyDir(_study_dir(out, cfg))                   # compared with a saved study as it will run
+    # side-by-side 1-thread jobs use the cores best
+    if workers > 1: cfg.train.threads = 1
+    # compared with a saved study as it will run
+    study = StudyDir(_study_dir(out, cfg))
     out = study.path
     cfg.to_json(study.config)
     if corpus is None and cfg.data.corpus == "synthetic":
@@ -345,7 +374,8 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
              len(cfg.study.seeds), len(jl), why)
     env = dict(os.environ, OMP_NUM_THREADS=str(cfg.train.threads or os.cpu_count()), PYTHONUNBUFFERED="1")
     before = study.read_wall() or 0.0
-    def record_wall():                                   # kept current: an interrupted study keeps its time too
+    # kept current: an interrupted study keeps its time too
+    def record_wall():
         atomic_write(study.wall, json.dumps({"seconds": round(before + time.time() - t0, 1)}) + "\n")
     run_jobs(jl, workers, env, progress, study.status, on_change=record_wall, slot_env=gpu_slots(gpus) if gpus else None)
     record_wall()
@@ -359,8 +389,10 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
         log.error("%d job(s) failed or were skipped: %s", len(failed), reasons)
     return {j.name: j.status for j in jl}
 
+# %% ../nbs/11_study.ipynb #fa6e3e88
 def build_report(study_dir, mfcc: bool = True):
-    "A study's report in two steps: its numbers (`analysis.analyse`), then its pages (`report.render`)."
+    """A study's report in two steps: its numbers (`analysis.analyse`), then its pages
+    (`report.render`)."""
     from vgs_study.analysis import analyse
     from vgs_study.report import render
     results = analyse(study_dir, mfcc)
@@ -383,8 +415,8 @@ def _write_report(study: StudyDir, use_papermill: bool, env: dict):
 
 # %% ../nbs/11_study.ipynb #b16afe65
 def study_status(out) -> str:
-    """The jobs of a study and their states as a table: for a Slurm study from the queue and the files on disk, else
-    from the `status.json` of the last local run."""
+    """The jobs of a study and their states as a table: for a Slurm study from the queue and the
+    files on disk, else from the `status.json` of the last local run."""
     out = Path(out)
     if not out.is_dir(): raise FileNotFoundError(2, "No such file or directory", str(out))
     from vgs_study.slurm import job_states, queue_states, read_record, status_table, text_table

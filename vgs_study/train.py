@@ -27,7 +27,8 @@ __all__ = ['log', 'VALIDATION_SEED', 'VALIDATION_ALPHA', 'BertAdam', 'make_optim
 
 # %% ../nbs/10_train.ipynb #04df8577
 class BertAdam(torch.optim.Optimizer):
-    "Adam without bias correction and with decoupled weight decay (pytorch-pretrained-bert's BertAdam)."
+    """Adam without bias correction and with decoupled weight decay (pytorch-pretrained-bert's
+    BertAdam)."""
     def __init__(self, params, lr=1e-4, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.01):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
     @torch.no_grad()
@@ -124,17 +125,20 @@ def _phase_bounds(schedule: AlphaSchedule, epochs: int, epoch: int):
     return k, starts[k], (starts[k + 1] if k + 1 < len(starts) else epochs)
 
 def _num_workers(tc, device):
-    "`train.num_workers`, or with -1 the default: 0 on a CPU (the study runs jobs side by side), 6 with a GPU."
+    """`train.num_workers`, or with -1 the default: 0 on a CPU (the study runs jobs side by side), 6
+    with a GPU."""
     return tc.num_workers if tc.num_workers >= 0 else (6 if device.type == "cuda" else 0)
 
-_SUMS = ("loss_av", "loss_aud", "contrastive", "accuracy")   # summed over an epoch's updates, reported as means
+# summed over an epoch's updates, reported as means
+_SUMS = ("loss_av", "loss_aud", "contrastive", "accuracy")
 
 # %% ../nbs/10_train.ipynb #46a5cfb1
 @dataclass
 class RunState:
-    """Where a run stands: everything its checkpoints hold besides the weights, the optimizer, the LR schedule and the
-    random state. The trainer changes each number in one place: `epoch` and `position` as batches and epochs end,
-    `step` in `update`, the phase's bounds and `phase_step` in `begin_phase`."""
+    """Where a run stands: everything its checkpoints hold besides the weights, the optimizer, the
+    LR schedule and the random state. The trainer changes each number in one place: `epoch` and
+    `position` as batches and epochs end, `step` in `update`, the phase's bounds and `phase_step` in
+    `begin_phase`."""
     epoch: int = 0          # the epoch being trained; at an epoch's end, the epochs done
     position: int = 0       # batches of that epoch already done
     step: int = 0           # updates done
@@ -145,13 +149,15 @@ class RunState:
     sums: dict = field(default_factory=dict)   # this epoch's running sums of losses and accuracy
 
     def to_checkpoint(self) -> dict:
-        "The state as checkpoint entries (plain numbers), with the sampler's view of it: epoch within the phase, position."
+        """The state as checkpoint entries (plain numbers), with the sampler's view of it: epoch
+        within the phase, position."""
         return {**asdict(self), "sums": {k: float(v) for k, v in self.sums.items()},
                 "sampler": {"epoch": self.epoch - self.phase_start, "position": self.position}}
 
     @classmethod
     def from_checkpoint(cls, ck: dict) -> "RunState":
-        "The state a checkpoint holds (also one written by an earlier version, with `sampler` and `epoch_sums`)."
+        """The state a checkpoint holds (also one written by an earlier version, with `sampler` and
+        `epoch_sums`)."""
         s = cls(**{f.name: ck[f.name] for f in dataclasses.fields(cls) if f.name in ck})
         if "epoch_sums" in ck: s.sums = dict(ck["epoch_sums"])
         if "position" not in ck and "sampler" in ck: s.position = ck["sampler"]["position"]
@@ -171,21 +177,26 @@ class Trainer:
         self.epochs = self.tc.epochs
         self.schedule = self.scenario.schedule(self.epochs, self.tc.switch_epoch)
         self.switch = self.tc.switch_epoch if self.scenario.is_scheduled else None
-        # every run keeps the checkpoints around the switch: a base run's are the control of its scheduled runs' jump
+        # every run keeps the checkpoints around the switch: a base run's are the control of its
+        # scheduled runs' jump
         self.closeup = self.tc.switch_epoch if 0 < self.tc.switch_epoch < self.epochs else None
         self.autocast = torch.autocast(device_type=self.device.type, dtype=torch.bfloat16,
                                        enabled=self.precision == "bf16")
-        self.nonfinite = torch.full((3,), -1.0, device=self.device)  # (update, epoch, loss) of the first non-finite loss
-        self.state = RunState()               # a checkpoint's state replaces it in `setup` when resuming
+        # (update, epoch, loss) of the first non-finite loss
+        self.nonfinite = torch.full((3,), -1.0, device=self.device)
+        # a checkpoint's state replaces it in `setup` when resuming
+        self.state = RunState()
         # made by `setup`: the process group, the data, the model and the metrics log
         self.rank, self.world, self.is_main = 0, 1, True
         self.train_set = self.val_set = self.sampler = self.model = self.net = self.logs = None
         self.batches_per_epoch = 0
         self.opt = self.sched = None          # made by `new_optimizer` at the start of every phase
-        self.t0, self.audio_s = 0.0, 0.0      # an epoch's start and the audio seen since, for the speed in the logs
+        # an epoch's start and the audio seen since, for the speed in the logs
+        self.t0, self.audio_s = 0.0, 0.0
 
     def fit(self, stop_after_steps: int | None = None) -> dict:
-        "Set up or resume, then epochs of updates; a new phase restarts the optimizer and the LR schedule."
+        """Set up or resume, then epochs of updates; a new phase restarts the optimizer and the LR
+        schedule."""
         if self.run.done.exists():
             log.info("%s: already finished", self.run.path)
             return self.run.read_done()
@@ -200,16 +211,19 @@ class Trainer:
 # %% ../nbs/10_train.ipynb #c10tr003
 @patch
 def setup(self: Trainer):
-    "Data, model and state: a new run, a resumed one (`last.pt`), or phase B from a base run's checkpoint."
+    """Data, model and state: a new run, a resumed one (`last.pt`), or phase B from a base run's
+    checkpoint."""
     tc, cfg = self.tc, self.cfg
-    self.rank, self.world = init_distributed(self.device)     # the process group starts here, not in the constructor
+    # the process group starts here, not in the constructor
+    self.rank, self.world = init_distributed(self.device)
     self.is_main = self.rank == 0
     if tc.threads: torch.set_num_threads(tc.threads)
     if self.is_main: log.info("%s: training on %s in %s (train.precision=%s; CPU capability %s)", self.scenario.name,
                               self.device, self.precision, tc.precision, torch.backends.cpu.get_cpu_capability())
     if tc.deterministic == "on" or (tc.deterministic == "auto" and self.device.type == "cpu"):
         torch.use_deterministic_algorithms(True, warn_only=True)
-        torch.utils.deterministic.fill_uninitialized_memory = False   # no NaN fill of every new tensor: 2-4% of an update
+        # no NaN fill of every new tensor: 2-4% of an update
+        torch.utils.deterministic.fill_uninitialized_memory = False
     self.train_set = split_dataset(cfg, "train", self.corpus_root)
     self.val_set = split_dataset(cfg, "val", self.corpus_root) if self.with_validation else None
     _seed_all(tc.seed)                                # the initial weights
@@ -243,9 +257,11 @@ def setup(self: Trainer):
     else: self.begin_phase(int(base["epoch"]) if base is not None else 0)
     if self.is_main and resume is None and base is None and not self.run.checkpoints(): self.save(self.run.checkpoint(0))
 
+# %% ../nbs/10_train.ipynb #3bdb8ae7
 @patch
 def write_run_info(self: Trainer):
-    "The run's settings and record (scenario, seed, provenance); logs cut back to the resumed state."
+    """The run's settings and record (scenario, seed, provenance); logs cut back to the resumed
+    state."""
     self.run.path.mkdir(parents=True, exist_ok=True)
     self.cfg.to_json(self.run.config)
     info = {"scenario": self.scenario.name, "seed": self.tc.seed, "preset": self.cfg.preset, "epochs": self.epochs,
@@ -260,9 +276,10 @@ def write_run_info(self: Trainer):
 # %% ../nbs/10_train.ipynb #c10tr004
 @patch
 def begin_phase(self: Trainer, epoch: int):
-    """The phase that starts at `epoch` (a new run's first one, a switch, or phase B from a base run's checkpoint):
-    its bounds, a fresh optimizer and LR schedule, the Gumbel temperature's count, and after the first phase the
-    random state, seeded from (seed, epoch) so that phase B is the same in one process or started from the base run."""
+    """The phase that starts at `epoch` (a new run's first one, a switch, or phase B from a base
+    run's checkpoint): its bounds, a fresh optimizer and LR schedule, the Gumbel temperature's
+    count, and after the first phase the random state, seeded from (seed, epoch) so that phase B is
+    the same in one process or started from the base run."""
     s = self.state
     s.phase, _, s.phase_end = _phase_bounds(self.schedule, self.epochs, epoch)
     s.epoch, s.position, s.phase_start, s.phase_step = epoch, 0, epoch, s.step
@@ -290,13 +307,16 @@ def batches(self: Trainer):
     return torch.utils.data.DataLoader(self.train_set, batch_sampler=self.sampler.batches()[self.state.position:],
                                        collate_fn=collate, num_workers=nw, pin_memory=self.device.type == "cuda",
                                        prefetch_factor=4 if nw else None,
-                                       generator=torch.Generator().manual_seed(self.tc.seed))   # not the global RNG
+                                       # not the global RNG
+                                       generator=torch.Generator().manual_seed(self.tc.seed))
 
 @patch
 def run_epoch(self: Trainer, stop_after_steps=None) -> bool:
-    "One pass over the training batches (from the saved position when resuming mid-epoch); False if stopped early."
+    """One pass over the training batches (from the saved position when resuming mid-epoch); False
+    if stopped early."""
     s, nb = self.state, self.batches_per_epoch
-    self.sampler.set_epoch(s.epoch - s.phase_start, s.position)      # the data order: the epoch within the phase
+    # the data order: the epoch within the phase
+    self.sampler.set_epoch(s.epoch - s.phase_start, s.position)
     if s.position == 0: s.sums = {k: 0.0 for k in _SUMS} | {f"n_{k}": 0 for k in _SUMS}
     self.net.train()
     bar = tqdm(total=nb, initial=s.position, desc=f"{self.scenario.name} epoch {s.epoch + 1}/{self.epochs}",
@@ -318,9 +338,11 @@ def run_epoch(self: Trainer, stop_after_steps=None) -> bool:
     bar.close()
     return True
 
+# %% ../nbs/10_train.ipynb #f3204cf3
 @patch
 def update(self: Trainer, batch, alpha, logging_step):
-    "One optimizer step: forward (both losses on logging steps), backward, clipping, optimizer and LR schedule."
+    """One optimizer step: forward (both losses on logging steps), backward, clipping, optimizer and
+    LR schedule."""
     tc, s = self.tc, self.state
     self.audio_s += float(batch["wav_lengths"].sum()) / self.cfg.data.sample_rate * self.world
     b = {k: v if k == "wav_lengths" else v.to(self.device, non_blocking=True) for k, v in batch.items()}
@@ -330,7 +352,8 @@ def update(self: Trainer, batch, alpha, logging_step):
                      updates=s.step - s.phase_step)
     self._watch(o["loss"])
     o["loss"].backward()
-    if tc.decay_unused:                               # zero gradients let weight decay reach unused branches
+    # zero gradients let weight decay reach unused branches
+    if tc.decay_unused:
         for p in self.model.parameters():
             if p.grad is None: p.grad = torch.zeros_like(p)
     gn = torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.grad_clip) if tc.grad_clip else torch.zeros(())
@@ -354,12 +377,14 @@ def _watch(self: Trainer, loss):
 
 @patch
 def check_finite(self: Trainer):
-    "Stop with a clear message if a loss was NaN or Inf (called on logging steps and before every checkpoint)."
+    """Stop with a clear message if a loss was NaN or Inf (called on logging steps and before every
+    checkpoint)."""
     step, epoch, value = self.nonfinite.tolist()
     if step >= 0:
         raise TrainingDiverged(f"{self.scenario.name}: loss is {value} at epoch {int(epoch)}, update {int(step)}; "
                                f"the last good checkpoint is kept in {self.run.last.parent}")
 
+# %% ../nbs/10_train.ipynb #6a3c673e
 @patch
 def log_update(self: Trainer, o, gn, alpha, bar):
     "A row of metrics.jsonl (and TensorBoard) on a logging step: the only per-update host sync."
@@ -369,7 +394,8 @@ def log_update(self: Trainer, o, gn, alpha, bar):
            "lr": self.sched.get_last_lr()[0], "loss": float(o["loss"].detach())}
     row |= {k: o[k].detach().item() for k in ("loss_av", "loss_aud", "contrastive", "diversity", "feature_penalty",
                                               "accuracy", "perplexity", "code_perplexity") if k in o}
-    tau = self.model.w2v2.quantizer.temperature(s.step - 1 - s.phase_step)      # of the update just made
+    # of the update just made
+    tau = self.model.w2v2.quantizer.temperature(s.step - 1 - s.phase_step)
     row |= {"gumbel_temperature": tau, "grad_norm": float(gn),
             "audio_seconds_per_second": self.audio_s / max(1e-9, time.time() - self.t0)}
     bar.set_postfix(alpha=f"{alpha:.2f}", av=f"{row.get('loss_av', 0):.3f}", aud=f"{row.get('loss_aud', 0):.3f}")
@@ -377,9 +403,10 @@ def log_update(self: Trainer, o, gn, alpha, bar):
 
 @patch
 def switch_checkpoint(self: Trainer) -> Path | None:
-    """The path of the kept checkpoint due now, a fraction (`train.switch_checkpoints`) into the first epoch after
-    the switch epoch (`epoch_002.250.pt`: a quarter of epoch 3), or None: forgetting and the ABX jump seen close up.
-    A base run keeps them too, as the control: where phase A would have been without the switch."""
+    """The path of the kept checkpoint due now, a fraction (`train.switch_checkpoints`) into the
+    first epoch after the switch epoch (`epoch_002.250.pt`: a quarter of epoch 3), or None:
+    forgetting and the ABX jump seen close up. A base run keeps them too, as the control: where
+    phase A would have been without the switch."""
     s = self.state
     if s.epoch != self.closeup: return None
     for f in self.tc.switch_checkpoints:
@@ -410,7 +437,8 @@ def end_epoch(self: Trainer):
 
 @patch
 def save(self: Trainer, path: Path):
-    "A checkpoint with everything needed to resume exactly (after checking that the loss is finite)."
+    """A checkpoint with everything needed to resume exactly (after checking that the loss is
+    finite)."""
     self.check_finite()
     state = {"model": self.model.state_dict(), "optimizer": self.opt.state_dict() if self.opt else {},
              "scheduler": self.sched.state_dict() if self.sched else {}, "rng": _rng_state(),
@@ -433,19 +461,23 @@ def finish(self: Trainer) -> dict:
 def train(cfg: Config, scenario: Scenario | str, out_dir, corpus_root=None, init_from=None, progress=True,
           stop_after_steps: int | None = None, with_validation=True) -> dict:
     """Train `scenario` into `out_dir` (resuming if it holds an unfinished run).
-    `init_from`: a base run's checkpoint at the switch epoch, to start a scheduled (A, B) scenario at phase B."""
-    if cfg.study.schedules: load_schedules(cfg.study.schedules)     # the user's schedules, before the scenario is read
+    `init_from`: a base run's checkpoint at the switch epoch, to start a scheduled (A, B) scenario
+    at phase B."""
+    # the user's schedules, before the scenario is read
+    if cfg.study.schedules: load_schedules(cfg.study.schedules)
     scenario = Scenario.parse(scenario) if isinstance(scenario, str) else scenario
     validate(cfg, [scenario])                                       # every setting, before any work
     return Trainer(cfg, scenario, out_dir, corpus_root, init_from, progress, with_validation).fit(stop_after_steps)
 
 # %% ../nbs/10_train.ipynb #319a8d0f
 VALIDATION_SEED = 12345   # validation draws the same masks and distractors at every epoch
-VALIDATION_ALPHA = 0.5    # any alpha in (0, 1): the model computes both losses, and validation reports each one
+# any alpha in (0, 1): the model computes both losses, and validation reports each one
+VALIDATION_ALPHA = 0.5
 
 @torch.no_grad()
 def validation(model, cfg: Config, val_set, device, epoch: int) -> dict:
-    "Validation losses, SSL accuracy and (every `val_recall_every` epochs) recall; run on the first process only."
+    """Validation losses, SSL accuracy and (every `val_recall_every` epochs) recall; run on the
+    first process only."""
     model.eval()
     g = torch.get_rng_state()
     torch.manual_seed(VALIDATION_SEED)

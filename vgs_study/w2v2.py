@@ -20,15 +20,17 @@ __all__ = ['log', 'check_shape', 'segment_group_norm', 'ConvLayer', 'FeatureExtr
 
 # %% ../nbs/05_w2v2.ipynb #d5514b6e
 def check_shape(x: torch.Tensor, expected: str, who: str):
-    "Refuse a tensor whose number of dimensions is not that of `expected` ('frames [B, T, D]'), naming both."
+    """Refuse a tensor whose number of dimensions is not that of `expected` ('frames [B, T, D]'),
+    naming both."""
     ndim = expected.count(",") + 1
     if x.ndim != ndim: raise ValueError(f"{who} expects {expected}, got a tensor of shape {tuple(x.shape)}")
 
 def segment_group_norm(x: torch.Tensor, norm: nn.GroupNorm, segments: list) -> torch.Tensor:
-    """GroupNorm of `x` [B, C, T] with statistics over each utterance's own frames only: `segments` lists them as
-    (row, first frame, frames). An utterance is normalised the same alone, padded in a batch, or packed end to end
-    with others; frames outside every segment come out as zeros. One fused GroupNorm per utterance: cheaper than
-    masked reductions over the largest activation of the model."""
+    """GroupNorm of `x` [B, C, T] with statistics over each utterance's own frames only: `segments`
+    lists them as (row, first frame, frames). An utterance is normalised the same alone, padded in a
+    batch, or packed end to end with others; frames outside every segment come out as zeros. One
+    fused GroupNorm per utterance: cheaper than masked reductions over the largest activation of the
+    model."""
     B, C, T = x.shape
     if segments == [(b, 0, T) for b in range(B)]: return norm(x)          # no padding: one call
     rows = []
@@ -49,7 +51,8 @@ class ConvLayer(nn.Module):
         self.norm_kind = norm
         self.norm = (nn.GroupNorm(c_out,
                                   c_out) if norm == "group" else nn.LayerNorm(c_out) if norm == "layer" else None)
-    def forward(self, x, segments=None):                   # segments: see segment_group_norm (None: whole rows)
+    # segments: see segment_group_norm (None: whole rows)
+    def forward(self, x, segments=None):
         x = self.conv(x)
         if self.norm_kind == "group":
             x = self.norm(x) if segments is None else segment_group_norm(x, self.norm, segments)
@@ -57,9 +60,10 @@ class ConvLayer(nn.Module):
         return F.gelu(x)
 
 class FeatureExtractor(nn.Module):
-    """The waveform CNN: [B, L] -> [B, C, T]. Without padding, a frame only sees valid samples; given `lengths`, the
-    GroupNorm of the first layer also uses valid frames only (`padding_exact`), so nothing depends on the padding.
-    With `skip_padding`, each utterance is convolved over its own samples only: no arithmetic on the padding."""
+    """The waveform CNN: [B, L] -> [B, C, T]. Without padding, a frame only sees valid samples;
+    given `lengths`, the GroupNorm of the first layer also uses valid frames only (`padding_exact`),
+    so nothing depends on the padding. With `skip_padding`, each utterance is convolved over its own
+    samples only: no arithmetic on the padding."""
     def __init__(self, conv_layers, bias=False, mode="group_norm", skip_padding=False):
         super().__init__()
         if mode not in ("group_norm", "layer_norm"): raise ValueError(f"unknown extractor_mode {mode!r}")
@@ -77,8 +81,9 @@ class FeatureExtractor(nn.Module):
             wav: [B, L] waveforms, zero-padded to the longest.
             lengths: [B] valid samples of each utterance, or None (every sample is valid).
         Returns:
-            [B, C, T] features, T = `output_lengths(L)`. With `skip_padding` and `lengths`, the frames past an
-            utterance's own `output_lengths(lengths[b])` are zeros; they are padding either way."""
+            [B, C, T] features, T = `output_lengths(L)`. With `skip_padding` and `lengths`, the
+            frames past an utterance's own `output_lengths(lengths[b])` are zeros; they are padding
+            either way."""
         check_shape(wav, "waveforms [B, L]", "FeatureExtractor")
         if lengths is None: return self.convolve(wav.unsqueeze(1))
         if self.skip_padding and bool((lengths < wav.shape[1]).any()): return self.packed(wav, lengths)
@@ -86,50 +91,60 @@ class FeatureExtractor(nn.Module):
         return self.convolve(wav.unsqueeze(1), [(b, 0, n) for b, n in enumerate(frames)])
 
     def convolve(self, x, segments=None):
-        "[B, 1, L] -> [B, C, T]; `segments` (see `segment_group_norm`) are the first layer's utterances."
+        """[B, 1, L] -> [B, C, T]; `segments` (see `segment_group_norm`) are the first layer's
+        utterances."""
         for i, layer in enumerate(self.layers): x = layer(x, segments if i == 0 else None)
         return x
 
     def packed(self, wav, lengths, rows=16):
-        """[B, L] -> [B, C, T] computed on the utterances laid end to end, each from a multiple of the total stride:
-        an utterance's frames then read its own samples only and fall on the same grid as alone, so they come out as
-        if it were alone, and no arithmetic is spent on padding. The first layer (GroupNorm per utterance) runs on
-        the one long row; the next layers on that row cut into `rows` overlapping pieces (the convolutions'
-        backward is 1.7x slower on one long row than on a batch)."""
+        """[B, L] -> [B, C, T] computed on the utterances laid end to end, each from a multiple of
+        the total stride: an utterance's frames then read its own samples only and fall on the same
+        grid as alone, so they come out as if it were alone, and no arithmetic is spent on padding.
+        The first layer (GroupNorm per utterance) runs on the one long row; the next layers on that
+        row cut into `rows` overlapping pieces (the convolutions' backward is 1.7x slower on one
+        long row than on a batch)."""
         stride = math.prod(s for _, _, s in self.spec)
         n = lengths.tolist()
-        room = [-(-m // stride) * stride for m in n]                   # each utterance rounded up to the stride
+        # each utterance rounded up to the stride
+        room = [-(-m // stride) * stride for m in n]
         starts = [0] + np.cumsum(room)[:-1].tolist()
         row = torch.cat([F.pad(w[:m], (0, r - m)) for w, m, r in zip(wav.unbind(0), n, room)])
         first, s1 = self.output_lengths(lengths, layers=1).tolist(), self.spec[0][2]
-        x = self.layers[0](row[None, None], [(0, a // s1, f) for a, f in zip(starts, first)])[0]   # [C1, P1]
-        x = self.rest_in_pieces(x, sum(room) // stride, rows)                                      # [C, P]
+        # [C1, P1]
+        x = self.layers[0](row[None, None], [(0, a // s1, f) for a, f in zip(starts, first)])[0]
+        # [C, P]
+        x = self.rest_in_pieces(x, sum(room) // stride, rows)
         T, own = int(self.output_lengths(torch.tensor(wav.shape[1]))), self.output_lengths(lengths).tolist()
         return torch.stack([F.pad(x[:, a // stride:a // stride + f], (0, T - f)) for a, f in zip(starts, own)])
 
     def rest_in_pieces(self, x, frames, rows):
-        """Layers 2.. on the first layer's row `x` [C1, P1], as `rows` overlapping pieces: [C, frames], the same frames
-        as on the whole row."""
+        """Layers 2.. on the first layer's row `x` [C1, P1], as `rows` overlapping pieces: [C,
+        frames], the same frames as on the whole row."""
         rest = self.spec[1:]
-        step = math.prod(s for _, _, s in rest)                        # first-layer frames per output frame
+        # first-layer frames per output frame
+        step = math.prod(s for _, _, s in rest)
         field = 1 + sum((k - 1) * math.prod(s for _, _, s in rest[:i]) for i, (_, k, _) in enumerate(rest))
         width = -(-frames // rows)                                     # output frames per piece
-        span = (width - 1) * step + field                              # first-layer frames a piece reads
+        # first-layer frames a piece reads
+        span = (width - 1) * step + field
         n_pieces = -(-frames // width)
         x = F.pad(x, (0, max(0, (n_pieces - 1) * width * step + span - x.shape[1])))
         x = x.unfold(1, span, width * step).transpose(0, 1)            # [pieces, C1, span]
         for layer in self.layers[1:]: x = layer(x)
-        return x.transpose(0, 1).reshape(x.shape[1], -1)[:, :frames]   # [C, pieces * width] -> [C, frames]
+        # [C, pieces * width] -> [C, frames]
+        return x.transpose(0, 1).reshape(x.shape[1], -1)[:, :frames]
 
     def output_lengths(self, lengths, layers=None):
-        "Frames produced from `lengths` samples (by the first `layers` convolutions; None: all of them)."
+        """Frames produced from `lengths` samples (by the first `layers` convolutions; None: all of
+        them)."""
         for _, k, s in self.spec[:layers]: lengths = torch.div(lengths - k, s, rounding_mode="floor") + 1
         return lengths
 
 
 # %% ../nbs/05_w2v2.ipynb #42ff7545
 class SelfAttention(nn.Module):
-    "Multi-head self-attention with a key-padding mask, through `scaled_dot_product_attention`: [B, T, D] -> [B, T, D]."
+    """Multi-head self-attention with a key-padding mask, through `scaled_dot_product_attention`:
+    [B, T, D] -> [B, T, D]."""
     def __init__(self, dim, heads, dropout=0.0):
         super().__init__()
         if dim % heads: raise ValueError(f"width {dim} is not divisible by {heads} heads")
@@ -143,11 +158,13 @@ class SelfAttention(nn.Module):
             [B, T, D]."""
         check_shape(x, "frames [B, T, D]", "SelfAttention")
         B, T, D = x.shape
-        heads = lambda proj: proj(x).view(B, T, self.heads, D // self.heads).transpose(1, 2)   # [B, H, T, D/H]
+        # [B, H, T, D/H]
+        heads = lambda proj: proj(x).view(B, T, self.heads, D // self.heads).transpose(1, 2)
         q, k, v = heads(self.q_proj), heads(self.k_proj), heads(self.v_proj)
         attn_mask = None if pad_mask is None else ~pad_mask[:, None, None, :]
         dtype = q.dtype
-        if q.device.type == "cpu" and dtype == torch.bfloat16:    # PyTorch's CPU attention kernel is ~3x slower in bf16
+        # PyTorch's CPU attention kernel is ~3x slower in bf16
+        if q.device.type == "cpu" and dtype == torch.bfloat16:
             q, k, v = q.float(), k.float(), v.float()
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask,
                                            dropout_p=self.dropout if self.training else 0.0)
@@ -179,7 +196,8 @@ class TransformerLayer(nn.Module):
 
 # %% ../nbs/05_w2v2.ipynb #7ef44382
 class ConvPositionalEmbedding(nn.Module):
-    "Relative positions as a grouped, weight-normalised convolution over time + GELU: [B, T, D] -> [B, T, D]."
+    """Relative positions as a grouped, weight-normalised convolution over time + GELU: [B, T, D] ->
+    [B, T, D]."""
     def __init__(self, dim, kernel, groups):
         super().__init__()
         conv = nn.Conv1d(dim, dim, kernel, padding=kernel // 2, groups=groups)
@@ -198,7 +216,8 @@ class ConvPositionalEmbedding(nn.Module):
         return F.gelu(y).transpose(1, 2)
 
 class Encoder(nn.Module):
-    "Positions, the LayerNorm (before the layers for post-LN, after them for pre-LN), dropout and the layers."
+    """Positions, the LayerNorm (before the layers for post-LN, after them for pre-LN), dropout and
+    the layers."""
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         D = cfg.embed_dim
@@ -215,9 +234,10 @@ class Encoder(nn.Module):
         if not self.layer_norm_first: x = self.layer_norm(x)
         return self.drop(x)
     def run(self, x, pad_mask=None, start=0, stop=None, final_norm=True):
-        """Apply layers start..stop-1 (0-based) and return every output. For pre-LN, the encoder's final LayerNorm
-        follows the last layer when `final_norm` (the SSL head reads it); layer outputs are reported without it,
-        as fairseq's `layer_results` and HuggingFace's `hidden_states`."""
+        """Apply layers start..stop-1 (0-based) and return every output. For pre-LN, the encoder's
+        final LayerNorm follows the last layer when `final_norm` (the SSL head reads it); layer
+        outputs are reported without it, as fairseq's `layer_results` and HuggingFace's
+        `hidden_states`."""
         stop = len(self.layers) if stop is None else stop
         outs = []
         for i in range(start, stop):
@@ -229,8 +249,9 @@ class Encoder(nn.Module):
 # %% ../nbs/05_w2v2.ipynb #f46272dc
 def compute_mask_indices(shape, lengths=None, mask_prob=0.65, mask_length=10, min_masks=2, trim=True,
                          rng: np.random.Generator | None = None, shard=16) -> torch.Tensor:
-    """Boolean mask [B, T] of masked frames. With `trim`, the utterances of each shard of `shard` consecutive ones
-    (0: the whole batch) keep as many masked frames as the least-masked one of their shard."""
+    """Boolean mask [B, T] of masked frames. With `trim`, the utterances of each shard of `shard`
+    consecutive ones (0: the whole batch) keep as many masked frames as the least-masked one of
+    their shard."""
     B, T = shape
     rng = rng or np.random.default_rng()
     lengths = [T] * B if lengths is None else [int(l) for l in lengths]
@@ -271,9 +292,10 @@ def expected_mask_fraction(T, mask_prob=0.65, mask_length=10, min_masks=2):
 
 # %% ../nbs/05_w2v2.ipynb #e04bbd4e
 class GumbelQuantizer(nn.Module):
-    """Product quantizer: features [N, C] -> code vectors [N, d] and logits [N, G, V]; Gumbel-softmax (hard) in
-    training, argmax in eval. The temperature is a function of the updates of the current training phase, which the
-    trainer passes in: nothing about the schedule is stored with the weights."""
+    """Product quantizer: features [N, C] -> code vectors [N, d] and logits [N, G, V];
+    Gumbel-softmax (hard) in training, argmax in eval. The temperature is a function of the updates
+    of the current training phase, which the trainer passes in: nothing about the schedule is stored
+    with the weights."""
     def __init__(self, dim, groups, codes, codevector_dim, temp=(2.0, 0.5, 0.999995), anneal=True):
         super().__init__()
         if codevector_dim % groups: raise ValueError("codevector_dim must be divisible by codebook_groups")
@@ -284,7 +306,8 @@ class GumbelQuantizer(nn.Module):
         nn.init.zeros_(self.weight_proj.bias)
         self.temp, self.anneal = tuple(temp), anneal
     def temperature(self, updates: int = 0) -> float:
-        "max(start * decay^updates, end) after `updates` updates of the phase; `start` without annealing."
+        """max(start * decay^updates, end) after `updates` updates of the phase; `start` without
+        annealing."""
         start, end, decay = self.temp
         return max(start * decay ** int(updates), end) if self.anneal else start
     def forward(self, x, updates: int = 0):
@@ -303,18 +326,21 @@ class GumbelQuantizer(nn.Module):
         q = torch.einsum("ngv,gvd->ngd", sel, book)
         return q.reshape(N, -1), logits
     def _load_from_state_dict(self, state, prefix, *args, **kwargs):
-        state.pop(prefix + "num_updates", None)            # checkpoints of earlier versions kept an update counter
+        # checkpoints of earlier versions kept an update counter
+        state.pop(prefix + "num_updates", None)
         super()._load_from_state_dict(state, prefix, *args, **kwargs)
 
 # %% ../nbs/05_w2v2.ipynb #6b737232
 def to_device(t: torch.Tensor, device) -> torch.Tensor:
-    "Copy a small CPU tensor to `device`; to a GPU through pinned memory, without waiting for the GPU (no host sync)."
+    """Copy a small CPU tensor to `device`; to a GPU through pinned memory, without waiting for the
+    GPU (no host sync)."""
     device = torch.device(device)
     if device.type != "cuda": return t.to(device)
     return t.pin_memory().to(device, non_blocking=True)
 
 class Wav2Vec2(nn.Module):
-    "The wav2vec 2.0 branch of FaST-VGS+ (all 12 layers: the shared encoder 1..8 and the SSL-only 9..12)."
+    """The wav2vec 2.0 branch of FaST-VGS+ (all 12 layers: the shared encoder 1..8 and the SSL-only
+    9..12)."""
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
@@ -340,7 +366,8 @@ class Wav2Vec2(nn.Module):
     def n_cls(self): return 0 if self.cls_token is None else 1
 
     def front_end(self, wav, lengths=None):
-        "Waveform [B, L] -> (LayerNormed conv features [B, T, C], feature penalty, padding mask [B, T] or None)."
+        """Waveform [B, L] -> (LayerNormed conv features [B, T, C], feature penalty, padding mask
+        [B, T] or None)."""
         exact = self.cfg.padding_exact and lengths is not None
         feats = self.feature_extractor(wav, lengths if exact else None).transpose(1, 2)
         pad = None
@@ -355,7 +382,8 @@ class Wav2Vec2(nn.Module):
         return feats, penalty, pad
 
     def encoder_input(self, feats, mask=None, pad=None):
-        "Project, mask, prepend CLS, add positions: [B, T, C] -> ([B, 1+T, D], padding mask incl. CLS)."
+        """Project, mask, prepend CLS, add positions: [B, T, C] -> ([B, 1+T, D], padding mask incl.
+        CLS)."""
         x = self.dropout_input(self.post_extract_proj(feats))
         if mask is not None:
             mask = to_device(mask, x.device).unsqueeze(-1)
@@ -366,20 +394,25 @@ class Wav2Vec2(nn.Module):
         return self.encoder.prepare(x, pad), pad
 
     def make_mask(self, feats, lengths, rng):
-        "Span mask [B, T] (on the CPU) for conv features `feats` [B, T, C] of utterances of `lengths` samples (or None)."
+        """Span mask [B, T] (on the CPU) for conv features `feats` [B, T, C] of utterances of
+        `lengths` samples (or None)."""
         n = None if lengths is None else self.feature_extractor.output_lengths(lengths.cpu()).tolist()
         c = self.cfg
         return compute_mask_indices(feats.shape[:2], n, c.mask_prob, c.mask_length, c.min_masks, c.trim_mask, rng,
                                     c.mask_shard)
 
     def ssl_loss(self, last, feats, mask, updates=0, generator=None):
-        """wav2vec 2.0's loss parts from the last layer's output [B, 1+T, D] (CLS first), the conv features [B, T, C] and
-        the CPU mask [B, T], `updates` into the training phase (the Gumbel temperature). Masked positions and
-        distractors are indexed on the CPU: no host sync on a GPU."""
+        """wav2vec 2.0's loss parts from the last layer's output [B, 1+T, D] (CLS first), the conv
+        features [B, T, C] and the CPU mask [B, T], `updates` into the training phase (the Gumbel
+        temperature). Masked positions and distractors are indexed on the CPU: no host sync on a
+        GPU."""
         B, T = mask.shape
-        pos = to_device(mask.reshape(-1).nonzero().squeeze(1), last.device)             # [M] masked frames
-        neg = to_device(sample_negatives(mask, self.cfg.num_negatives, generator), last.device)   # [M, K]
-        x = self.final_proj(last[:, self.n_cls:].reshape(B * T, -1).index_select(0, pos))          # [M, d]
+        # [M] masked frames
+        pos = to_device(mask.reshape(-1).nonzero().squeeze(1), last.device)
+        # [M, K]
+        neg = to_device(sample_negatives(mask, self.cfg.num_negatives, generator), last.device)
+        # [M, d]
+        x = self.final_proj(last[:, self.n_cls:].reshape(B * T, -1).index_select(0, pos))
         # [M, d], [M, G, V]
         q, logits = self.quantizer(self.dropout_features(feats).reshape(B * T, -1).index_select(0, pos), updates)
         y = self.project_q(q)
@@ -401,7 +434,8 @@ class Wav2Vec2(nn.Module):
 
     @torch.no_grad()
     def layer_outputs(self, wav, lengths=None):
-        "Outputs of layers 1..n (a list of [B, T, D]) without masking; CLS removed, padding frames zeroed."
+        """Outputs of layers 1..n (a list of [B, T, D]) without masking; CLS removed, padding frames
+        zeroed."""
         was = self.training
         self.eval()
         feats, _, pad = self.front_end(wav, lengths)
@@ -413,7 +447,8 @@ class Wav2Vec2(nn.Module):
 
     @classmethod
     def from_pretrained(cls, path, cls_token=True, allow_pickle=False, **overrides):
-        "Build the branch from a HuggingFace wav2vec 2.0 directory or a fairseq checkpoint (.pt); see below."
+        """Build the branch from a HuggingFace wav2vec 2.0 directory or a fairseq checkpoint (.pt);
+        see below."""
         cfg, state = load_pretrained(path, cls_token=cls_token, allow_pickle=allow_pickle, **overrides)
         model = cls(cfg)
         missing, unexpected = model.load_state_dict(state, strict=False)
@@ -422,8 +457,10 @@ class Wav2Vec2(nn.Module):
         if missing: log.info("%s: not in the checkpoint, left at initialisation: %s", path, missing)
         return model
 
+# %% ../nbs/05_w2v2.ipynb #c9355d4a
 def init_bert(m):
-    "Linear N(0, 0.02) with zero bias; LayerNorm 1/0 (BERT initialisation, as wav2vec 2.0 and FaST-VGS+)."
+    """Linear N(0, 0.02) with zero bias; LayerNorm 1/0 (BERT initialisation, as wav2vec 2.0 and
+    FaST-VGS+)."""
     if isinstance(m, nn.Linear):
         nn.init.normal_(m.weight, 0, 0.02)
         if m.bias is not None: nn.init.zeros_(m.bias)
@@ -432,7 +469,6 @@ def init_bert(m):
         nn.init.zeros_(m.bias)
     elif isinstance(m, nn.Conv1d) and m.kernel_size[0] > 1 and m.groups == 1:
         nn.init.kaiming_normal_(m.weight)
-
 
 # %% ../nbs/05_w2v2.ipynb #9fe2c22a
 _HF_RULES = [
@@ -488,6 +524,7 @@ def _split_layers(n):
     shared = max(1, round(n * 8 / 12))
     return shared, n - shared
 
+# %% ../nbs/05_w2v2.ipynb #ac7bbcda
 def _hf_config(c: dict, cls_token: bool) -> ModelConfig:
     shared, ssl = _split_layers(c["num_hidden_layers"])
     return ModelConfig(
@@ -526,6 +563,7 @@ def _fairseq_config(a: dict, cls_token: bool) -> ModelConfig:
         num_negatives=a.get("num_negatives", 100), mask_prob=a.get("mask_prob", 0.65),
         mask_length=a.get("mask_length", 10), gumbel_temp=list(a.get("latent_temp", (2.0, 0.5, 0.999995))))
 
+# %% ../nbs/05_w2v2.ipynb #ab2582f5
 def load_pretrained(path, cls_token=True, allow_pickle=False, **overrides):
     "(ModelConfig, mapped state dict) from a HuggingFace directory or a fairseq .pt file."
     path = Path(path)
