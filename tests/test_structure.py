@@ -100,3 +100,10 @@ def test_run_and_study_files_are_named_in_one_module():
     assert not found, found
     named = " ".join(_code_strings(MODULES["checkpoint"]))
     assert all(n in named for n in names if n != ".jsonl") and "epoch_" in named
+
+
+def test_the_report_only_renders():
+    "report.py draws and writes: it reads no study folder and computes no statistic (those are the analysis's)."
+    assert not _imports(MODULES["report"]) & {"results", "findings", "analysis", "stats", "sharing"}
+    source = MODULES["report"].read_text()
+    assert "StudyDir" not in source and "Evidence" not in source

@@ -244,3 +244,22 @@ def test_ready_training_starts_before_evaluation_and_the_plan_says_which_is_whic
     planned = plan_jobs(preset("tiny"), tmp_path / "study", tmp_path / "corpus", [1], ["W2V2", "(W2V2, VGS)"])
     assert {j.name: j.priority for j in planned} == {"train W2V2 seed 1": 0, "evaluate W2V2 seed 1": 1,
                                                      "train (W2V2, VGS) seed 1": 0, "evaluate (W2V2, VGS) seed 1": 1}
+
+
+def test_analyse_is_a_value_and_render_only_draws_it(tiny_study, tmp_path):
+    "The findings come out of `analyse` without a page; `render` writes exactly that value, from anywhere."
+    from vgs_study.analysis import StudyResults, analyse
+    from vgs_study.report import render
+    out, _ = tiny_study
+    before = sorted(p.name for p in (out / "report").iterdir())
+    results = analyse(out, mfcc=False)
+    assert isinstance(results, StudyResults)
+    assert sorted(p.name for p in (out / "report").iterdir()) == before        # analysing wrote nothing
+    assert [f["id"] for f in results.findings] == [1, 2, 3, 4, 5]
+    assert all(f["verdict"] == "not testable here" and f["reason"] for f in results.findings)     # tiny: too small to learn
+    kept = results.to_json()
+    assert "stats" not in kept and "curves" not in kept and list(kept)[:3] == ["preset", "seeds", "metrics"]
+    figs = render(results, tmp_path / "elsewhere")                            # no study folder read
+    assert json.loads((tmp_path / "elsewhere/results.json").read_text()) == json.loads(json.dumps(kept, default=float))
+    assert {"fig2_left_abx_vs_layer", "switch_closeup"} <= set(figs)
+    assert (tmp_path / "elsewhere/tables.md").read_text().startswith("# Table I")
