@@ -476,22 +476,22 @@ def _at(table: pd.DataFrame, seeds, epoch, column) -> dict:
     rows = table[table.epoch == epoch].drop_duplicates("seed", keep="last").set_index("seed")[column]
     return {s: (float(rows[s]) if s in rows and pd.notna(rows[s]) else None) for s in seeds}
 
-def _ssl_check(key, name, ep, seeds, epoch, when, acc0, floor):
+def _ssl_check(key, name, ep, seeds, epoch, when, nominal_chance, floor):
     """The SSL check of `name` at `epoch`: accuracy against each seed's chance as its validation
-    measured it (the candidates left once distractors equal to the positive are masked; `acc0`, the
-    nominal 1 / (1 + K), where a run did not log it)."""
+    measured it (the candidates left once distractors equal to the positive are masked;
+    `nominal_chance`, the nominal 1 / (1 + K), where a run did not log it)."""
     mine = ep[ep.scenario == name] if len(ep) and "val_accuracy" in ep else pd.DataFrame()
     acc = _at(mine, seeds, epoch, "val_accuracy")
     codes = _at(mine, seeds, epoch, "val_code_perplexity") if "val_code_perplexity" in mine else dict.fromkeys(seeds)
     logged = _at(mine, seeds, epoch, "val_accuracy_chance") if "val_accuracy_chance" in mine else {}
-    chance = {s: logged.get(s) or acc0 for s in seeds}
-    mean_chance = float(np.mean(list(chance.values()))) if chance else acc0
+    chance = {s: logged.get(s) or nominal_chance for s in seeds}
+    mean_chance = float(np.mean(list(chance.values()))) if chance else nominal_chance
     # a collapsed codebook makes the accuracy meaningless: it counts only with enough codes in use
     c = _check(key, f"{name} contrastive accuracy on held-out voices {when} >= {SSL_TIMES_CHANCE}x chance, with at "
                f"least {floor:g} codes in use", acc, {"chance": mean_chance, "codes_floor": floor, "epoch": epoch},
                lambda s, v: v >= SSL_TIMES_CHANCE * chance[s] and (codes[s] or 0) >= floor, chance_of=chance.get)
     c["codes_in_use"] = {str(s): float("nan") if v is None else float(v) for s, v in codes.items()}
-    c["chance_per_seed"], c["nominal_chance"] = {str(s): v for s, v in chance.items()}, acc0
+    c["chance_per_seed"], c["nominal_chance"] = {str(s): v for s, v in chance.items()}, nominal_chance
     times = [v / (SSL_TIMES_CHANCE * chance[s]) for s, v in acc.items() if v is not None]
     return c | {"ratio": c["value"] / mean_chance, "margin": min(times) if times else float("nan")}
 
@@ -513,35 +513,35 @@ def learning_checks(study: Study, ev: Evidence, cfg, mfcc: dict | None = None) -
     misses."""
     out, ep, rec, ab = [], study.epochs, study.table("recall"), study.table("abx")
     m, end, k = cfg.model, float(cfg.train.epochs), float(cfg.train.switch_epoch)
-    acc0, floor = chance_accuracy(m.num_negatives), CODES_IN_USE * m.codebook_groups * m.codebook_size
+    nominal_chance, floor = chance_accuracy(m.num_negatives), CODES_IN_USE * m.codebook_groups * m.codebook_size
     ran = study.scenarios
     bases = base_runs(ran)
     seeds = lambda name: ev.seeds(name)
+    def ssl(check_id, name, epoch, when):
+        return _ssl_check(check_id, name, ep, seeds(name), epoch, when, nominal_chance, floor)
     for name, key in (("W2V2", "w2v2"), ("VGS+", "vgsplus")):
         if name not in ran: continue
-        out.append(_ssl_check(f"{key}_ssl", name, ep, seeds(name), end, f"at the end (epoch {end:g})", acc0, floor))
-        if name in bases:
-            out.append(_ssl_check(f"{key}_ssl_switch", name, ep, seeds(name), k, f"at the switch (epoch {k:g})", acc0,
-                                  floor))
+        out.append(ssl(f"{key}_ssl", name, end, f"at the end (epoch {end:g})"))
+        if name in bases: out.append(ssl(f"{key}_ssl_switch", name, k, f"at the switch (epoch {k:g})"))
     d = ev.recall_items
     s2i = d[d.direction == "speech_to_image"] if len(d) else d
     # per fold, or the split
     n_images = int(s2i.gallery.iloc[0]) if len(s2i) else cfg.data.n_test_images
-    chance10 = chance_recall([1], n_images, ev.k)
-    testable = RECALL_TIMES_CHANCE * chance10 < 100
+    chance_at_k = chance_recall([1], n_images, ev.k)
+    testable = RECALL_TIMES_CHANCE * chance_at_k < 100
     for name, key in (("VGS", "vgs"), ("VGS+", "vgsplus")):
         if name not in ran: continue
         r = speech_to_image(rec[rec.scenario == name], "test", ev.k) if len(rec) else rec
         for suffix, epoch, when in (("", end, f"at the end (epoch {end:g})"),
                                     ("_switch", k, f"at the switch (epoch {k:g})")):
             if suffix and name not in bases: continue
-            values, bar = _at(r, seeds(name), epoch, "recall"), RECALL_TIMES_CHANCE * chance10
+            values, bar = _at(r, seeds(name), epoch, "recall"), RECALL_TIMES_CHANCE * chance_at_k
             c = _check(f"{key}_recall{suffix}", f"{name} speech->image R@{ev.k} (test, held-out voices) {when} >= "
-                       f"{RECALL_TIMES_CHANCE}x chance", values, {"chance": chance10, "epoch": epoch},
+                       f"{RECALL_TIMES_CHANCE}x chance", values, {"chance": chance_at_k, "epoch": epoch},
                        lambda s, v: v >= bar, testable,
-                       "" if testable else f"{n_images} test images: chance R@{ev.k} is {chance10:.0f}%, so "
+                       "" if testable else f"{n_images} test images: chance R@{ev.k} is {chance_at_k:.0f}%, so "
                                            f"{RECALL_TIMES_CHANCE}x chance cannot be reached")
-            out.append(c | {"ratio": c["value"] / chance10, "margin": _margin(values, bar)})
+            out.append(c | {"ratio": c["value"] / chance_at_k, "margin": _margin(values, bar)})
     for name, key in (("W2V2", "w2v2"), ("VGS", "vgs")):
         if name not in ran: continue
         a = ab[(ab.scenario == name) & (ab.condition == "across")] if len(ab) else ab
