@@ -14,7 +14,8 @@ from .config import Config
 from .corpus import read_manifest
 from .data import DataError, speaker_overlap
 from .evaluate import best_layer, mfcc_scores
-from .findings import (Evidence, chances, closeup_agreement, findings, jumps_by_layer, learning_checks)
+from .findings import (Check, Evidence, FindingResult, chances, closeup_agreement, findings, jumps_by_layer,
+                                learning_checks, plain)
 from .losses import chance_accuracy
 from .results import (Study, end_results, load_study, nested_summary, over_seeds, scenario_results,
                                speech_to_image, summary_table, with_phase_a, job_times)
@@ -44,8 +45,8 @@ class StudyResults:
     metrics: list
     scenarios: dict
     per_seed: dict
-    findings: list
-    learning_checks: list
+    findings: list[FindingResult]
+    learning_checks: list[Check]
     switch_closeup: dict
     mfcc_abx: dict | None
     cka: dict | None
@@ -65,7 +66,7 @@ class StudyResults:
 
     def to_json(self) -> dict:
         "The fields `results.json` keeps, in its order."
-        return {f.name: getattr(self, f.name) for f in fields(self) if not f.metadata.get("drawn")}
+        return {f.name: plain(getattr(self, f.name)) for f in fields(self) if not f.metadata.get("drawn")}
 
     @property
     def chance_r10(self) -> dict:
@@ -156,8 +157,8 @@ def switch_results(ev: Evidence, cfg: Config) -> dict:
 def measured_chance(checks: list, cfg: Config) -> float:
     """The contrastive task's chance as W2V2's validation measured it (distractors equal to the
     positive masked out), else the nominal 1 / (1 + K)."""
-    ssl = next((c for c in checks if c["id"] == "w2v2_ssl"), None)
-    if ssl and np.isfinite(ssl["chance"]): return ssl["chance"]
+    ssl = next((c for c in checks if c.id == "w2v2_ssl"), None)
+    if ssl and np.isfinite(ssl.chance): return ssl.chance
     return chance_accuracy(cfg.model.num_negatives)
 
 def add_seeds_command(preset: str, study_dir, seeds: int) -> str:
@@ -170,8 +171,8 @@ def _with_commands(assessed: list, preset: str, study_dir) -> list:
     """Each undecided finding with the command that brings the study to the seeds its planning
     figure names."""
     for f in assessed:
-        seeds = (f.get("seeds_to_decide") or {}).get("seeds")
-        f["add_seeds"] = add_seeds_command(preset, study_dir, seeds) if seeds else None
+        seeds = (f.seeds_to_decide or {}).get("seeds")
+        f.add_seeds = add_seeds_command(preset, study_dir, seeds) if seeds else None
     return assessed
 
 # %% ../nbs/11e_analysis.ipynb #5498e684

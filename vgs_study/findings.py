@@ -5,7 +5,7 @@
 # %% ../nbs/11d_findings.ipynb #a4b0f187
 from __future__ import annotations
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Callable
 import numpy as np
 import pandas as pd
@@ -19,11 +19,12 @@ from .stats import t_quantile, satterthwaite, interval
 
 # %% auto #0
 __all__ = ['LEVEL', 'SIDES', 'EXPECTED_SIDE', 'ONE_SEED', 'THRESHOLDS', 'CHOOSE_HALF', 'SCORE_HALF', 'NINE', 'W2V2_FIRST',
-           'CHOSEN_LEVEL', 'FINDINGS', 'SSL_TIMES_CHANCE', 'RECALL_TIMES_CHANCE', 'CODES_IN_USE', 'MARGIN', 'READINGS',
-           'SIM_CONTEXT_SEED', 'SIMULATED_MFCC', 'side', 'reads', 'outcome', 'Threshold', 'chances', 'Evidence',
-           'recall', 'recall_at_switch', 'abx', 'higher', 'lower', 'above_chance', 'forgetting', 'better_of', 'beats',
-           'switch_jump', 'loss_faster', 'share_faster', 'Part', 'Finding', 'at_switch', 'learning_checks',
-           'seeds_to_decide', 'assess', 'closeup_agreement', 'jumps_by_layer', 'findings', 'simulated_study']
+           'CHOSEN_LEVEL', 'FINDINGS', 'UNSET', 'SSL_TIMES_CHANCE', 'RECALL_TIMES_CHANCE', 'CODES_IN_USE', 'MARGIN',
+           'READINGS', 'SIM_CONTEXT_SEED', 'SIMULATED_MFCC', 'side', 'reads', 'outcome', 'Threshold', 'chances',
+           'Evidence', 'recall', 'recall_at_switch', 'abx', 'higher', 'lower', 'above_chance', 'forgetting',
+           'better_of', 'beats', 'switch_jump', 'loss_faster', 'share_faster', 'Part', 'Finding', 'at_switch', 'Record',
+           'plain', 'Check', 'PartResult', 'FindingResult', 'learning_checks', 'seeds_to_decide', 'assess',
+           'closeup_agreement', 'jumps_by_layer', 'findings', 'simulated_study']
 
 # %% ../nbs/11d_findings.ipynb #24d0d4b8
 LEVEL = 0.95        # every part's interval, unless the part says otherwise
@@ -438,6 +439,104 @@ FINDINGS = (
             "close-up point."),
 )
 
+# %% ../nbs/11d_findings.ipynb #575091ad
+class _Unset:
+    "The value of a record's field that does not apply to it: false when tested, left out of its JSON."
+    def __bool__(self): return False
+    def __repr__(self): return "UNSET"
+
+UNSET = _Unset()
+
+class Record:
+    """A result record: fields read as attributes (`check.status`) or as the JSON it becomes
+    (`check["status"]`, `check.get("chance")`); a field that is `UNSET` is left out of `to_json`."""
+    def to_json(self) -> dict:
+        kept = [f.name for f in fields(self) if getattr(self, f.name) is not UNSET]
+        return {name: plain(getattr(self, name)) for name in kept}
+    def __getitem__(self, key):
+        value = getattr(self, key, UNSET)
+        if value is UNSET: raise KeyError(key)
+        return value
+    def get(self, key, default=None):
+        value = getattr(self, key, UNSET)
+        return default if value is UNSET else value
+    def __contains__(self, key): return getattr(self, key, UNSET) is not UNSET
+
+def plain(value):
+    "A value as JSON holds it: records (and lists of them) become dicts."
+    if isinstance(value, Record): return value.to_json()
+    if isinstance(value, list): return [plain(v) for v in value]
+    return value
+
+# %% ../nbs/11d_findings.ipynb #d7c8492a
+@dataclass
+class Check(Record):
+    """A learning check: its `status` ("passed", "not passed", "not testable", "reading"), the mean
+    `value` over seeds and `per_seed`, and its reference: `chance` (SSL and recall checks, with
+    `ratio` and `margin`) or `reference` and its `reference_name` (ABX against MFCC, the switch)."""
+    id: str
+    check: str                              # in words
+    status: str
+    passed: bool | None
+    reason: str
+    value: float
+    per_seed: dict
+    chance: float = UNSET
+    codes_floor: float = UNSET              # SSL checks: the codes a collapsed codebook falls under
+    reference: float | None = UNSET
+    reference_name: str = UNSET
+    epoch: float = UNSET
+    codes_in_use: dict = UNSET              # SSL checks, per seed
+    chance_per_seed: dict = UNSET           # SSL checks: chance as each seed's validation measured it
+    nominal_chance: float = UNSET           # SSL checks: 1 / (1 + K)
+    ratio: float = UNSET                    # the mean value in multiples of chance
+    margin: float = UNSET                   # the smallest seed's value in multiples of the bar
+
+
+# %% ../nbs/11d_findings.ipynb #1a2f6e77
+@dataclass
+class PartResult(Record):
+    """One part of a finding as assessed: what it claims and expects, its effect with the interval
+    at its `level` and where the width comes from (`se_seeds`, `se_items`, `df`), where the interval
+    `reads`, the Bonferroni bounds over the finding's parts, and its `outcome`."""
+    claim: str
+    kind: str
+    threshold: float
+    unit: str
+    expect: str
+    level: float
+    decides: bool
+    against_family: bool
+    effect: float = UNSET
+    low: float = UNSET
+    high: float = UNSET
+    se_seeds: float = UNSET
+    se_items: float = UNSET
+    df: float = UNSET
+    seeds: list = UNSET
+    per_seed: list = UNSET
+    reads: str = UNSET
+    family_low: float = UNSET
+    family_high: float = UNSET
+    outcome: str = UNSET
+    seeds_to_decide: dict = UNSET           # an undecided part: the planning figure
+
+@dataclass
+class FindingResult(Record):
+    """A finding's verdict with its reason, its parts, the checks it `needs`, and for an undecided
+    one the seeds that would decide it (`seeds_to_decide`) and the command that adds them."""
+    id: int
+    statement: str
+    verdict: str
+    reason: str
+    note: str
+    needs: list
+    seeds: list
+    parts: list
+    seeds_to_decide: dict | None
+    add_seeds: str | None = UNSET
+
+
 # %% ../nbs/11d_findings.ipynb #67255830
 SSL_TIMES_CHANCE, RECALL_TIMES_CHANCE, CODES_IN_USE = 10, 3, 0.1
 # a recipe is chosen so that every check passes with its value at least this many times its bar
@@ -447,7 +546,8 @@ MARGIN = 1.2
 READINGS = {"vgsplus_ssl_switch": "a reading, not a gate: no finding rests on VGS+'s SSL at the switch (findings 2, 3 "
                                   "and 5 read its retrieval, checked at the switch; its SSL is checked at the end)"}
 
-def _check(id, what, per_seed: dict, reference: dict, bar=None, testable=True, reason="", chance_of=None):
+def _check(id, what, per_seed: dict, reference: dict, bar=None, testable=True, reason="",
+           chance_of=None) -> Check:
     """A learning check from {seed: value, or None where the value is missing} and the bar a seed's
     value must reach (`bar(seed, value) -> bool`); it passes when it passes for every seed. A
     failing seed is named with its value as a multiple of chance (`chance_of(seed)`, default
@@ -465,10 +565,10 @@ def _check(id, what, per_seed: dict, reference: dict, bar=None, testable=True, r
     if id in READINGS:                                      # shown, never a gate
         status, ok, reason = "reading", None, READINGS[id] + (f"; below the bar for {below}" if failing else "")
     vals = [v for v in per_seed.values() if v is not None]
-    return {"id": id, "check": what, "status": status, "passed": ok if testable else None, "reason": reason,
-            "value": float(np.mean(vals)) if vals else float("nan"),
-            "per_seed": {str(s): {"value": float("nan") if v is None else float(v), "passed": bool(passed[s])}
-                         for s, v in sorted(per_seed.items())}, **reference}
+    seeds = {str(s): {"value": float("nan") if v is None else float(v), "passed": bool(passed[s])}
+             for s, v in sorted(per_seed.items())}
+    mean = float(np.mean(vals)) if vals else float("nan")
+    return Check(id, what, status, ok if testable else None, reason, mean, seeds, **reference)
 
 def _at(table: pd.DataFrame, seeds, epoch, column) -> dict:
     "{seed: the value of `column` at exactly `epoch`, or None where that epoch is missing}."
@@ -476,7 +576,7 @@ def _at(table: pd.DataFrame, seeds, epoch, column) -> dict:
     rows = table[table.epoch == epoch].drop_duplicates("seed", keep="last").set_index("seed")[column]
     return {s: (float(rows[s]) if s in rows and pd.notna(rows[s]) else None) for s in seeds}
 
-def _ssl_check(key, name, ep, seeds, epoch, when, nominal_chance, floor):
+def _ssl_check(key, name, ep, seeds, epoch, when, nominal_chance, floor) -> Check:
     """The SSL check of `name` at `epoch`: accuracy against each seed's chance as its validation
     measured it (the candidates left once distractors equal to the positive are masked;
     `nominal_chance`, the nominal 1 / (1 + K), where a run did not log it)."""
@@ -490,10 +590,10 @@ def _ssl_check(key, name, ep, seeds, epoch, when, nominal_chance, floor):
     c = _check(key, f"{name} contrastive accuracy on held-out voices {when} >= {SSL_TIMES_CHANCE}x chance, with at "
                f"least {floor:g} codes in use", acc, {"chance": mean_chance, "codes_floor": floor, "epoch": epoch},
                lambda s, v: v >= SSL_TIMES_CHANCE * chance[s] and (codes[s] or 0) >= floor, chance_of=chance.get)
-    c["codes_in_use"] = {str(s): float("nan") if v is None else float(v) for s, v in codes.items()}
-    c["chance_per_seed"], c["nominal_chance"] = {str(s): v for s, v in chance.items()}, nominal_chance
+    c.codes_in_use = {str(s): float("nan") if v is None else float(v) for s, v in codes.items()}
+    c.chance_per_seed, c.nominal_chance = {str(s): v for s, v in chance.items()}, nominal_chance
     times = [v / (SSL_TIMES_CHANCE * chance[s]) for s, v in acc.items() if v is not None]
-    return c | {"ratio": c["value"] / mean_chance, "margin": min(times) if times else float("nan")}
+    return replace(c, ratio=c.value / mean_chance, margin=min(times) if times else float("nan"))
 
 # %% ../nbs/11d_findings.ipynb #c5cac771
 def _margin(values: dict, bar: float) -> float:
@@ -502,7 +602,7 @@ def _margin(values: dict, bar: float) -> float:
     vals = [v for v in values.values() if v is not None]
     return float(min(vals) / bar) if vals and len(vals) == len(values) else float("nan")
 
-def learning_checks(study: Study, ev: Evidence, cfg, mfcc: dict | None = None) -> list[dict]:
+def learning_checks(study: Study, ev: Evidence, cfg, mfcc: dict | None = None) -> list[Check]:
     """Did each task learn, seed by seed, at the end of training (`train.epochs`, read at exactly
     that epoch) and, for the base runs that a scheduled scenario starts from, at the switch
     (`train.switch_epoch`): what phase A had learned when phase B began. wav2vec 2.0 (W2V2, VGS+):
@@ -541,7 +641,7 @@ def learning_checks(study: Study, ev: Evidence, cfg, mfcc: dict | None = None) -
                        lambda s, v: v >= bar, testable,
                        "" if testable else f"{n_images} test images: chance R@{ev.k} is {chance_at_k:.0f}%, so "
                                            f"{RECALL_TIMES_CHANCE}x chance cannot be reached")
-            out.append(c | {"ratio": c["value"] / chance_at_k, "margin": _margin(values, bar)})
+            out.append(replace(c, ratio=c.value / chance_at_k, margin=_margin(values, bar)))
     for name, key in (("W2V2", "w2v2"), ("VGS", "vgs")):
         if name not in ran: continue
         a = ab[(ab.scenario == name) & (ab.condition == "across")] if len(ab) else ab
@@ -555,15 +655,15 @@ def learning_checks(study: Study, ev: Evidence, cfg, mfcc: dict | None = None) -
     return out
 
 # %% ../nbs/11d_findings.ipynb #7f577ebc
-def _switch_check(study: Study, k: float) -> dict:
+def _switch_check(study: Study, k: float) -> Check:
     """Every scheduled run left phase A at the study's switch epoch `k`, the epoch the checks at the
     switch read: a run that switched elsewhere would be compared with a phase A nobody checked."""
     switched = {(s, n): study.switch_epoch(s, n) for s, n in study.runs if Scenario.parse(n).is_scheduled}
     wrong = {f"{n} seed {s}": e for (s, n), e in sorted(switched.items()) if e is None or float(e) != k}
     said = "; ".join(f"{run} switched at epoch {e}" for run, e in wrong.items())
-    return {"id": "switch_epoch", "check": f"every scheduled run switched at the study's switch epoch ({k:g})",
-            "status": "not passed" if wrong else "passed", "passed": not wrong, "reason": said, "value": k,
-            "per_seed": {}, "reference": k, "reference_name": "train.switch_epoch", "epoch": k}
+    what = f"every scheduled run switched at the study's switch epoch ({k:g})"
+    return Check("switch_epoch", what, "not passed" if wrong else "passed", not wrong, said, k, {}, reference=k,
+                 reference_name="train.switch_epoch", epoch=k)
 
 # %% ../nbs/11d_findings.ipynb #9515a8f4
 def seeds_to_decide(iv: dict, threshold: float, level: float = LEVEL, most: int = 50) -> dict:
@@ -595,7 +695,7 @@ def _missing(part: Part, ev: Evidence, per_seed: dict) -> str:
     if lacking: return f"missing its {part.kind} data for seed(s) {', '.join(map(str, lacking))}"
     return ""
 
-def _part_result(part: Part, ev: Evidence, n_parts: int) -> dict:
+def _part_result(part: Part, ev: Evidence, n_parts: int) -> PartResult:
     """One part: its effect and interval, where the interval lies (`reads`, whatever the claim), its
     `outcome` as the statement reads, and whether it goes against the statement beyond the finding's
     family-wise bound (its interval at level 1 - (1 - level) / n_parts, Bonferroni: `family_low`,
@@ -606,56 +706,56 @@ def _part_result(part: Part, ev: Evidence, n_parts: int) -> dict:
     out = {"claim": claim, "kind": part.kind, "threshold": th.value, "unit": th.unit, "expect": part.expect,
            "level": part.level, "decides": part.decides, "against_family": False}
     missing = _missing(part, ev, per_seed)
-    if missing: return out | {"outcome": f"not testable here: {missing}"}
+    if missing: return PartResult(**out, outcome=f"not testable here: {missing}")
     iv = interval(per_seed, part.level)
     wide = interval(per_seed, 1 - (1 - part.level) / n_parts)
     out |= iv | {"reads": reads(iv["low"], iv["high"], th.value), "family_low": wide["low"],
                  "family_high": wide["high"]}
-    if len(iv["seeds"]) < 2: return out | {"outcome": ONE_SEED}
+    if len(iv["seeds"]) < 2: return PartResult(**out, outcome=ONE_SEED)
     said = outcome(side(iv["low"], iv["high"], th.value), part.expect)
     against = outcome(side(wide["low"], wide["high"], th.value), part.expect) == "against the statement"
     out |= {"outcome": said, "against_family": against}
     if said == "undecided": out["seeds_to_decide"] = seeds_to_decide(iv, th.value, part.level)
-    return out
+    return PartResult(**out)
 
 # %% ../nbs/11d_findings.ipynb #672ce962
 def _seeds_for_finding(parts: list) -> dict | None:
     """The planning figure of a finding: the most seeds any undecided deciding part needs (None
     where one cannot say)."""
-    undecided = [p for p in parts if p["decides"] and p["outcome"] == "undecided"]
+    undecided = [p for p in parts if p.decides and p.outcome == "undecided"]
     if not undecided: return None
-    figures = [p["seeds_to_decide"]["seeds"] for p in undecided]
+    figures = [p.seeds_to_decide["seeds"] for p in undecided]
     if None in figures: return {"seeds": None, "why": "a part that more seeds cannot decide at its measured spread"}
     return {"seeds": max(figures), "why": "if every effect and its spread stay as measured (a planning figure)"}
 
-def assess(finding: Finding, ev: Evidence, checks: list[dict]) -> dict:
+def assess(finding: Finding, ev: Evidence, checks: list[Check]) -> FindingResult:
     """A finding's verdict from its deciding parts: 'holds' when every one comes out as stated at
     its level (all must, so no part's error adds up); 'does not hold' when a part is decided against
     the statement by its Bonferroni interval (level 1 - 0.05 / parts), so that the chance of calling
     a true finding false stays under 5% however many parts it has; 'inconclusive' otherwise; and
     'not testable here' when a learning check it rests on did not pass, a run or a seed's data it
     needs is missing (naming what), or it has one seed."""
-    by_id = {c["id"]: c for c in checks}
+    by_id = {c.id: c for c in checks}
     parts = [_part_result(p, ev, len(finding.parts)) for p in finding.parts]
-    deciding = [p for p in parts if p["decides"]]
-    said = lambda c: f"{c['id']} ({c['reason'] or c['status']})"
+    deciding = [p for p in parts if p.decides]
+    said = lambda c: f"{c.id} ({c.reason or c.status})"
     failed = [said(by_id[k]) if k in by_id else f"{k} (not run)"
-              for k in finding.needs if by_id.get(k, {}).get("status") != "passed"]
+              for k in finding.needs if k not in by_id or by_id[k].status != "passed"]
     missing = sorted({n for p in finding.parts for n in p.scenarios if not ev.seeds(n)})
-    lacking = [f"{p['claim']}: {p['outcome'][len('not testable here: '):]}" for p in deciding
-               if p["outcome"].startswith("not testable here")]
+    lacking = [f"{p.claim}: {p.outcome[len('not testable here: '):]}" for p in deciding
+               if p.outcome.startswith("not testable here")]
     reason = "; ".join(x for x in (f"it rests on {', '.join(failed)}" if failed else "",
                                    f"{', '.join(missing)} not run" if missing else "",
                                    "; ".join(lacking) if lacking and not missing else "") if x)
     if reason: v = "not testable here"
-    elif any(p["outcome"] == ONE_SEED for p in deciding): v, reason = "not testable here", "one seed"
-    elif all(p["outcome"] == "as stated" for p in deciding): v = "holds"
-    elif any(p["against_family"] for p in deciding): v = "does not hold"
+    elif any(p.outcome == ONE_SEED for p in deciding): v, reason = "not testable here", "one seed"
+    elif all(p.outcome == "as stated" for p in deciding): v = "holds"
+    elif any(p.against_family for p in deciding): v = "does not hold"
     else: v = "inconclusive"
-    seeds = sorted({s for p in parts for s in p.get("seeds", [])})
-    return {"id": finding.id, "statement": finding.statement, "verdict": v, "reason": reason, "note": finding.note,
-            "needs": list(finding.needs), "seeds": seeds, "parts": parts,
-            "seeds_to_decide": _seeds_for_finding(parts) if v == "inconclusive" else None}
+    seeds = sorted({s for p in parts for s in p.seeds or []})
+    plan = _seeds_for_finding(parts) if v == "inconclusive" else None
+    return FindingResult(finding.id, finding.statement, v, reason, finding.note, list(finding.needs), seeds, parts,
+                         plan)
 
 def closeup_agreement(ev: Evidence, fractions, finding: Finding | None = None) -> list[dict]:
     """Finding 5's parts read at every close-up checkpoint (`train.switch_checkpoints`): per part
@@ -686,7 +786,7 @@ def jumps_by_layer(ev: Evidence, layers, scheduled=("(W2V2, VGS)", "(W2V2, VGS+)
             if per_seed: rows.append({"scenario": s, "layer": layer, **interval(per_seed)})
     return rows
 
-def findings(ev: Evidence, checks: list[dict], declared=FINDINGS) -> list[dict]:
+def findings(ev: Evidence, checks: list[Check], declared=FINDINGS) -> list[FindingResult]:
     "Every declared finding, assessed."
     return [assess(f, ev, checks) for f in declared]
 

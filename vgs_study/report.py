@@ -381,47 +381,48 @@ def render(results, report) -> list[str]:
     figs = figures(results.curves, results.summary, report.path, names=list(results.scenarios),
                    mfcc=results.mfcc_abx, chance_r10=results.chance_r10)
     if results.cka: figs += cka_figures(results.cka, report.path)
-    tables, kept = report_tables(results), results.to_json()
-    atomic_write(report.results, json.dumps(kept, indent=1, default=float) + "\n")
-    atomic_write(report.tables, _markdown(kept, tables))
-    atomic_write(report.page, _html(kept, tables, figs, results.study_dir))
+    tables = report_tables(results)
+    atomic_write(report.results, json.dumps(results.to_json(), indent=1, default=float) + "\n")
+    atomic_write(report.tables, _markdown(results, tables))
+    atomic_write(report.page, _html(results, tables, figs, results.study_dir))
     return figs
 
 
 # %% ../nbs/12_report.ipynb #7b3c9a10
 def _check_detail(c) -> str:
-    if "chance" in c: ref = f"chance {c['chance']:.3g}, {c['ratio']:.1f}x; smallest seed {c['margin']:.2f}x the bar"
-    elif c.get("reference") is not None: ref = f"{c['reference_name']} {c['reference']:.3g}"
+    "A check's numbers in words: its mean and reference, each seed's value, the codes in use."
+    if c.chance: ref = f"chance {c.chance:.3g}, {c.ratio:.1f}x; smallest seed {c.margin:.2f}x the bar"
+    elif c.reference_name and c.reference is not None: ref = f"{c.reference_name} {c.reference:.3g}"
     else: ref = "no reference"
-    seeds = ", ".join(f"seed {s}: {v['value']:.3g}" for s, v in c.get("per_seed", {}).items())
-    codes = (f"; codes in use {', '.join(f'{v:.1f}' for v in c['codes_in_use'].values())} (floor {c['codes_floor']:g})"
-             if c.get("codes_in_use") else "")
-    body = "; ".join(x for x in (f"mean {c['value']:.3g}, {ref}", seeds + codes) if x)
-    return f"({body})" + (f" — {c['reason']}" if c["reason"] else "")
+    seeds = ", ".join(f"seed {s}: {v['value']:.3g}" for s, v in c.per_seed.items())
+    if c.codes_in_use:
+        in_use = ", ".join(f"{v:.1f}" for v in c.codes_in_use.values())
+        seeds += f"; codes in use {in_use} (floor {c.codes_floor:g})"
+    body = "; ".join(x for x in (f"mean {c.value:.3g}, {ref}", seeds) if x)
+    return f"({body})" + (f" — {c.reason}" if c.reason else "")
 
 def _interval_text(p) -> str:
     """An effect with its interval, where the interval's width comes from, and its Bonferroni
     interval where it matters."""
-    if "effect" not in p: return "no data"
-    level = f"{100 * p['level']:g}%"
-    one = " (one seed: the interval covers the test set only)" if len(p["seeds"]) == 1 else ""
-    bound = (f"; Bonferroni [{p['family_low']:+.2f}, {p['family_high']:+.2f}]"
-             if p["outcome"] == "against the statement" else "")
-    return (f"{p['effect']:+.2f} [{p['low']:+.2f}, {p['high']:+.2f}] ({level}; standard errors: seeds "
-            f"{p['se_seeds']:.2f}, test set {p['se_items']:.2f}; {p['df']:.1f} df{bound}){one}")
+    if not p.seeds: return "no data"
+    one = " (one seed: the interval covers the test set only)" if len(p.seeds) == 1 else ""
+    against = p.outcome == "against the statement"
+    bound = f"; Bonferroni [{p.family_low:+.2f}, {p.family_high:+.2f}]" if against else ""
+    errors = f"standard errors: seeds {p.se_seeds:.2f}, test set {p.se_items:.2f}; {p.df:.1f} df"
+    return f"{p.effect:+.2f} [{p.low:+.2f}, {p.high:+.2f}] ({100 * p.level:g}%; {errors}{bound}){one}"
 
 def _expected_side(p) -> str:
-    t = f"{p['threshold']:g}"
-    return f"above +{t}" if p["expect"] == "holds" else f"within ±{t}"
+    "Where a part's statement expects its interval: above the threshold, or within it."
+    return f"above +{p.threshold:g}" if p.expect == "holds" else f"within ±{p.threshold:g}"
 
 def _outcome_text(p) -> str:
     """A part's outcome as its statement reads, with what it takes: the Bonferroni bound, seeds to
     decide it."""
-    said = p["outcome"]
-    if not p["decides"]: said += " (descriptive: the finding does not read it)"
-    elif said == "against the statement" and not p["against_family"]: said += " at its level, within the Bonferroni bound"
-    plan = p.get("seeds_to_decide")
-    if plan: said += f"; {_plan_text(plan)}"
+    said = p.outcome
+    if not p.decides: said += " (descriptive: the finding does not read it)"
+    elif said == "against the statement" and not p.against_family:
+        said += " at its level, within the Bonferroni bound"
+    if p.seeds_to_decide: said += f"; {_plan_text(p.seeds_to_decide)}"
     return said
 
 def _plan_text(plan: dict) -> str:
@@ -432,8 +433,8 @@ def finding_table(f) -> tuple[list, list]:
     """The parts of one finding: claim, effect with its interval, threshold, where the interval lies
     (whatever the claim) and the outcome as the statement reads."""
     head = ["part", "effect [interval]", "threshold", "the interval lies", "the statement expects", "outcome"]
-    rows = [[p["claim"], _interval_text(p), f"±{p['threshold']:g} {p['unit']}", p.get("reads", "-"),
-             _expected_side(p), _outcome_text(p)] for p in f["parts"]]
+    rows = [[p.claim, _interval_text(p), f"±{p.threshold:g} {p.unit}", p.reads or "-", _expected_side(p),
+             _outcome_text(p)] for p in f.parts]
     return head, rows
 
 
@@ -444,33 +445,35 @@ def time_table(times: dict) -> tuple[list, list]:
     head = ["job", *times["columns"]]
     return head, [[name, *(f"{v:,.0f}" if v is not None else "-" for v in row)] for name, row in times["rows"].items()]
 
-def _check_line(c) -> str: return f"{c['check']}: {c['status']} {_check_detail(c)}"
+def _check_line(c) -> str: return f"{c.check}: {c.status} {_check_detail(c)}"
 def _finding_why(f) -> str:
     """Why a finding reads as it does, beyond its parts: what it could not test, or what would
     decide it."""
-    if f["reason"]: return f" Not testable here because {f['reason']}."
-    plan = f.get("seeds_to_decide")
+    if f.reason: return f" Not testable here because {f.reason}."
+    plan = f.seeds_to_decide
     if not plan: return ""
     if plan["seeds"] is None: return f" Undecided; more seeds would not decide it: {plan['why']}."
     return (f" Undecided; about {plan['seeds']} seeds would decide its undecided parts {plan['why']}: "
-            f"`{f['add_seeds']}`.")
+            f"`{f.add_seeds}`.")
 
 def _finding_head(f) -> str:
-    return f"Finding {f['id']} — {f['statement']}: **{f['verdict']}**.{_finding_why(f)}" + (f" {f['note']}" if f["note"] else "")
+    note = f" {f.note}" if f.note else ""
+    return f"Finding {f.id} — {f.statement}: **{f.verdict}**.{_finding_why(f)}{note}"
 
 def _markdown(results, tables) -> str:
     md = [f"# {title}\n\n{_md(*t)}\n" for title, t in tables.items()]
-    md.append("# Learning checks\n\n" + "\n".join(f"- {_check_line(c)}" for c in results["learning_checks"]) + "\n")
-    parts = [f"{_finding_head(f)}\n\n{_md(*finding_table(f))}\n" for f in results["findings"]]
+    checks = "\n".join(f"- {_check_line(c)}" for c in results.learning_checks)
+    md.append(f"# Learning checks\n\n{checks}\n")
+    parts = [f"{_finding_head(f)}\n\n{_md(*finding_table(f))}\n" for f in results.findings]
     md.append("# Findings\n\n" + "\n".join(parts))
-    if results.get("time", {}).get("rows"):
-        md.append(f"# Where the time went (seconds)\n\n{_md(*time_table(results['time']))}\n")
-    md.append(f"# Data\n\n{_corpus_text(results['summary'])}\n")
-    if results.get("unfinished_runs"): md.insert(0, f"{_unfinished_text(results)}\n")
+    if results.time.get("rows"):
+        md.append(f"# Where the time went (seconds)\n\n{_md(*time_table(results.time))}\n")
+    md.append(f"# Data\n\n{_corpus_text(results.summary)}\n")
+    if results.unfinished_runs: md.insert(0, f"{_unfinished_text(results)}\n")
     return "\n".join(md)
 
 def _unfinished_text(results) -> str:
-    return ("Not in this report (training or evaluation not finished): " + ", ".join(results["unfinished_runs"]) + ".")
+    return f"Not in this report (training or evaluation not finished): {', '.join(results.unfinished_runs)}."
 
 
 # %% ../nbs/12_report.ipynb #ede1ef09
@@ -521,34 +524,34 @@ def _span(s) -> str: return f"<span class='{_CSS.get(s, 'na')}'>{html.escape(s)}
 def _html_finding(f) -> str:
     said = _finding_why(f).strip()
     why = f"<br><small>{html.escape(said)}</small>" if said else ""
-    note = f"<br><small>{html.escape(f['note'])}</small>" if f["note"] else ""
-    return (f"<li><b>Finding {f['id']}</b>: {html.escape(f['statement'])} — {_span(f['verdict'])}{why}{note}"
-            f"{_html_table(*finding_table(f))}</li>")
+    note = f"<br><small>{html.escape(f.note)}</small>" if f.note else ""
+    head = f"<b>Finding {f.id}</b>: {html.escape(f.statement)} — {_span(f.verdict)}{why}{note}"
+    return f"<li>{head}{_html_table(*finding_table(f))}</li>"
 
 def _configuration(results) -> str:
-    s = results["summary"]
-    return (f"preset <b>{s['preset']}</b>, seeds {', '.join(map(str, results['seeds']))}, {s['epochs']} epochs (switch "
+    s = results.summary
+    return (f"preset <b>{s['preset']}</b>, seeds {', '.join(map(str, results.seeds))}, {s['epochs']} epochs (switch "
             f"after {s['switch_epoch']}), batch {s['batch_size']}, lr {s['lr']:g} ({s['optimizer']}, "
             f"{'/'.join(s['precision'])} on CPU capability {'/'.join(s['cpu_capability'])}); model with "
             f"{s['model_layers']} layers ({s['shared_layers']} shared). {html.escape(_corpus_text(s))}")
 
 def _html(results, tables, figs, study_dir) -> str:
     "The report page: `PAGE` filled with the results, each piece escaped."
-    s, ch, wall, times = results["summary"], results["chance"], results["wall_seconds"], results.get("time", {})
-    checks = "".join(f"<li>{html.escape(c['check'])}: {_span(c['status'])} "
-                     f"<small>{html.escape(_check_detail(c))}</small></li>" for c in results["learning_checks"])
+    s, ch, wall, times = results.summary, results.chance, results.wall_seconds, results.time
+    checks = "".join(f"<li>{html.escape(c.check)}: {_span(c.status)} "
+                     f"<small>{html.escape(_check_detail(c))}</small></li>" for c in results.learning_checks)
     tabs = "".join(f"<h2>{html.escape(t)}</h2>{_html_table(*v)}" for t, v in tables.items())
     if times.get("rows"): tabs += f"<h2>Where the time went (seconds)</h2>{_html_table(*time_table(times))}"
     fail = "".join(f"<li>{html.escape(k)}: {html.escape(v.get('error', ''))[:400]}</li>"
-                   for k, v in results["failed_jobs"].items())
-    unfinished = f" <b>{html.escape(_unfinished_text(results))}</b>" if results.get("unfinished_runs") else ""
+                   for k, v in results.failed_jobs.items())
+    unfinished = f" <b>{html.escape(_unfinished_text(results))}</b>" if results.unfinished_runs else ""
     packages = ", ".join(f"{k} {v}" for k, v in (s["packages"] or {}).items() if v)
     return PAGE.substitute(
         title=html.escape(str(study_dir)), configuration=_configuration(results) + unfinished,
         wall="-" if wall is None else f"{wall / 60:.1f} min", chance_r10=f"{ch['recall_at_10']:.1f}",
         chance_accuracy=f"{ch['contrastive_accuracy']:.3f}", bootstrap=f"{s['bootstrap']:,}",
         checks=checks or "<li>not available</li>",
-        findings="".join(_html_finding(f) for f in results["findings"]) or "<li>not enough scenarios</li>",
+        findings="".join(_html_finding(f) for f in results.findings) or "<li>not enough scenarios</li>",
         tables=tabs, failed=f"<h2>Failed jobs</h2><ul>{fail}</ul>" if fail else "",
         figures="".join(f"<figure><img src='{f}.png' alt='{f}'><figcaption>{_CAPTIONS.get(f, f)}</figcaption></figure>"
                         for f in figs),
