@@ -14,8 +14,8 @@ from .config import Config
 from .corpus import read_manifest
 from .data import DataError, speaker_overlap
 from .evaluate import best_layer, mfcc_scores
-from .findings import (Check, Evidence, FindingResult, chances, closeup_agreement, findings, jumps_by_layer,
-                                learning_checks, plain)
+from .findings import (Check, Evidence, FindingResult, chances, closeup_agreement, findings,
+                                jumps_by_layer, learning_checks, plain)
 from .losses import chance_accuracy
 from .results import (Study, end_results, load_study, nested_summary, over_seeds, scenario_results,
                                speech_to_image, summary_table, with_phase_a, job_times)
@@ -66,12 +66,14 @@ class StudyResults:
 
     def to_json(self) -> dict:
         "The fields `results.json` keeps, in its order."
-        return {f.name: plain(getattr(self, f.name)) for f in fields(self) if not f.metadata.get("drawn")}
+        kept = [f.name for f in fields(self) if not f.metadata.get("drawn")]
+        return {name: plain(getattr(self, name)) for name in kept}
 
     @property
     def chance_r10(self) -> dict:
         "{split: speech->image chance R@10 (%)}, the line the recall figures draw."
-        return {split: c.get("speech_to_image", {}).get(10) for split, c in self.chance["recall"].items()}
+        by_split = self.chance["recall"]
+        return {split: c.get("speech_to_image", {}).get(10) for split, c in by_split.items()}
 
 # %% ../nbs/11e_analysis.ipynb #ee80670e
 CLOSEUP = ("speech->image R@10 (test)", "best-layer across-speaker ABX")
@@ -87,8 +89,9 @@ def curves(study: Study, switch: int) -> dict:
         best = best_layer(abx, by=("seed", "scenario", "epoch", "condition"))
         out["best_abx_by_epoch"] = with_phase_a(best, study.runs)
     if len(ep) and set(_LOSSES) <= set(ep):
-        losses = with_phase_a(ep, study.runs).melt(id_vars=["seed", "scenario", "epoch"], var_name="loss",
-                                                   value_vars=list(_LOSSES), value_name="value")
+        per_epoch = with_phase_a(ep, study.runs)
+        losses = per_epoch.melt(id_vars=["seed", "scenario", "epoch"], value_vars=list(_LOSSES),
+                                var_name="loss", value_name="value")
         out["losses"] = losses.assign(loss=losses["loss"].map(_LOSSES))
     if len(rec):
         out["recall_at_10"] = with_phase_a(speech_to_image(rec), study.runs)
@@ -136,8 +139,9 @@ def study_facts(cfg: Config, manifest: dict, study: Study, speakers: dict | None
     world = {k: getattr(d, k) for k in world_keys} if d.corpus == "synthetic" else None
     precision = sorted({r.get("precision") or t.precision for r in runs})
     capability = sorted({r.get("cpu_capability") or "unknown" for r in runs})
-    return {"preset": cfg.preset, "epochs": t.epochs, "switch_epoch": t.switch_epoch, "batch_size": t.batch_size,
-            "lr": t.lr, "optimizer": t.optimizer, "precision": precision, "cpu_capability": capability,
+    return {"preset": cfg.preset, "epochs": t.epochs, "switch_epoch": t.switch_epoch,
+            "batch_size": t.batch_size, "lr": t.lr, "optimizer": t.optimizer,
+            "precision": precision, "cpu_capability": capability,
             "bootstrap": cfg.eval.bootstrap, "model_layers": cfg.model.n_layers,
             "shared_layers": cfg.model.n_shared_layers,
             "splits": manifest.get("counts"), "hours": manifest.get("hours"), "world": world,
@@ -151,8 +155,9 @@ def switch_results(ev: Evidence, cfg: Config) -> dict:
     """Finding 5 at every close-up checkpoint (`fractions`; the one the finding reads: `at`) and at
     every layer."""
     fractions = cfg.train.switch_checkpoints
-    return {"fractions": fractions, "at": cfg.eval.switch_jump_at, "parts": closeup_agreement(ev, fractions),
-            "by_layer": jumps_by_layer(ev, range(1, cfg.model.n_layers + 1))}
+    layers = range(1, cfg.model.n_layers + 1)
+    return {"fractions": fractions, "at": cfg.eval.switch_jump_at,
+            "parts": closeup_agreement(ev, fractions), "by_layer": jumps_by_layer(ev, layers)}
 
 def measured_chance(checks: list, cfg: Config) -> float:
     """The contrastive task's chance as W2V2's validation measured it (distractors equal to the
@@ -180,7 +185,12 @@ def _cka_cells(cka: dict | None) -> dict:
     "{group: {a: {b: mean and interval over seeds}}} of the CKA between scenarios at the same seed."
     if not cka: return {}
     per_seed = cka.get("between_per_seed", {})
-    return {g: {a: {b: mean_ci(v) for b, v in row.items()} for a, row in m.items()} for g, m in per_seed.items()}
+    cells = lambda pairs: {a: {b: mean_ci(v) for b, v in row.items()} for a, row in pairs.items()}
+    return {group: cells(pairs) for group, pairs in per_seed.items()}
+
+def _nested_by_seed(by_seed: dict) -> dict:
+    "One scenario's summaries, seed by seed, nested as `results.json` keeps them."
+    return {str(seed): nested_summary(summary) for seed, summary in by_seed.items()}
 
 def _failed(jobs: dict) -> dict:
     return {name: job for name, job in jobs.items() if job.get("status") in ("failed", "skipped")}
@@ -191,8 +201,9 @@ def _study(folder: StudyDir) -> Study:
         raise FileNotFoundError(f"{folder.path}: not a study directory (no {folder.config.name})")
     study = load_study(folder.path)
     if not study.runs:
-        unfinished = f"; unfinished: {', '.join(study.unfinished)})" if study.unfinished else ")"
-        raise FileNotFoundError(f"{folder.path}: no runs to report (none is both trained and evaluated{unfinished}")
+        unfinished = f"; unfinished: {', '.join(study.unfinished)}" if study.unfinished else ""
+        none = f"none is both trained and evaluated{unfinished}"
+        raise FileNotFoundError(f"{folder.path}: no runs to report ({none})")
     return study
 
 # %% ../nbs/11e_analysis.ipynb #2a3eb6ee
@@ -210,17 +221,19 @@ def analyse(study_dir, mfcc: bool = True) -> StudyResults:
     chance = chances(study.table("recall_items"), cfg.eval.recall_ks)
     mfcc_abx = mfcc_scores(cfg, study.corpus, folder.report.mfcc_cache) if mfcc else None
     checks = learning_checks(study, ev, cfg, mfcc_abx)
-    cka = cka_results(study.runs, paper_order(study.scenarios), study.table("cka"), cfg) if "cka" in names else None
+    ordered = paper_order(study.scenarios)
+    cka = cka_results(study.runs, ordered, study.table("cka"), cfg) if "cka" in names else None
     jobs = study.jobs | unfinished_jobs(folder.path)
     return StudyResults(
         preset=cfg.preset, seeds=study.seeds, metrics=names,
         scenarios=scenario_results(per_seed, stats, names),
-        per_seed={n: {str(s): nested_summary(r) for s, r in v.items()} for n, v in per_seed.items()},
+        per_seed={n: _nested_by_seed(by_seed) for n, by_seed in per_seed.items()},
         findings=_with_commands(findings(ev, checks), cfg.preset, folder.path),
         learning_checks=checks, switch_closeup=switch_results(ev, cfg), mfcc_abx=mfcc_abx, cka=cka,
         chance={"recall": chance, "recall_at_10": ev.chance,
                 "contrastive_accuracy": measured_chance(checks, cfg), "abx": 50.0},
-        time=job_times(jobs, study.epochs), failed_jobs=_failed(jobs), unfinished_runs=study.unfinished,
+        time=job_times(jobs, study.epochs), failed_jobs=_failed(jobs),
+        unfinished_runs=study.unfinished,
         summary=study_facts(cfg, manifest, study, speakers),
         corpus={k: manifest.get(k) for k in ("counts", "hours", "sha256")} if manifest else None,
         wall_seconds=study.wall, generated=time.strftime("%Y-%m-%d %H:%M:%S"),

@@ -38,8 +38,8 @@ def _save(fig, path: Path):
     fig.savefig(path.with_suffix(".png"), dpi=110, bbox_inches="tight")
     fig.savefig(path.with_suffix(".svg"), bbox_inches="tight")
 
-def _panels(data: pd.DataFrame, x, y, hue, title, ylabel, out: Path, name, cond_col, conds, log=True, lines=(),
-            switch=None, xlabel=None, sharey=True, labels=None):
+def _panels(data: pd.DataFrame, x, y, hue, title, ylabel, out: Path, name, cond_col, conds,
+            log=True, lines=(), switch=None, xlabel=None, sharey=True, labels=None):
     """Two panels (one per value of `cond_col`, titled by `labels` where it names one), integer x
     ticks, percent or log axes, reference lines, one shared legend."""
     import matplotlib.pyplot as plt, seaborn as sns
@@ -47,18 +47,22 @@ def _panels(data: pd.DataFrame, x, y, hue, title, ylabel, out: Path, name, cond_
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=sharey)
     for ax, cond in zip(axes, conds):
         d = data[data[cond_col] == cond] if cond_col else data
-        sns.lineplot(data=d, x=x, y=y, hue="scenario", hue_order=hue, marker="o", ax=ax, errorbar=("ci", 95))
+        sns.lineplot(data=d, x=x, y=y, hue="scenario", hue_order=hue, marker="o", ax=ax,
+                     errorbar=("ci", 95))
         for value, label, style in lines:
             v = value(cond) if callable(value) else value
-            if v is not None and np.isfinite(v): ax.axhline(v, color="k", ls=style, lw=1, label=label)
+            if v is None or not np.isfinite(v): continue
+            ax.axhline(v, color="k", ls=style, lw=1, label=label)
         if switch: ax.axvline(switch, color="grey", ls="--", lw=1, label=f"switch (epoch {switch})")
         if log:
             ax.set_yscale("log")
             ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
             ax.yaxis.set_minor_formatter(NullFormatter())
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}" + ("%" if "%" in ylabel else "")))
+        unit = "%" if "%" in ylabel else ""
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}{unit}"))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set(title=title.format(cond=(labels or {}).get(cond, cond)), ylabel=ylabel, xlabel=xlabel or x)
+        named = (labels or {}).get(cond, cond)
+        ax.set(title=title.format(cond=named), ylabel=ylabel, xlabel=xlabel or x)
     handles, labels = axes[0].get_legend_handles_labels()
     for ax in axes:
         if ax.get_legend(): ax.get_legend().remove()
@@ -91,27 +95,31 @@ def figures(curves: dict, facts: dict, out: Path, names=(), mfcc: dict | None = 
                             "fig2_left_abx_vs_layer", "condition", ("within", "across"),
                             lines=((mf, "MFCC", ":"), (50.0, "chance", "--")), xlabel=layers))
     if "best_abx_by_epoch" in curves:
-        made.append(_panels(curves["best_abx_by_epoch"], "epoch", "error", hue,
-                            "best-layer ABX {cond}-speaker per epoch (Fig. 2 right)", "ABX error (%)", out,
-                            "fig2_right_abx_vs_epoch", "condition", ("within", "across"),
+        title = "best-layer ABX {cond}-speaker per epoch (Fig. 2 right)"
+        made.append(_panels(curves["best_abx_by_epoch"], "epoch", "error", hue, title,
+                            "ABX error (%)", out, "fig2_right_abx_vs_epoch", "condition", ("within", "across"),
                             lines=((mf, "MFCC", ":"),), switch=sw))
     if "losses" in curves:
-        made.append(_panels(curves["losses"], "epoch", "value", hue, "{cond} per epoch (Fig. 3)", "training loss",
-                            out, "fig3_losses", "loss", ("loss_AV", "loss_AUD"), switch=sw))
+        losses = ("loss_AV", "loss_AUD")
+        made.append(_panels(curves["losses"], "epoch", "value", hue, "{cond} per epoch (Fig. 3)",
+                            "training loss", out, "fig3_losses", "loss", losses, switch=sw))
     if "recall_at_10" in curves:
         r = curves["recall_at_10"]
-        splits = [s for s in ("test", "seen_voices") if s in set(r.split)] + ["test"] * (len(set(r.split)) < 2)
+        have = set(r.split)
+        splits = [s for s in ("test", "seen_voices") if s in have] + ["test"] * (len(have) < 2)
         voices = voices_label(facts.get("speakers") or {})
-        made.append(_panels(r, "epoch", "recall", hue, "speech->image R@10, {cond}", "R@10 (%)", out,
-                            "recall_vs_epoch", "split", splits[:2], log=False, lines=((chance, "chance", "--"),),
-                            switch=sw, labels={"test": f"{voices} (test)", "seen_voices": "training voices"}))
+        labels = {"test": f"{voices} (test)", "seen_voices": "training voices"}
+        made.append(_panels(r, "epoch", "recall", hue, "speech->image R@10, {cond}", "R@10 (%)",
+                            out, "recall_vs_epoch", "split", splits[:2], log=False,
+                            lines=((chance, "chance", "--"),), switch=sw, labels=labels))
     if "switch_closeup" in curves:
         close = curves["switch_closeup"]
         what = tuple(dict.fromkeys(close.what))            # recall first, then ABX
         chance_line = lambda w: chance("test") if w.startswith("speech->image") else None
         made.append(_panels(close, "epoch", "value", [n for n in hue if n in set(close.scenario)],
-                            "{cond} around the switch", "%", out, "switch_closeup", "what", what, log=False,
-                            switch=sw, sharey=False, lines=((chance_line, "chance", "--"),)))
+                            "{cond} around the switch", "%", out, "switch_closeup", "what", what,
+                            log=False, switch=sw, sharey=False,
+                            lines=((chance_line, "chance", "--"),)))
     return made
 
 
@@ -124,10 +132,12 @@ class _Cells:
     """Table cells from `over_seeds`: `cell(stage, scenario, metric, key)` reads `mean ±
     half-width`, `mean` or `-`."""
     def __init__(self, stats: pd.DataFrame):
-        self.rows = {(r.stage, r.scenario, r.metric, r.key): r for r in stats.itertuples(index=False)}
+        rows = stats.itertuples(index=False)
+        self.rows = {(r.stage, r.scenario, r.metric, r.key): r for r in rows}
         self.stats = stats
     def has(self, stage, name, metric, prefix="") -> bool:
-        return any(a == stage and n == name and m == metric and k.startswith(prefix) for a, n, m, k in self.rows)
+        wanted = (stage, name, metric)
+        return any(row[:3] == wanted and row[3].startswith(prefix) for row in self.rows)
     def cell(self, stage, name, metric, key, digits=1) -> str:
         r = self.rows.get((stage, name, metric, key))
         if r is None: return "-"
@@ -150,10 +160,12 @@ _DIRECTIONS = ("speech_to_image", "image_to_speech")
 def table1(stats, chance: dict) -> tuple[list, list]:
     """Table I: recall at the end of training (test split, held-out voices), with chance, init and
     the paper's numbers."""
-    head = ["model", "S->I R@1", "S->I R@5", "S->I R@10", "I->S R@1", "I->S R@5", "I->S R@10", "paper S->I R1 / R10",
+    head = ["model", "S->I R@1", "S->I R@5", "S->I R@10", "I->S R@1", "I->S R@5", "I->S R@10",
+            "paper S->I R1 / R10",
             "paper I->S R1 / R10"]
     c = _Cells(stats)
-    cells = lambda stage, n: [c.cell(stage, n, "recall", f"test/{d}/{k}") for d in _DIRECTIONS for k in (1, 5, 10)]
+    keys = [f"test/{d}/{k}" for d in _DIRECTIONS for k in (1, 5, 10)]
+    cells = lambda stage, n: [c.cell(stage, n, "recall", key) for key in keys]
     rows = []
     for n in paper_order(stats.scenario):
         p = PAPER_TABLE1.get(n)
@@ -162,13 +174,15 @@ def table1(stats, chance: dict) -> tuple[list, list]:
     init = c.first_init(paper_order(stats.scenario), "recall", "test/")
     if init: rows.append(["random initialisation (epoch 0)", *cells("init", init), "-", "-"])
     ch = lambda d, k: f"{chance[d][k]:.1f}" if k in chance.get(d, {}) else "-"
-    rows.append(["chance", *(ch(d, k) for d in _DIRECTIONS for k in (1, 5, 10)), "0.0 / 0.2", "0.0 / 0.2"])
+    chance_cells = [ch(d, k) for d in _DIRECTIONS for k in (1, 5, 10)]
+    rows.append(["chance", *chance_cells, "0.0 / 0.2", "0.0 / 0.2"])
     return head, rows
 
 def table_memorising(stats) -> tuple[list, list]:
     """Speech->image R@10 on new images spoken by held-out voices (test) and by training voices
     (seen_voices), and at initialisation."""
-    head = ["model", "held-out voices (test)", "training voices (seen_voices)", "at initialisation (test)"]
+    head = ["model", "held-out voices (test)", "training voices (seen_voices)",
+            "at initialisation (test)"]
     c = _Cells(stats)
     r10 = lambda stage, n, split: c.cell(stage, n, "recall", f"{split}/speech_to_image/10")
     return head, [[n, r10("end", n, "test"), r10("end", n, "seen_voices"), r10("init", n, "test")]
@@ -181,11 +195,13 @@ def table2(stats, mfcc=None, fixed_layer: int | None = None) -> tuple[list, list
     the initialisation; with `fixed_layer` (the top shared layer), also the error at that one layer,
     the same for every scenario."""
     fixed = [f"W-C layer {fixed_layer}", f"A-C layer {fixed_layer}"] if fixed_layer else []
-    head = ["model", "W-C (layer)", "A-C (layer)", *fixed, "paper W-C (layer of 12)", "paper A-C (layer of 12)"]
+    paper = ["paper W-C (layer of 12)", "paper A-C (layer of 12)"]
+    head = ["model", "W-C (layer)", "A-C (layer)", *fixed, *paper]
     c, rows = _Cells(stats), []
     def at_fixed(stage, n):
         if not fixed_layer: return []
-        return [c.cell(stage, n, "abx", f"{k}/by_layer/{fixed_layer}", 2) for k in ("within", "across")]
+        keys = [f"{k}/by_layer/{fixed_layer}" for k in ("within", "across")]
+        return [c.cell(stage, n, "abx", key, 2) for key in keys]
     for n in paper_order(stats.scenario):
         p = PAPER_TABLE2.get(n)
         paper = (f"{p[0][0]} ({p[0][1]})", f"{p[1][0]} ({p[1][1]})") if p else ("-", "-")
@@ -196,7 +212,8 @@ def table2(stats, mfcc=None, fixed_layer: int | None = None) -> tuple[list, list
         best = [c.best_layer("init", init, "abx", k) for k in ("within", "across")]
         rows.append(["random initialisation (epoch 0)", *best, *at_fixed("init", init), "-", "-"])
     if mfcc:
-        rows.append(["MFCC (reference)", f"{mfcc['within']:.2f}", f"{mfcc['across']:.2f}", *["-"] * len(fixed), "-", "-"])
+        mfcc_cells = [f"{mfcc['within']:.2f}", f"{mfcc['across']:.2f}"]
+        rows.append(["MFCC (reference)", *mfcc_cells, *["-"] * len(fixed), "-", "-"])
     rows.append(["chance", "50", "50", *["50"] * len(fixed), "50", "50"])
     return head, rows
 
@@ -222,7 +239,8 @@ def metric_table(stats, metric: str) -> tuple[list, list]:
     interval over seeds)."""
     end = stats[(stats.stage == "end") & (stats.metric == metric)]
     cols, c = sorted(set(end.key), key=key_order), _Cells(stats)
-    rows = [[n, *(c.cell("end", n, metric, k, 2) for k in cols)] for n in paper_order(stats.scenario)]
+    row = lambda n: [n, *(c.cell("end", n, metric, k, 2) for k in cols)]
+    rows = [row(n) for n in paper_order(stats.scenario)]
     return ["model", *cols], rows
 
 def _md(head, rows) -> str:
@@ -246,7 +264,8 @@ def closeup_table(closeup: dict) -> tuple[list, list]:
             "same outcome at every point"]
     def cell(r):
         if r["effect"] is None: return r["outcome"]
-        return f"{r['effect']:+.2f} [{r['low']:+.2f}, {r['high']:+.2f}] {r['reads']}: {r['outcome']}"
+        effect = f"{r['effect']:+.2f} [{r['low']:+.2f}, {r['high']:+.2f}]"
+        return f"{effect} {r['reads']}: {r['outcome']}"
     rows = [[p["claim"], *(cell(p["at"][f]) for f in fr), "yes" if p["same_outcome"] else "no"]
             for p in closeup["parts"]]
     return head, rows
@@ -257,8 +276,9 @@ def jump_layer_table(rows: list) -> tuple[list, list]:
     layers = sorted({r["layer"] for r in rows})
     by = {(r["scenario"], r["layer"]): r for r in rows}
     cell = lambda r: f"{r['effect']:+.2f} [{r['low']:+.2f}, {r['high']:+.2f}]" if r else "-"
+    scenarios = dict.fromkeys(r["scenario"] for r in rows)
     return (["scenario", *(f"layer {l}" for l in layers)],
-            [[s, *(cell(by.get((s, l))) for l in layers)] for s in dict.fromkeys(r["scenario"] for r in rows)])
+            [[s, *(cell(by.get((s, l))) for l in layers)] for s in scenarios])
 
 
 # %% ../nbs/12_report.ipynb #c12cka01
@@ -274,15 +294,16 @@ def cka_tables(cka: dict, cells: dict) -> dict:
         out[name] = _cka_between_table(cka, cells, group)
     if cka["rewrite"]:
         layers = sorted({l for v in cka["rewrite"].values() for l in v}, key=int)
-        rows = [[n, *(f"{v.get(l, float('nan')):.2f}" for l in layers)] for n, v in cka["rewrite"].items()]
+        cells = lambda v: [f"{v.get(l, float('nan')):.2f}" for l in layers]
+        rows = [[n, *cells(v)] for n, v in cka["rewrite"].items()]
         name = "CKA of each scheduled run's end with its base run at the switch, per layer (1: phase B kept it all)"
         out[name] = (["model", *(f"layer {l}" for l in layers)], rows)
     if cka["within"]:
         pairs = {(a, b) for m in cka["within"].values() for a in m for b in m[a] if int(a) < int(b)}
         pairs = sorted(pairs, key=lambda p: (int(p[0]), int(p[1])))
         rows = [[n, *(f"{m[a][b]:.2f}" for a, b in pairs)] for n, m in cka["within"].items()]
-        out["CKA between the layers of each run at the end of training"] = (["model", *(f"{a}-{b}" for a, b in pairs)],
-                                                                            rows)
+        head = ["model", *(f"{a}-{b}" for a, b in pairs)]
+        out["CKA between the layers of each run at the end of training"] = (head, rows)
     return out
 
 def _cka_between_table(cka: dict, cells: dict, group: str) -> tuple[list, list]:
@@ -309,7 +330,9 @@ def cka_figures(cka: dict, out: Path) -> list[str]:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt, seaborn as sns
-    made, heat = [], dict(vmin=0, vmax=1, cmap="viridis", annot=True, fmt=".2f", annot_kws={"size": 8}, cbar=False)
+    made = []
+    heat = dict(vmin=0, vmax=1, cmap="viridis", annot=True, fmt=".2f", annot_kws={"size": 8},
+                cbar=False)
     groups = [(g, t) for g,
               t in (("shared", "shared layers"), ("ssl_only", "SSL-only layers")) if cka["between"].get(g)]
     if groups:
@@ -323,7 +346,8 @@ def cka_figures(cka: dict, out: Path) -> list[str]:
         made.append("cka_between")
     if cka["rewrite"]:
         fig, ax = plt.subplots(figsize=(7, 3.2))
-        sns.heatmap(pd.DataFrame(cka["rewrite"]).T.sort_index(axis=1, key=lambda c: c.astype(int)), ax=ax, **heat)
+        by_layer = pd.DataFrame(cka["rewrite"]).T.sort_index(axis=1, key=lambda c: c.astype(int))
+        sns.heatmap(by_layer, ax=ax, **heat)
         ax.set(title="phase B's end against the switch checkpoint", xlabel="layer")
         fig.tight_layout()
         _save(fig, out / "cka_rewrite")
@@ -391,7 +415,8 @@ def render(results, report) -> list[str]:
 # %% ../nbs/12_report.ipynb #7b3c9a10
 def _check_detail(c) -> str:
     "A check's numbers in words: its mean and reference, each seed's value, the codes in use."
-    if c.chance: ref = f"chance {c.chance:.3g}, {c.ratio:.1f}x; smallest seed {c.margin:.2f}x the bar"
+    if c.chance:
+        ref = f"chance {c.chance:.3g}, {c.ratio:.1f}x; smallest seed {c.margin:.2f}x the bar"
     elif c.reference_name and c.reference is not None: ref = f"{c.reference_name} {c.reference:.3g}"
     else: ref = "no reference"
     seeds = ", ".join(f"seed {s}: {v['value']:.3g}" for s, v in c.per_seed.items())
@@ -409,7 +434,8 @@ def _interval_text(p) -> str:
     against = p.outcome == "against the statement"
     bound = f"; Bonferroni [{p.family_low:+.2f}, {p.family_high:+.2f}]" if against else ""
     errors = f"standard errors: seeds {p.se_seeds:.2f}, test set {p.se_items:.2f}; {p.df:.1f} df"
-    return f"{p.effect:+.2f} [{p.low:+.2f}, {p.high:+.2f}] ({100 * p.level:g}%; {errors}{bound}){one}"
+    effect = f"{p.effect:+.2f} [{p.low:+.2f}, {p.high:+.2f}]"
+    return f"{effect} ({100 * p.level:g}%; {errors}{bound}){one}"
 
 def _expected_side(p) -> str:
     "Where a part's statement expects its interval: above the threshold, or within it."
@@ -432,9 +458,11 @@ def _plan_text(plan: dict) -> str:
 def finding_table(f) -> tuple[list, list]:
     """The parts of one finding: claim, effect with its interval, threshold, where the interval lies
     (whatever the claim) and the outcome as the statement reads."""
-    head = ["part", "effect [interval]", "threshold", "the interval lies", "the statement expects", "outcome"]
-    rows = [[p.claim, _interval_text(p), f"±{p.threshold:g} {p.unit}", p.reads or "-", _expected_side(p),
-             _outcome_text(p)] for p in f.parts]
+    head = ["part", "effect [interval]", "threshold", "the interval lies", "the statement expects",
+            "outcome"]
+    row = lambda p: [p.claim, _interval_text(p), f"±{p.threshold:g} {p.unit}", p.reads or "-",
+                     _expected_side(p), _outcome_text(p)]
+    rows = [row(p) for p in f.parts]
     return head, rows
 
 
@@ -443,7 +471,8 @@ def time_table(times: dict) -> tuple[list, list]:
     """Where the study's time went: seconds of every training and evaluation job, by scenario and
     seed, and in total."""
     head = ["job", *times["columns"]]
-    return head, [[name, *(f"{v:,.0f}" if v is not None else "-" for v in row)] for name, row in times["rows"].items()]
+    seconds = lambda row: [f"{v:,.0f}" if v is not None else "-" for v in row]
+    return head, [[name, *seconds(row)] for name, row in times["rows"].items()]
 
 def _check_line(c) -> str: return f"{c.check}: {c.status} {_check_detail(c)}"
 def _finding_why(f) -> str:
@@ -473,7 +502,8 @@ def _markdown(results, tables) -> str:
     return "\n".join(md)
 
 def _unfinished_text(results) -> str:
-    return f"Not in this report (training or evaluation not finished): {', '.join(results.unfinished_runs)}."
+    runs = ", ".join(results.unfinished_runs)
+    return f"Not in this report (training or evaluation not finished): {runs}."
 
 
 # %% ../nbs/12_report.ipynb #ede1ef09
@@ -535,26 +565,35 @@ def _configuration(results) -> str:
             f"{'/'.join(s['precision'])} on CPU capability {'/'.join(s['cpu_capability'])}); model with "
             f"{s['model_layers']} layers ({s['shared_layers']} shared). {html.escape(_corpus_text(s))}")
 
+def _figure(name: str) -> str:
+    "A figure of the page, with its caption."
+    caption = _CAPTIONS.get(name, name)
+    return f"<figure><img src='{name}.png' alt='{name}'><figcaption>{caption}</figcaption></figure>"
+
 def _html(results, tables, figs, study_dir) -> str:
     "The report page: `PAGE` filled with the results, each piece escaped."
     s, ch, wall, times = results.summary, results.chance, results.wall_seconds, results.time
-    checks = "".join(f"<li>{html.escape(c.check)}: {_span(c.status)} "
-                     f"<small>{html.escape(_check_detail(c))}</small></li>" for c in results.learning_checks)
+    check = lambda c: (f"<li>{html.escape(c.check)}: {_span(c.status)} "
+                       f"<small>{html.escape(_check_detail(c))}</small></li>")
+    checks = "".join(check(c) for c in results.learning_checks)
+    findings = "".join(_html_finding(f) for f in results.findings)
     tabs = "".join(f"<h2>{html.escape(t)}</h2>{_html_table(*v)}" for t, v in tables.items())
-    if times.get("rows"): tabs += f"<h2>Where the time went (seconds)</h2>{_html_table(*time_table(times))}"
+    if times.get("rows"):
+        tabs += f"<h2>Where the time went (seconds)</h2>{_html_table(*time_table(times))}"
     fail = "".join(f"<li>{html.escape(k)}: {html.escape(v.get('error', ''))[:400]}</li>"
                    for k, v in results.failed_jobs.items())
-    unfinished = f" <b>{html.escape(_unfinished_text(results))}</b>" if results.unfinished_runs else ""
+    unfinished = ""
+    if results.unfinished_runs: unfinished = f" <b>{html.escape(_unfinished_text(results))}</b>"
     packages = ", ".join(f"{k} {v}" for k, v in (s["packages"] or {}).items() if v)
     return PAGE.substitute(
         title=html.escape(str(study_dir)), configuration=_configuration(results) + unfinished,
-        wall="-" if wall is None else f"{wall / 60:.1f} min", chance_r10=f"{ch['recall_at_10']:.1f}",
+        wall="-" if wall is None else f"{wall / 60:.1f} min",
+        chance_r10=f"{ch['recall_at_10']:.1f}",
         chance_accuracy=f"{ch['contrastive_accuracy']:.3f}", bootstrap=f"{s['bootstrap']:,}",
         checks=checks or "<li>not available</li>",
-        findings="".join(_html_finding(f) for f in results.findings) or "<li>not enough scenarios</li>",
+        findings=findings or "<li>not enough scenarios</li>",
         tables=tabs, failed=f"<h2>Failed jobs</h2><ul>{fail}</ul>" if fail else "",
-        figures="".join(f"<figure><img src='{f}.png' alt='{f}'><figcaption>{_CAPTIONS.get(f, f)}</figcaption></figure>"
-                        for f in figs),
+        figures="".join(_figure(f) for f in figs),
         provenance=(f"code {', '.join(c[:12] + c[40:] for c in s['git_commits'])}; corpus SHA-256 "
                     f"{', '.join(c[:16] for c in s['corpus_sha256'])}; packages {html.escape(packages)}"))
 
