@@ -49,8 +49,7 @@ def dtw_batch(dist: torch.Tensor, n: torch.Tensor, m: torch.Tensor) -> torch.Ten
     equals the cell-by-cell reference exactly."""
     P, N, M = dist.shape
     cost = torch.full((P, N + 1, M + 1), float("inf"), dtype=dist.dtype)
-    # a border of inf: cost[i+1, j+1] is cell (i, j)
-    cost[:, 0, 0] = 0.0
+    cost[:, 0, 0] = 0.0  # a border of inf: cost[i+1, j+1] is cell (i, j)
     for k in range(2, N + M + 1):
         i = torch.arange(max(1, k - M), min(N, k - 1) + 1)
         j = k - i
@@ -62,8 +61,7 @@ def dtw_batch(dist: torch.Tensor, n: torch.Tensor, m: torch.Tensor) -> torch.Ten
     final = c[ar, i, j]
     length = torch.ones(P, dtype=torch.long)
     active = (i > 0) & (j > 0)
-    # backtrack: diagonal first, then left, then up
-    while active.any():
+    while active.any():  # backtrack: diagonal first, then left, then up
         ii, jj = i.clamp(min=1), j.clamp(min=1)
         c_up, c_left, c_diag = c[ar, ii - 1, jj], c[ar, ii, jj - 1], c[ar, ii - 1, jj - 1]
         go_diag = (c_diag <= c_left) & (c_diag <= c_up)
@@ -111,8 +109,7 @@ def build_task(items: list[Item], n_frames: dict, rate=50.0, mode="libri-light",
         ph_ids.setdefault(it.phone, len(ph_ids))
         spk_ids.setdefault(it.speaker, len(spk_ids))
     key = [(ctx_ids[f"{it.prev}+{it.next}"], spk_ids[it.speaker], ph_ids[it.phone]) for it in kept]
-    # (c, s, p) -> item indices, in file order
-    groups = defaultdict(list)
+    groups = defaultdict(list)  # (c, s, p) -> item indices, in file order
     for i in sorted(range(len(kept)), key=lambda i: key[i]): groups[key[i]].append(i)
     by_cs = defaultdict(list)                                 # (c, s) -> phones in id order
     for (c, s, p) in sorted(groups): by_cs[(c, s)].append(p)
@@ -153,8 +150,7 @@ def _pair_distances(task: ABXTask, feats: dict, chunk=2048) -> np.ndarray:
     "DTW distance of every needed item pair for one layer, aligned with `task.pairs`."
     files = sorted({it.file for it in task.items})
     offset, parts, total = {}, [], 0
-    # normalise every frame once, file by file
-    for f in files:
+    for f in files:  # normalise every frame once, file by file
         x = normalize_with_singularity(torch.as_tensor(feats[f]).float())
         offset[f] = total
         total += len(x)
@@ -175,8 +171,7 @@ def _pair_distances(task: ABXTask, feats: dict, chunk=2048) -> np.ndarray:
         p = pairs[sel]
         nx, ny = lens[p[:, 0]], lens[p[:, 1]]
         tx, ty = int(nx.max()), int(ny.max())
-        # [n, tx, D+1], [n, ty, D+1]
-        x, y = frames[idx[p[:, 0], :tx]], frames[idx[p[:, 1], :ty]]
+        x, y = frames[idx[p[:, 0], :tx]], frames[idx[p[:, 1], :ty]]  # [n, tx, D+1], [n, ty, D+1]
         dist = torch.bmm(x, y.transpose(1, 2)).clamp(-1, 1).acos() / math.pi
         out[sel.numpy()] = dtw_batch(dist, nx, ny).numpy()
     return out
@@ -247,12 +242,10 @@ def weighted_error(rows: np.ndarray, weights: np.ndarray | None = None):
     sab, ctx, groups, err = rows[:, :3].astype(np.int64), rows[:, 3].astype(np.int64), rows[:, 4], rows[:, 5]
     W = np.ones((1, int(ctx.max()) + 1)) if single else np.asarray(weights, float)
     keys, g = np.unique(sab, axis=0, return_inverse=True)                  # (s, a, b) of each row
-    # (a, b) of each (s, a, b)
-    _, pair = np.unique(keys[:, 1:], axis=0, return_inverse=True)
+    _, pair = np.unique(keys[:, 1:], axis=0, return_inverse=True)  # (a, b) of each (s, a, b)
     g, pair = g.ravel(), pair.ravel()
     E, N = np.zeros((W.shape[1], len(keys))), np.zeros((W.shape[1], len(keys)))
-    # one row per (s, a, b, c)
-    E[ctx, g], N[ctx, g] = err, groups
+    E[ctx, g], N[ctx, g] = err, groups  # one row per (s, a, b, c)
     num, den = W @ E, W @ N                                                 # [n, (s, a, b)]
     ok = den > 0
     mean_sab = np.where(ok, num / np.where(ok, den, 1), 0.0)

@@ -90,8 +90,7 @@ class RunDir(_Folder):
     def items_table(self, metric: str) -> Path: return self.path / f"{metric}_items.csv.gz"
     def cka(self, epoch: int) -> Path: return self.path / "cka" / f"epoch_{int(epoch):03d}.npz"
     @property
-    # the ABX task's size
-    def abx_task(self) -> Path: return self.path / "abx_items.json"
+    def abx_task(self) -> Path: return self.path / "abx_items.json"  # the ABX task's size
     # job: "train" or "evaluate"
     def job_log(self, job: str) -> Path: return self.path / f"{job}.log"
     # the job's executed notebook
@@ -111,8 +110,8 @@ class ReportDir:
     def tables(self) -> Path: return self.path / "tables.md"
     @property
     def page(self) -> Path: return self.path / "index.html"
-    @property
     # the MFCC reference, scored once
+    @property
     def mfcc_cache(self) -> Path: return self.path / "mfcc_abx.json"
     @property
     def notebook(self) -> Path: return self.path / "study_analysis.ipynb"
@@ -131,16 +130,14 @@ class StudyDir(_Folder):
     @property
     def report(self) -> ReportDir: return ReportDir(self.path / "report")
     @property
-    # a Slurm study's report job
-    def report_log(self) -> Path: return self.path / "report.log"
+    def report_log(self) -> Path: return self.path / "report.log"  # a Slurm study's report job
     @property
     def lock(self) -> Path: return self.path / ".lock"
-    @property
     # a Slurm study's submitted jobs
+    @property
     def slurm_jobs(self) -> Path: return self.path / "slurm_jobs.json"
     @property
-    # submitit's files of each Slurm job
-    def slurm_logs(self) -> Path: return self.path / "slurm"
+    def slurm_logs(self) -> Path: return self.path / "slurm"  # submitit's files of each Slurm job
     def run(self, seed: int, slug: str) -> RunDir: return RunDir(self.path / "runs" / f"seed{seed}" / slug)
     def runs(self) -> list[tuple[int, RunDir]]:
         "(seed, run) of every run folder, in order."

@@ -40,8 +40,7 @@ class ModelConfig:
     dropout_features: float = 0.1          # on the quantizer input
     pos_conv_kernel: int = 128             # kernel of the convolutional relative positions
     pos_conv_groups: int = 16              # groups of that convolution
-    # a learnable CLS frame, read by the VGS branch at the tapped layer
-    cls_token: bool = True
+    cls_token: bool = True  # a learnable CLS frame, read by the VGS branch at the tapped layer
     # norm statistics over valid frames only (False: over padding too, as fairseq/HF)
     padding_exact: bool = True
     # with padding_exact: convolve each utterance over its own samples (the same features, no
@@ -51,8 +50,7 @@ class ModelConfig:
     mask_prob: float = 0.65                # probability of a frame starting a masked span
     mask_length: int = 10                  # frames per masked span
     min_masks: int = 2                     # at least this many spans per utterance
-    # the utterances of a shard get the same number of masked frames
-    trim_mask: bool = True
+    trim_mask: bool = True  # the utterances of a shard get the same number of masked frames
     # utterances per trimming shard (the reference: 16 per GPU); 0: the whole batch
     mask_shard: int = 16
     num_negatives: int = 100               # distractors per masked frame, from the same utterance
@@ -64,8 +62,7 @@ class ModelConfig:
     gumbel_temp: list = field(default_factory=lambda: [2.0, 0.5, 0.999995])
     # advance the Gumbel temperature schedule (the reference code never does)
     anneal_gumbel: bool = True
-    # cosine similarities are divided by this in the contrastive loss
-    logit_temp: float = 0.1
+    logit_temp: float = 0.1  # cosine similarities are divided by this in the contrastive loss
     diversity_weight: float = 0.1          # weight of the codebook diversity loss in loss_aud
     feature_penalty_weight: float = 1.0    # weight of the mean squared conv features in loss_aud
     # visually grounded speech branch
@@ -105,8 +102,7 @@ class ModelConfig:
 class DataConfig:
     "Where the corpus lives, how utterances are cut, and (embedded corpus) its size and world."
     corpus: str = "synthetic"              # "synthetic" (generated here) or "spokencoco"
-    # corpus directory (splits JSON, wavs, image features, ABX set)
-    root: str = "data/synthetic"
+    root: str = "data/synthetic"  # corpus directory (splits JSON, wavs, image features, ABX set)
     train_json: str = "train.json"         # training split (SpokenCOCO unrolled format)
     val_json: str = "val.json"             # validation split
     test_json: str = "test.json"           # test split
@@ -138,8 +134,7 @@ class DataConfig:
     # probability of 1, 2, ... objects in a scene
     world_objects: list = field(default_factory=lambda: [1.0])
     world_sizes: bool = False              # objects are small or big, and captions say which
-    # objects may be checkered / zigzag / shiny, and captions say so
-    world_patterns: bool = False
+    world_patterns: bool = False  # objects may be checkered / zigzag / shiny, and captions say so
     # share of captions inside a carrier phrase ("this picture shows ...")
     world_carrier_rate: float = 0.05
     # chance that two objects are joined by a spatial relation instead of "and"
@@ -153,8 +148,7 @@ class TrainConfig:
     switch_epoch: int = 20                 # phase A length of a scheduled (A, B) scenario
     batch_size: int = 64                   # global batch (split over processes under torchrun)
     lr: float = 1e-4                       # peak learning rate
-    # "bertadam" (no bias correction, as the reference) or "adamw"
-    optimizer: str = "bertadam"
+    optimizer: str = "bertadam"  # "bertadam" (no bias correction, as the reference) or "adamw"
     betas: list = field(default_factory=lambda: [0.9, 0.999])   # Adam betas
     eps: float = 1e-6                      # Adam epsilon
     weight_decay: float = 0.01             # decoupled weight decay (not on biases and norms)
@@ -169,18 +163,15 @@ class TrainConfig:
     # deterministic algorithms: "auto" (on a CPU, off on a GPU), "on" or "off"
     deterministic: str = "auto"
     num_workers: int = -1                  # DataLoader workers (-1: 0 on a CPU, 6 with a GPU)
-    # sort each window of k batches by length (0/1: plain random batches)
-    length_buckets: int = 0
+    length_buckets: int = 0  # sort each window of k batches by length (0/1: plain random batches)
     keep_every: int = 5                    # keep every k-th epoch checkpoint for the ABX curves
     # extra checkpoints this far into the first epoch after a switch
     switch_checkpoints: list = field(default_factory=lambda: [0.25, 0.5])
     # also write a mid-epoch checkpoint every N updates (0: only at epoch ends)
     checkpoint_every_steps: int = 0
-    # a metrics.jsonl row (and the zero-weight loss) every N updates
-    log_every: int = 10
+    log_every: int = 10  # a metrics.jsonl row (and the zero-weight loss) every N updates
     threads: int = 0                       # torch threads (0: leave the default)
-    # "auto" (a GPU if there is one), "cpu", "cuda", "cuda:1", ...
-    device: str = "auto"
+    device: str = "auto"  # "auto" (a GPU if there is one), "cpu", "cuda", "cuda:1", ...
 
 # %% ../nbs/00_config.ipynb #0b2a714c
 @dataclass
@@ -198,8 +189,7 @@ class EvalConfig:
     val_recall_every: int = 1              # validation recall every k epochs (0: never)
     # scored per checkpoint: registered names, or package.module:name / file.py:name
     metrics: list = field(default_factory=lambda: ["recall", "abx"])
-    # resamples of the test items behind every interval of the report
-    bootstrap: int = 1000
+    bootstrap: int = 1000  # resamples of the test items behind every interval of the report
     # finding 5 reads the ABX jump this far into the epoch after the switch (one of
     # train.switch_checkpoints)
     switch_jump_at: float = 0.5
@@ -217,8 +207,7 @@ class StudyConfig:
     # base and (A, B) scenarios to run
     scenarios: list = field(default_factory=lambda: list(PAPER_SCENARIO_NAMES))
     seeds: list = field(default_factory=lambda: [1])   # every scenario is trained once per seed
-    # a Python file or module (package.module) defining more schedules
-    schedules: str = ""
+    schedules: str = ""  # a Python file or module (package.module) defining more schedules
     # run jobs through the parameterised notebooks (False: the command line)
     use_papermill: bool = True
     # "local": jobs run as processes here; "slurm": submitted to a Slurm cluster
@@ -226,8 +215,7 @@ class StudyConfig:
     # peak memory of one job, GB (status.json records each job's): `--jobs auto` runs no more than
     # memory holds
     job_memory_gb: float = 3.5
-    # `--jobs auto` on a machine with GPUs: this many jobs share each GPU
-    jobs_per_gpu: int = 2
+    jobs_per_gpu: int = 2  # `--jobs auto` on a machine with GPUs: this many jobs share each GPU
     slurm_partition: str = ""              # Slurm partition ("": the cluster's default)
     slurm_account: str = ""                # Slurm account to charge ("": the user's default)
     # GPUs per training job (> 1: torchrun, one process per GPU); evaluation uses <= 1
@@ -440,8 +428,7 @@ def describe(cfg: Config) -> str:
     import inspect, re
     lines = [f"preset: {cfg.preset}"]
     for name, cls in _SECTIONS.items():
-        # a field's comment: on its line, or the line above
-        src = inspect.getsource(cls)
+        src = inspect.getsource(cls)  # a field's comment: on its line, or the line above
         doc = {k: c for c, k in re.findall(r"^\s+#\s*(.*)\n\s+(\w+):", src, re.M)}
         doc.update(re.findall(r"^\s+(\w+):[^#\n]*#\s*(.*)$", src, re.M))
         lines.append(f"\n[{name}] {cls.__doc__}")
@@ -491,8 +478,7 @@ def preset(name: str) -> Config:
                                                         head_widths=[64, 96, 128, 128], image_layers=1))
         # the embedded world's defaults
         cfg.data = DataConfig(root="data/synthetic-default", max_seconds_train=4.0,
-                              # 0.2 GB of training audio
-                              audio_in_memory=True)
+                              audio_in_memory=True)  # 0.2 GB of training audio
         # 10 epochs, the switch after 6: phase A has learned retrieval by then, with a margin, for
         # every seed measured
         # (00_config: "Phase A at the switch")

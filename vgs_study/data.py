@@ -233,8 +233,7 @@ class ResumableSampler(torch.utils.data.Sampler):
                  lengths=None, bucket: int = 0):
         self.n, self.batch_size, self.seed, self.rank, self.world, self.drop_last = n, batch_size, seed, rank, world, drop_last
         self.lengths, self.bucket = lengths, bucket
-        # position = global batches already consumed in this epoch
-        self.epoch, self.position = 0, 0
+        self.epoch, self.position = 0, 0  # position = global batches already consumed in this epoch
         if batch_size % world: raise ValueError(f"batch size {batch_size} is not divisible by {world} processes")
 
     def batches(self):

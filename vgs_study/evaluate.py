@@ -38,8 +38,7 @@ def hit_probability(greater, ties, own, k: int) -> torch.Tensor:
     0."""
     f64 = lambda x: x.double() if isinstance(x, torch.Tensor) else torch.from_numpy(np.array(x, dtype=np.float64))
     greater, ties, own = f64(greater), f64(ties), f64(own)
-    # places of the top k left for the tied block
-    room = (k - greater).clamp(min=0)
+    room = (k - greater).clamp(min=0)  # places of the top k left for the tied block
     # P(the first `room` places of the tied block all go to the others) = C(ties, room) / C(ties +
     # own, room)
     lg = torch.lgamma
@@ -76,13 +75,11 @@ def retrieval_ranks(audio: torch.Tensor, image: torch.Tensor, caption_image: tor
             parts.append(r)
         return {d: {k: torch.cat([p[d][k] for p in parts]) for k in parts[0][d]} for d in parts[0]}
     s2i, i2s = [], []
-    # speech -> image: one relevant image per caption
-    for s in range(0, N, chunk):
+    for s in range(0, N, chunk):  # speech -> image: one relevant image per caption
         S = similarity_matrix(image, audio[s:s + chunk], similarity, temperature).T      # [n, I]
         true = S.gather(1, caption_image[s:s + chunk].view(-1, 1))
         s2i.append(torch.stack([(S > true).sum(1), (S == true).sum(1) - 1], 1))
-    # image -> speech: the best of the image's captions
-    for s in range(0, I, chunk):
+    for s in range(0, I, chunk):  # image -> speech: the best of the image's captions
         S = similarity_matrix(image[s:s + chunk], audio, similarity, temperature)        # [n, N]
         own = caption_image.view(1, -1) == torch.arange(s, min(s + chunk, I)).view(-1, 1)
         best = S.masked_fill(~own, float("-inf")).max(1, keepdim=True).values
@@ -225,8 +222,7 @@ class Metric:
     name: str                 # key in results.json, and the run's table <run>/<name>.csv
     columns: tuple            # what one record is indexed by (besides run and epoch)
     value: str                # the measured column
-    # (model, ctx) -> list of records (or (records, item records) with `items`)
-    score: Callable
+    score: Callable  # (model, ctx) -> list of records (or (records, item records) with `items`)
     summary: Callable         # (DataFrame of one epoch's records) -> {key: number}
     title: str = ""           # heading of its table in the report
     items: tuple = ()         # columns of its item table <run>/<name>_items.csv.gz, if it keeps one
@@ -494,8 +490,7 @@ def evaluate_run(run_dir, corpus_root=None, device="auto", progress=True) -> dic
         model, ctx.epoch = load_model(path, cfg, ctx.device), epoch
         for m in todo:
             twin = _initial_twin(run_dir, cfg, path, m) if epoch == 0 else None
-            # copied from a sibling run: the same weights, already scored
-            if twin:
+            if twin:  # copied from a sibling run: the same weights, already scored
                 rows, item_rows = ([[name, *r[1:]] for r in t] for t in twin)
                 records = [dict(zip((*m.columns, m.value), r[2:])) for r in rows]
             else:
@@ -504,8 +499,7 @@ def evaluate_run(run_dir, corpus_root=None, device="auto", progress=True) -> dic
                     records, items = records
                     item_rows = [[name, epoch, *(r[c] for c in m.items)] for r in items]
                 rows = [[name, epoch, *(r[c] for c in (*m.columns, m.value))] for r in records]
-            # the item rows first: the metric's table marks the epoch done
-            if m.items:
+            if m.items:  # the item rows first: the metric's table marks the epoch done
                 _append_csv(m.items_path(run_dir), item_rows, ["run", "epoch", *m.items], epoch)
             _append_csv(m.path(run_dir), rows, m.header)
             numbers = m.rows(pd.DataFrame(records).astype({m.value: float})) if records else {}

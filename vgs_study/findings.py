@@ -672,8 +672,7 @@ def seeds_to_decide(iv: dict, threshold: float, level: float = LEVEL, most: int 
     of the variance shrinks as 1/n, the test set's does not). `seeds` is None, with `why`, where the
     test set alone keeps it undecided, where one seed cannot measure the seeds' spread, or where
     `most` seeds would not do."""
-    # how far the mean lies from the nearer threshold
-    gap = abs(abs(iv["effect"]) - threshold)
+    gap = abs(abs(iv["effect"]) - threshold)  # how far the mean lies from the nearer threshold
     per_seed_var, items_var = iv["se_seeds"] ** 2 * len(iv["seeds"]), iv["se_items"] ** 2
     q = lambda df: t_quantile(1 - (1 - level) / 2, df)
     if len(iv["seeds"]) < 2: return {"seeds": None, "why": "one seed cannot measure the seeds' spread"}
@@ -804,8 +803,7 @@ def _sim_recall_rows(p, images, k, rng):
                         "greater": np.where(img, 0, k), "ties": 0, "own": 1, "relevant": 2, "gallery": 2 * images})
     return pd.concat([s2i, i2s], ignore_index=True).assign(split="test")
 
-# the simulated ABX contexts' difficulties: the same test set in every run
-SIM_CONTEXT_SEED = 12345
+SIM_CONTEXT_SEED = 12345  # the simulated ABX contexts' difficulties: the same test set in every run
 
 def _sim_abx_rows(across, rng, contexts=40, speakers=4, pairs=4, layers=2):
     """Context rows of one checkpoint: the best layer (1) at `across` % error (half of it within

@@ -17,8 +17,7 @@ def sample_negatives(mask: torch.Tensor, num_negatives: int, generator: torch.Ge
     frames."""
     counts = mask.sum(1)                                   # masked frames per utterance
     utt = torch.repeat_interleave(torch.arange(mask.shape[0], device=mask.device), counts)
-    # first masked-frame index of each utterance
-    offsets = torch.cumsum(counts, 0) - counts
+    offsets = torch.cumsum(counts, 0) - counts  # first masked-frame index of each utterance
     local = torch.arange(len(utt), device=mask.device) - offsets[utt]
     m = counts[utt].unsqueeze(1)
     if (counts[counts > 0] < 2).any(): raise ValueError("each utterance needs at least 2 masked frames for distractors")

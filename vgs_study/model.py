@@ -59,8 +59,7 @@ class BasicBlock(nn.Module):
         self.bn2 = MaskedBatchNorm1d(c_out)
         self.down = (nn.Sequential(nn.Conv1d(c_in, c_out, 1, stride, bias=False), MaskedBatchNorm1d(c_out))
                      if stride != 1 or c_in != c_out else None)
-    # mask [B, 1, T]: valid frames (None: no masking)
-    def forward(self, x, mask=None):
+    def forward(self, x, mask=None):  # mask [B, 1, T]: valid frames (None: no masking)
         m = None if mask is None else mask[..., ::self.stride]
         y = _zero_padding(F.relu(self.bn1(self.conv1(x), m)), m)
         y = self.bn2(self.conv2(y), m)
@@ -148,8 +147,7 @@ class AudioHead(nn.Module):
         pad_c = None if pad2 is None else F.pad(pad2, (1, 0), value=False)
         y = self.layer(x, pad_c)
         if self.pooling == "cls": return self.out(y[:, 0])
-        # keyword-like: the strongest evidence anywhere in time
-        if self.pooling == "max":
+        if self.pooling == "max":  # keyword-like: the strongest evidence anywhere in time
             return self.out((y if pad_c is None else y.masked_fill(pad_c.unsqueeze(-1), float("-inf"))).max(1).values)
         valid = torch.ones(y.shape[:2], device=y.device, dtype=y.dtype) if pad_c is None else (~pad_c).to(y.dtype)
         return self.out((y * valid.unsqueeze(-1)).sum(1) / valid.sum(1, keepdim=True))
@@ -239,12 +237,10 @@ class FaSTVGS(nn.Module):
         c, w = self.cfg, self.w2v2
         need_aud, need_av = alpha < 1, alpha > 0
         run_aud, run_av = need_aud or all_losses, need_av or all_losses
-        # FaST-VGS+: one masked forward serves both losses
-        vgs_reads_mask = c.vgs_input == "masked"
+        vgs_reads_mask = c.vgs_input == "masked"  # FaST-VGS+: one masked forward serves both losses
         feats, penalty, pad = w.front_end(batch["wav"], batch.get("wav_lengths"))
         out, loss = {}, 0.0
-        # the masked pass through the shared layers
-        if run_aud or (run_av and vgs_reads_mask):
+        if run_aud or (run_av and vgs_reads_mask):  # the masked pass through the shared layers
             mask = w.make_mask(feats, batch.get("wav_lengths"), rng)
             with _grad(need_aud or (need_av and vgs_reads_mask)):
                 x, pad_c = w.encoder_input(feats, mask, pad)

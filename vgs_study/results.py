@@ -48,8 +48,8 @@ class Study:
     @property
     def seeds(self) -> list[int]: return sorted({seed for seed, _ in self.runs})
 
-    @property
     # in reading order
+    @property
     def scenarios(self) -> list[str]: return list(dict.fromkeys(name for _, name in self.runs))
 
     def seeds_of(self, scenario: str) -> list[int]: return sorted(s for s, n in self.runs if n == scenario)

@@ -138,8 +138,7 @@ class Scenario:
     schedules in either place."""
     a: str
     b: str | None = None
-    # names are checked, code named by `module:Name` is not run
-    def __post_init__(self):
+    def __post_init__(self):  # names are checked, code named by `module:Name` is not run
         for x in (self.a, self.b):
             if x is None or x in BASE_ALPHA or x in CUSTOM_SCHEDULES or ":" in x: continue
             raise ValueError(f"unknown model {x!r} in scenario: use {', '.join(BASE_ALPHA)}, a registered schedule "

@@ -72,8 +72,7 @@ class WordSet:
         split = root / split_file(d, "test")
         self.caps = read_split(split)[:n_captions]
         word_class = {w: c for c, ws in WORD_CATEGORIES.items() for w in ws}
-        # tokens: (caption, word, category, onset, offset, speaker)
-        self.tokens, self.wavs = [], []
+        self.tokens, self.wavs = [], []  # tokens: (caption, word, category, onset, offset, speaker)
         for k, c in enumerate(self.caps):
             align = (root / c.wav).with_suffix(".align.json")
             if not align.exists():
@@ -190,13 +189,11 @@ def cka_results(runs: dict, names: list, cka, cfg: Config) -> dict:
                 for l, x in ends[(s, a)].items():
                     other_seed.setdefault(l, {}).setdefault(a, []).append(linear_cka(x, ends[(t, a)][l], deb))
     across = _across_seeds(ends, names, seeds, deb)
-    # lists of per-seed values -> f of them, at every leaf
-    def over_seeds(tree, f):
+    def over_seeds(tree, f):  # lists of per-seed values -> f of them, at every leaf
         return {key: over_seeds(v, f) for key, v in tree.items()} if isinstance(tree, dict) else f(tree)
     mean, per_seed = lambda v: float(np.mean(v)), lambda v: [float(x) for x in v]
     layers = sorted(between)
-    # f over seeds of the mean over layers `ls` of each pair
-    def group(ls, f, tree=between):
+    def group(ls, f, tree=between):  # f over seeds of the mean over layers `ls` of each pair
         ls = [l for l in ls if l in tree]
         if not ls: return {}
         pairs = tree[ls[0]]

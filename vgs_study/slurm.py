@@ -135,8 +135,7 @@ def submit_study(cfg: Config, out: Path, jobs: list, env: dict) -> dict:
         log.info("submitted %s as Slurm job %s%s", j.name, jid, f" (after {', '.join(needs)})" if needs else "")
     study = StudyDir(out)
     rep, rep_done = "report", study.report.page
-    # the old report job would not wait for the new jobs
-    if submitted and live(rep):
+    if submitted and live(rep):  # the old report job would not wait for the new jobs
         subprocess.run(["scancel", record[rep]["id"]], check=False)
         states[rep] = "failed or cancelled"
     if (submitted or not rep_done.exists()) and not live(rep):

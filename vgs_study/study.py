@@ -207,8 +207,7 @@ def run_jobs(jobs: list[Job], workers: int = 1, env=None, progress=True, status_
                     slot = free.pop(0)
                     running[pool.submit(execute, j, slot)] = (j, slot)
                     save_status()
-            # wait for a job to end: it may unblock others
-            if running:
+            if running:  # wait for a job to end: it may unblock others
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     fut.result()
@@ -344,18 +343,14 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
     cfg.eval.metrics = [absolute_spec(m) for m in cfg.eval.metrics]
     if cfg.study.schedules: load_schedules(cfg.study.schedules)
     validate(cfg, cfg.study.scenarios)
-    # an unknown metric stops the study here
-    metrics_of(cfg)
+    metrics_of(cfg)  # an unknown metric stops the study here
     if use_papermill is None: use_papermill = cfg.study.use_papermill
     slurm = cfg.study.executor == "slurm"
-    # torchrun runs the command line
-    if slurm and cfg.study.slurm_gpus > 1: use_papermill = False
+    if slurm and cfg.study.slurm_gpus > 1: use_papermill = False  # torchrun runs the command line
     gpus = 0 if slurm else _visible_gpus(cfg)
     workers, why = (1, "Slurm runs them") if slurm else _workers(jobs, cfg, gpus)
-    # side-by-side 1-thread jobs use the cores best
-    if workers > 1: cfg.train.threads = 1
-    # compared with a saved study as it will run
-    study = StudyDir(_study_dir(out, cfg))
+    if workers > 1: cfg.train.threads = 1  # side-by-side 1-thread jobs use the cores best
+    study = StudyDir(_study_dir(out, cfg))  # compared with a saved study as it will run
     out = study.path
     cfg.to_json(study.config)
     if corpus is None and cfg.data.corpus == "synthetic":
@@ -374,8 +369,7 @@ def run_study(preset="default", out="runs/default", seeds=None, scenarios=None, 
              len(cfg.study.seeds), len(jl), why)
     env = dict(os.environ, OMP_NUM_THREADS=str(cfg.train.threads or os.cpu_count()), PYTHONUNBUFFERED="1")
     before = study.read_wall() or 0.0
-    # kept current: an interrupted study keeps its time too
-    def record_wall():
+    def record_wall():  # kept current: an interrupted study keeps its time too
         atomic_write(study.wall, json.dumps({"seconds": round(before + time.time() - t0, 1)}) + "\n")
     run_jobs(jl, workers, env, progress, study.status, on_change=record_wall, slot_env=gpu_slots(gpus) if gpus else None)
     record_wall()

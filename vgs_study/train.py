@@ -184,8 +184,7 @@ class Trainer:
                                        enabled=self.precision == "bf16")
         # (update, epoch, loss) of the first non-finite loss
         self.nonfinite = torch.full((3,), -1.0, device=self.device)
-        # a checkpoint's state replaces it in `setup` when resuming
-        self.state = RunState()
+        self.state = RunState()  # a checkpoint's state replaces it in `setup` when resuming
         # made by `setup`: the process group, the data, the model and the metrics log
         self.rank, self.world, self.is_main = 0, 1, True
         self.train_set = self.val_set = self.sampler = self.model = self.net = self.logs = None
@@ -352,8 +351,7 @@ def update(self: Trainer, batch, alpha, logging_step):
                      updates=s.step - s.phase_step)
     self._watch(o["loss"])
     o["loss"].backward()
-    # zero gradients let weight decay reach unused branches
-    if tc.decay_unused:
+    if tc.decay_unused:  # zero gradients let weight decay reach unused branches
         for p in self.model.parameters():
             if p.grad is None: p.grad = torch.zeros_like(p)
     gn = torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.grad_clip) if tc.grad_clip else torch.zeros(())

@@ -51,8 +51,7 @@ class ConvLayer(nn.Module):
         self.norm_kind = norm
         self.norm = (nn.GroupNorm(c_out,
                                   c_out) if norm == "group" else nn.LayerNorm(c_out) if norm == "layer" else None)
-    # segments: see segment_group_norm (None: whole rows)
-    def forward(self, x, segments=None):
+    def forward(self, x, segments=None):  # segments: see segment_group_norm (None: whole rows)
         x = self.conv(x)
         if self.norm_kind == "group":
             x = self.norm(x) if segments is None else segment_group_norm(x, self.norm, segments)
@@ -105,15 +104,13 @@ class FeatureExtractor(nn.Module):
         long row than on a batch)."""
         stride = math.prod(s for _, _, s in self.spec)
         n = lengths.tolist()
-        # each utterance rounded up to the stride
-        room = [-(-m // stride) * stride for m in n]
+        room = [-(-m // stride) * stride for m in n]  # each utterance rounded up to the stride
         starts = [0] + np.cumsum(room)[:-1].tolist()
         row = torch.cat([F.pad(w[:m], (0, r - m)) for w, m, r in zip(wav.unbind(0), n, room)])
         first, s1 = self.output_lengths(lengths, layers=1).tolist(), self.spec[0][2]
         # [C1, P1]
         x = self.layers[0](row[None, None], [(0, a // s1, f) for a, f in zip(starts, first)])[0]
-        # [C, P]
-        x = self.rest_in_pieces(x, sum(room) // stride, rows)
+        x = self.rest_in_pieces(x, sum(room) // stride, rows)  # [C, P]
         T, own = int(self.output_lengths(torch.tensor(wav.shape[1]))), self.output_lengths(lengths).tolist()
         return torch.stack([F.pad(x[:, a // stride:a // stride + f], (0, T - f)) for a, f in zip(starts, own)])
 
@@ -121,12 +118,10 @@ class FeatureExtractor(nn.Module):
         """Layers 2.. on the first layer's row `x` [C1, P1], as `rows` overlapping pieces: [C,
         frames], the same frames as on the whole row."""
         rest = self.spec[1:]
-        # first-layer frames per output frame
-        step = math.prod(s for _, _, s in rest)
+        step = math.prod(s for _, _, s in rest)  # first-layer frames per output frame
         field = 1 + sum((k - 1) * math.prod(s for _, _, s in rest[:i]) for i, (_, k, _) in enumerate(rest))
         width = -(-frames // rows)                                     # output frames per piece
-        # first-layer frames a piece reads
-        span = (width - 1) * step + field
+        span = (width - 1) * step + field  # first-layer frames a piece reads
         n_pieces = -(-frames // width)
         x = F.pad(x, (0, max(0, (n_pieces - 1) * width * step + span - x.shape[1])))
         x = x.unfold(1, span, width * step).transpose(0, 1)            # [pieces, C1, span]
@@ -407,12 +402,10 @@ class Wav2Vec2(nn.Module):
         temperature). Masked positions and distractors are indexed on the CPU: no host sync on a
         GPU."""
         B, T = mask.shape
-        # [M] masked frames
-        pos = to_device(mask.reshape(-1).nonzero().squeeze(1), last.device)
+        pos = to_device(mask.reshape(-1).nonzero().squeeze(1), last.device)  # [M] masked frames
         # [M, K]
         neg = to_device(sample_negatives(mask, self.cfg.num_negatives, generator), last.device)
-        # [M, d]
-        x = self.final_proj(last[:, self.n_cls:].reshape(B * T, -1).index_select(0, pos))
+        x = self.final_proj(last[:, self.n_cls:].reshape(B * T, -1).index_select(0, pos))  # [M, d]
         # [M, d], [M, G, V]
         q, logits = self.quantizer(self.dropout_features(feats).reshape(B * T, -1).index_select(0, pos), updates)
         y = self.project_q(q)
