@@ -285,10 +285,10 @@ def read_manifest(root) -> dict:
 
 def corpus_hash(root) -> str:
     "SHA-256 over every file of the corpus (relative path and bytes), manifest excluded."
-    root = Path(root)
+    root, manifest = Path(root), manifest_path(root)
     h = hashlib.sha256()
     for p in sorted(root.rglob("*")):
-        if p.is_file() and p != manifest_path(root) and ".partial" not in p.name and "/.chunks" not in p.as_posix():
+        if p.is_file() and p != manifest and ".partial" not in p.name and "/.chunks" not in p.as_posix():
             h.update(p.relative_to(root).as_posix().encode())
             h.update(p.read_bytes())
     return h.hexdigest()

@@ -198,8 +198,9 @@ class Evidence:
         out = []
         for seed in self.seeds(scenario):
             layers = self._abx_layers(seed, scenario, condition, epoch, half)
+            if not layers: continue
             errors = pd.DataFrame({"layer": list(layers), "error": [e[0] for e in layers.values()]})
-            if layers: out.append((seed, int(best_layer(errors, by=()).layer[0])))
+            out.append((seed, int(best_layer(errors, by=()).layer[0])))
         return tuple(out)
 
     @_memoised
